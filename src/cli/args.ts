@@ -1,0 +1,95 @@
+/** The command line: commands, options and help, with util.parseArgs. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../errors.js';
+
+export const COMMANDS = ['plan', 'apply', 'status', 'verify'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+const sourceOptions = {
+  'network-data': { type: 'string' },
+  'metadata-url': { type: 'string' },
+  timeout: { type: 'string' },
+} as const;
+
+const common = {
+  'state-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const OPTIONS = {
+  plan: { ...sourceOptions, ...common },
+  apply: { ...sourceOptions, ...common, persist: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  status: { ...common },
+  verify: { ...common },
+} satisfies Record<CommandName, ParseArgsConfig['options']>;
+
+export const USAGE = `multinic: make every NIC of an OpenStack guest answer on its own addresses
+
+Usage:
+  multinic plan   [--network-data FILE] [--metadata-url URL] [--state-dir DIR] [--json]
+  multinic apply  [--network-data FILE] [--metadata-url URL] [--state-dir DIR]
+                  [--persist none] [--dry-run] [--json]
+  multinic status [--state-dir DIR] [--json]
+  multinic verify [--state-dir DIR] [--json]
+  multinic --version | --help
+
+Commands:
+  plan     show the ip commands that would make every NIC answer (changes nothing)
+  apply    run them: one ip -batch with only what differs, then verify; undone on failure
+  status   the tables multinic handed out and whether their rules are live
+  verify   check that every managed address routes through its own NIC and table
+
+Options:
+  --network-data FILE  read network_data.json from FILE instead of the metadata service
+  --metadata-url URL   metadata service base URL (default http://169.254.169.254)
+  --timeout SECONDS    give up on the metadata service after this long (default 10)
+  --state-dir DIR      where table numbers are kept (default /var/lib/multinic)
+  --persist none       write no network-manager configuration (default: none)
+  --dry-run            with apply: print what would change, change nothing
+  --json               machine-readable result on stdout (messages stay on stderr)
+
+Exit codes: 0 done, 64 usage, 65 invalid network_data.json, 69 metadata unavailable,
+70 internal error or the kernel refused, 75 temporary failure (try again).
+
+Examples:
+  multinic plan --network-data /run/network_data.json
+  multinic apply                      # at first boot, from http://169.254.169.254
+  multinic apply --dry-run --json | jq .commands
+  multinic verify && echo every address routes through its own NIC
+`;
+
+export interface ParsedCommand {
+  command: CommandName | 'help' | 'version';
+  values: Record<string, string | boolean | undefined>;
+}
+
+export function parseCommandLine(argv: string[]): ParsedCommand {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { command: 'help', values: {} };
+  if (first === '--version' || first === '-V' || first === 'version') return { command: 'version', values: {} };
+  if (!(COMMANDS as readonly string[]).includes(first)) {
+    throw new UsageError(`unknown command "${first}"; try: ${COMMANDS.join(', ')} (multinic --help)`);
+  }
+  const command = first as CommandName;
+  try {
+    const { values } = parseArgs({ args: rest, options: OPTIONS[command], strict: true, allowPositionals: false });
+    if (values.help) return { command: 'help', values: {} };
+    return { command, values: values as ParsedCommand['values'] };
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function stringOption(values: ParsedCommand['values'], name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function secondsOption(values: ParsedCommand['values'], name: string): number | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--${name}: "${text}" is not a number of seconds`);
+  return seconds;
+}

@@ -1,0 +1,30 @@
+import type { Run } from '../../kernel/run.js';
+import { toShellLines } from '../../plan/ip-commands.js';
+import { secondsOption, stringOption, type ParsedCommand } from '../args.js';
+import { describeChangeCount, describeNics, planJson } from '../describe.js';
+import type { Reporter } from '../output.js';
+import { preparePlan } from '../pipeline.js';
+import { DEFAULT_STATE_DIR } from '../../state/store.js';
+
+export function sourceOptionsFrom(values: ParsedCommand['values']) {
+  const timeout = secondsOption(values, 'timeout');
+  const networkDataFile = stringOption(values, 'network-data');
+  const metadataUrl = stringOption(values, 'metadata-url');
+  return {
+    ...(networkDataFile ? { networkDataFile } : {}),
+    ...(metadataUrl ? { metadataUrl } : {}),
+    ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
+    stateDir: stringOption(values, 'state-dir') ?? DEFAULT_STATE_DIR,
+  };
+}
+
+/** `multinic plan`: the exact ip commands, nothing changed. */
+export async function planCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
+  const { source, mapping, plan } = await preparePlan(run, sourceOptionsFrom(values));
+  reporter.say(`network_data.json from ${source.origin}`);
+  reporter.notes([...source.notes, ...plan.notes]);
+  for (const line of describeNics(plan)) reporter.say(line);
+  reporter.say(describeChangeCount(plan));
+  reporter.result(toShellLines(plan.changes), planJson(plan, mapping, source.origin));
+  return 0;
+}

@@ -1,0 +1,71 @@
+/**
+ * The few error classes multinic raises. Each carries a sysexits-style exit code; only
+ * the CLI's `main` turns them into an exit status and a message (see src/cli/main.ts).
+ */
+
+export const ExitCode = {
+  ok: 0,
+  usage: 64, // EX_USAGE
+  dataErr: 65, // EX_DATAERR: network_data.json is not what Nova writes
+  unavailable: 69, // EX_UNAVAILABLE: no source of network_data.json answered
+  software: 70, // EX_SOFTWARE: a bug, or the kernel refused what we asked
+  tempFail: 75, // EX_TEMPFAIL: try again later (lock held, NIC not there yet)
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export abstract class MultinicError extends Error {
+  abstract readonly exitCode: ExitCodeValue;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The command line is wrong: an unknown option, a missing value. */
+export class UsageError extends MultinicError {
+  readonly exitCode = ExitCode.usage;
+}
+
+/** network_data.json is malformed; the message names the JSON path. */
+export class InvalidNetworkData extends MultinicError {
+  readonly exitCode = ExitCode.dataErr;
+}
+
+/** No source of network_data.json answered (in time). Retryable by the caller. */
+export class MetadataUnavailable extends MultinicError {
+  readonly exitCode = ExitCode.unavailable;
+}
+
+/** `ip` (or another system command) failed or printed what we cannot read. */
+export class KernelCommandFailed extends MultinicError {
+  readonly exitCode = ExitCode.software;
+  constructor(
+    message: string,
+    readonly command: string,
+    readonly stderr: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The change was applied but the kernel does not route as planned; it was undone. */
+export class VerificationFailed extends MultinicError {
+  readonly exitCode = ExitCode.software;
+  constructor(
+    message: string,
+    readonly failures: string[],
+  ) {
+    super(message);
+  }
+}
+
+/** Something that will likely succeed later: the lock is held, a NIC is still coming. */
+export class TemporaryFailure extends MultinicError {
+  readonly exitCode = ExitCode.tempFail;
+}
+
+export function describeCause(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

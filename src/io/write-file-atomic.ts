@@ -1,0 +1,41 @@
+/**
+ * Atomic file writes: a temporary file beside the target, fsync, rename, then fsync of
+ * the directory, so a power cut leaves either the old file or the new one.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+
+export async function writeFileAtomic(path: string, content: string, mode = 0o644): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'w', mode);
+  try {
+    await handle.writeFile(content);
+    await handle.chmod(mode); // the umask must not loosen (or tighten) what we asked for
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}
+
+/** Writes only when the content differs, so an unchanged file keeps its mtime. */
+export async function writeFileIfChanged(path: string, content: string, mode = 0o644): Promise<boolean> {
+  const current = await readFile(path, 'utf8').catch(() => undefined);
+  if (current === content) return false;
+  await writeFileAtomic(path, content, mode);
+  return true;
+}

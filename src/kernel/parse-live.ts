@@ -1,0 +1,110 @@
+/**
+ * Reads `ip -j -N route show table all` and `ip -j -N rule show` output into the plan's
+ * own RouteSpec/RuleSpec, keeping only what carries multinic's protocol. Pure.
+ * `-N` makes tables, protocols and scopes numeric, whatever rt_tables.d and
+ * rt_protos.d name them on this guest.
+ */
+import { canonicalAddress, familyOf, maxPrefix } from '../model/addresses.js';
+import type { Family } from '../model/types.js';
+import { MULTINIC_PROTOCOL, MULTINIC_PROTOCOL_NAME } from '../plan/ip-commands.js';
+import type { RouteSpec, RoutingState, RuleSpec } from '../plan/types.js';
+
+export interface IpRoute {
+  type?: string;
+  dst?: string;
+  gateway?: string;
+  via?: { family?: string; host?: string };
+  dev?: string;
+  table?: string;
+  protocol?: string;
+  scope?: string;
+  prefsrc?: string;
+  metric?: number;
+}
+
+export interface IpRule {
+  priority?: number;
+  src?: string;
+  srclen?: number;
+  table?: string;
+  protocol?: string;
+}
+
+export function isOurs(protocol: string | undefined): boolean {
+  return protocol === String(MULTINIC_PROTOCOL) || protocol === MULTINIC_PROTOCOL_NAME;
+}
+
+const MAIN_TABLE = '254';
+
+function familyOfDst(dst: string, hint?: Family): Family | undefined {
+  if (dst === 'default') return hint;
+  return familyOf(dst.split('/')[0] ?? '');
+}
+
+function withPrefix(dst: string, family: Family): string {
+  if (dst === 'default') return dst;
+  const [address = '', prefix] = dst.split('/');
+  const length = prefix === undefined ? maxPrefix(family) : Number(prefix);
+  if (length === 0) return 'default';
+  return `${canonicalAddress(address)}/${length}`;
+}
+
+/** Route family from the entry itself: the gateway's or the destination's. */
+function routeFamily(route: IpRoute): Family | undefined {
+  const gateway = route.gateway ?? route.via?.host;
+  if (gateway) return familyOf(gateway);
+  if (route.prefsrc) return familyOf(route.prefsrc);
+  return route.dst ? familyOfDst(route.dst) : undefined;
+}
+
+export function toRouteSpec(route: IpRoute, familyHint?: Family): RouteSpec | undefined {
+  const family = routeFamily(route) ?? familyHint;
+  if (!family || !route.dst || !route.dev || route.table === undefined) return undefined;
+  const table = Number(route.table);
+  if (!Number.isInteger(table)) return undefined;
+  const gateway = route.gateway ?? route.via?.host;
+  return {
+    family,
+    table,
+    dst: withPrefix(route.dst, family),
+    ...(gateway ? { via: canonicalAddress(gateway) } : {}),
+    dev: route.dev,
+    ...(route.prefsrc ? { src: canonicalAddress(route.prefsrc) } : {}),
+    ...(family === 4 && (route.scope === '253' || route.scope === 'link') ? { scope: 'link' as const } : {}),
+  };
+}
+
+export function toRuleSpec(rule: IpRule, family: Family): RuleSpec | undefined {
+  if (rule.priority === undefined || !rule.src || rule.src === 'all' || rule.table === undefined) return undefined;
+  const table = Number(rule.table);
+  if (!Number.isInteger(table)) return undefined;
+  const length = rule.srclen ?? maxPrefix(family);
+  return { family, priority: rule.priority, from: `${canonicalAddress(rule.src)}/${length}`, table };
+}
+
+/** The routes and rules multinic owns, from the raw dumps. */
+export function ownedRouting(routes: IpRoute[], rules4: IpRule[], rules6: IpRule[]): RoutingState {
+  const ownedRoutes = routes.filter((route) => isOurs(route.protocol)).flatMap((route) => toRouteSpec(route) ?? []);
+  const ownedRules = [
+    ...rules4.filter((rule) => isOurs(rule.protocol)).flatMap((rule) => toRuleSpec(rule, 4) ?? []),
+    ...rules6.filter((rule) => isOurs(rule.protocol)).flatMap((rule) => toRuleSpec(rule, 6) ?? []),
+  ];
+  return { routes: ownedRoutes, rules: ownedRules };
+}
+
+/** Default gateways in the main table per interface (what DHCP or RAs installed). */
+export function mainDefaultGateways(routes: IpRoute[]): Map<string, Partial<Record<Family, string>>> {
+  const gateways = new Map<string, Partial<Record<Family, string>>>();
+  for (const route of routes) {
+    const table = route.table ?? MAIN_TABLE;
+    if (table !== MAIN_TABLE && table !== 'main') continue;
+    if (route.dst !== 'default' || !route.dev) continue;
+    const gateway = route.gateway ?? route.via?.host;
+    const family = gateway ? familyOf(gateway) : undefined;
+    if (!gateway || !family) continue;
+    const entry = gateways.get(route.dev) ?? {};
+    entry[family] ??= gateway;
+    gateways.set(route.dev, entry);
+  }
+  return gateways;
+}

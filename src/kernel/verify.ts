@@ -1,0 +1,96 @@
+/**
+ * Asks the kernel how it would route a reply from each address (`ip route get <dst> from
+ * <addr>`, no packet is sent) and checks it leaves by the NIC that owns the address,
+ * through that NIC's table. One `ip -batch` per family.
+ */
+import { anotherHostIn, canonicalAddress, contains } from '../model/addresses.js';
+import type { Family } from '../model/types.js';
+import type { PlannedNic, RoutingState } from '../plan/types.js';
+import { splitBatchJson } from './read-live.js';
+import type { Run } from './run.js';
+
+export interface RouteCheck {
+  iface: string;
+  address: string;
+  destination: string;
+  ok: boolean;
+  message: string;
+}
+
+/** Off-link destinations from the documentation ranges, in order of preference. */
+const OFF_LINK: Record<Family, string[]> = {
+  4: ['198.51.100.254', '203.0.113.254', '192.0.2.254'],
+  6: ['2001:db8:ffff::1', '2001:db8:fffe::1'],
+};
+
+interface Probe {
+  family: Family;
+  iface: string;
+  table: number;
+  address: string;
+  destination: string;
+}
+
+/** Which destination to ask about for each address: off-link when its table has a default route. */
+export function probesFor(nics: PlannedNic[], desired: RoutingState): Probe[] {
+  const probes: Probe[] = [];
+  for (const nic of nics) {
+    const tableRoutes = desired.routes.filter((route) => route.table === nic.table);
+    for (const rule of desired.rules.filter((candidate) => candidate.table === nic.table)) {
+      const address = rule.from.split('/')[0] ?? '';
+      const family = rule.family;
+      const familyRoutes = tableRoutes.filter((route) => route.family === family);
+      const subnets = familyRoutes
+        .filter((route) => route.dst !== 'default')
+        .map((route) => {
+          const [net = '', prefix = '0'] = route.dst.split('/');
+          return { address: net, prefix: Number(prefix) };
+        });
+      const hasDefault = familyRoutes.some((route) => route.dst === 'default');
+      const onLink = familyRoutes.find((route) => route.src === address && route.dst !== 'default');
+      let destination: string | undefined;
+      if (hasDefault) destination = OFF_LINK[family].find((candidate) => !subnets.some((subnet) => contains(subnet, candidate)));
+      if (!destination && onLink) {
+        const [net = '', prefix = '0'] = onLink.dst.split('/');
+        destination = anotherHostIn({ address: net, prefix: Number(prefix) }, address);
+      }
+      if (destination) probes.push({ family, iface: nic.iface, table: nic.table, address, destination });
+    }
+  }
+  return probes;
+}
+
+interface RouteGetAnswer {
+  dst?: string;
+  from?: string;
+  dev?: string;
+  table?: string;
+}
+
+export async function checkRoutes(run: Run, nics: PlannedNic[], desired: RoutingState): Promise<RouteCheck[]> {
+  const probes = probesFor(nics, desired);
+  const checks: RouteCheck[] = [];
+  for (const family of [4, 6] as const) {
+    const mine = probes.filter((probe) => probe.family === family);
+    if (mine.length === 0) continue;
+    const input = mine.map((probe) => `route get ${probe.destination} from ${probe.address}`).join('\n') + '\n';
+    // -force: one unroutable address must not hide the answers for the others.
+    const result = await run('ip', ['-j', '-N', `-${family}`, '-force', '-batch', '-'], { input });
+    // A failed lookup prints no line, so answers are matched by what they answer.
+    const answers = (splitBatchJson(result.stdout, undefined, 'ip route get') as RouteGetAnswer[][]).flat();
+    const byQuery = new Map(answers.map((answer) => [`${answer.dst} ${answer.from}`, answer]));
+    for (const probe of mine) {
+      const answer = byQuery.get(`${canonicalAddress(probe.destination)} ${canonicalAddress(probe.address)}`);
+      const ok = answer?.dev === probe.iface && Number(answer?.table) === probe.table;
+      const via = answer ? `dev ${answer.dev ?? '?'} table ${answer.table ?? 'main'}` : 'no route';
+      checks.push({
+        iface: probe.iface,
+        address: probe.address,
+        destination: probe.destination,
+        ok,
+        message: `${probe.iface}: replies from ${probe.address} to ${probe.destination} leave by ${via}${ok ? '' : `, expected dev ${probe.iface} table ${probe.table}`}`,
+      });
+    }
+  }
+  return checks;
+}

@@ -1,0 +1,65 @@
+/**
+ * Table numbers and rule priorities, handed out per MAC and kept in the state file so a
+ * NIC keeps its table across runs, attach and detach. Pure.
+ *
+ * The documented range: slot n (1..SLOT_COUNT) uses table TABLE_BASE + n and rule
+ * priority PRIORITY_BASE + n, i.e. tables and priorities 10001-12000. Priorities stay
+ * below 32766, where the kernel's `lookup main` rule sits, so our rules are consulted first.
+ */
+import type { Mac } from '../model/types.js';
+import type { Allocation, State } from './types.js';
+
+export const TABLE_BASE = 10000;
+export const PRIORITY_BASE = 10000;
+export const SLOT_COUNT = 2000;
+
+export function emptyState(): State {
+  return { version: 1, allocations: {} };
+}
+
+export interface AllocationRequest {
+  mac: Mac;
+  iface: string;
+}
+
+/**
+ * Returns the new state: known MACs keep their slot, new MACs get the lowest slot never
+ * used; when none is left, the slot of a detached NIC whose objects are gone
+ * (`tablesInUse` does not hold its table) is given away.
+ */
+export function allocateTables(state: State, wanted: AllocationRequest[], tablesInUse: ReadonlySet<number>): State {
+  const allocations: Record<Mac, Allocation> = {};
+  const wantedMacs = new Set(wanted.map((request) => request.mac));
+  for (const [mac, allocation] of Object.entries(state.allocations)) {
+    allocations[mac] = { ...allocation, attached: wantedMacs.has(mac) };
+  }
+  for (const request of wanted) {
+    const known = allocations[request.mac];
+    if (known) {
+      allocations[request.mac] = { ...known, iface: request.iface, attached: true };
+      continue;
+    }
+    const slot = freeSlot(allocations, tablesInUse);
+    allocations[request.mac] = { ...slotNumbers(slot), iface: request.iface, attached: true };
+  }
+  return { version: 1, allocations };
+}
+
+export function slotNumbers(slot: number): Pick<Allocation, 'slot' | 'table' | 'priority'> {
+  return { slot, table: TABLE_BASE + slot, priority: PRIORITY_BASE + slot };
+}
+
+function freeSlot(allocations: Record<Mac, Allocation>, tablesInUse: ReadonlySet<number>): number {
+  const taken = new Set(Object.values(allocations).map((allocation) => allocation.slot));
+  for (let slot = 1; slot <= SLOT_COUNT; slot++) {
+    if (!taken.has(slot) && !tablesInUse.has(TABLE_BASE + slot)) return slot;
+  }
+  // Every slot was handed out once: reuse a detached NIC's, once its objects are gone.
+  const reusable = Object.entries(allocations)
+    .filter(([, allocation]) => !allocation.attached && !tablesInUse.has(allocation.table))
+    .sort(([, a], [, b]) => a.slot - b.slot)[0];
+  if (!reusable) throw new RangeError(`all ${SLOT_COUNT} routing tables are in use`);
+  const [mac, allocation] = reusable;
+  delete allocations[mac];
+  return allocation.slot;
+}

@@ -1,0 +1,35 @@
+/**
+ * Desired against live: what to add and what to remove. Pure. `live` holds only objects
+ * multinic owns (tagged with its protocol), so nothing else is ever removed.
+ */
+import type { Changes, RouteSpec, RoutingState, RuleSpec } from './types.js';
+
+export function routeKey(route: RouteSpec): string {
+  return [route.family, route.table, route.dst, route.via ?? '-', route.dev, route.src ?? '-', route.scope ?? '-'].join(' ');
+}
+
+export function ruleKey(rule: RuleSpec): string {
+  return [rule.family, rule.priority, rule.from, rule.table].join(' ');
+}
+
+function minus<T>(items: T[], others: T[], key: (item: T) => string): T[] {
+  const otherKeys = new Set(others.map(key));
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const itemKey = key(item);
+    if (otherKeys.has(itemKey) || seen.has(itemKey)) return false;
+    seen.add(itemKey);
+    return true;
+  });
+}
+
+export function diffRouting(desired: RoutingState, live: RoutingState): Changes {
+  return {
+    add: { routes: minus(desired.routes, live.routes, routeKey), rules: minus(desired.rules, live.rules, ruleKey) },
+    remove: { routes: minus(live.routes, desired.routes, routeKey), rules: minus(live.rules, desired.rules, ruleKey) },
+  };
+}
+
+export function countChanges(changes: Changes): number {
+  return changes.add.routes.length + changes.add.rules.length + changes.remove.routes.length + changes.remove.rules.length;
+}

@@ -1,0 +1,33 @@
+/**
+ * plan(desired NICs, live routing, state) → Plan. Pure: no I/O, no clock, no randomness.
+ * The state (tables already handed out) is passed in, never read from disk here.
+ */
+import type { Mapping } from '../model/types.js';
+import { allocateTables } from './allocate.js';
+import { desiredRouting } from './desired.js';
+import { diffRouting } from './diff.js';
+import type { Plan, RoutingState, State } from './types.js';
+
+export interface PlanInput {
+  mapping: Mapping;
+  /** The routes and rules multinic owns that are live now. */
+  live: RoutingState;
+  state: State;
+}
+
+export function plan({ mapping, live, state }: PlanInput): Plan {
+  const tablesInUse = new Set([...live.routes.map((route) => route.table), ...live.rules.map((rule) => rule.table)]);
+  const nextState = allocateTables(
+    state,
+    mapping.nics.map((nic) => ({ mac: nic.mac, iface: nic.iface })),
+    tablesInUse,
+  );
+  const { desired, planned, notes } = desiredRouting(mapping.nics, nextState);
+  return {
+    nics: planned,
+    desired,
+    changes: diffRouting(desired, live),
+    state: nextState,
+    notes: [...mapping.notes, ...notes],
+  };
+}
