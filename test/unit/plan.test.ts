@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { emptyState } from '../../src/plan/allocate.js';
+import { toShellLines } from '../../src/plan/ip-commands.js';
+import { plan } from '../../src/plan/plan.js';
+import type { RoutingState } from '../../src/plan/types.js';
+import type { Mapping, Nic } from '../../src/model/types.js';
+import { aNic, aNicAddress } from './builders.js';
+
+const nothingLive: RoutingState = { routes: [], rules: [] };
+
+function mappingOf(nics: Nic[]): Mapping {
+  return { nics, missing: [], unlisted: [], notes: [] };
+}
+
+const ens3 = aNic({ mac: 'fa:16:3e:00:00:01', iface: 'ens3', addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' })] });
+const ens4 = aNic({ mac: 'fa:16:3e:00:00:02', iface: 'ens4', addresses: [aNicAddress('203.0.113.22', 24, { gateway: '203.0.113.1' })] });
+const ens5 = aNic({ mac: 'fa:16:3e:00:00:03', iface: 'ens5', addresses: [aNicAddress('192.0.2.30', 24, { gateway: '192.0.2.1' })] });
+
+describe('plan', () => {
+  it('gives each NIC a table with its subnet route (src, dev), its default route, and one rule per address', () => {
+    const result = plan({ mapping: mappingOf([ens3, ens4]), live: nothingLive, state: emptyState() });
+    expect(result.nics.map((nic) => [nic.iface, nic.table, nic.priority])).toEqual([
+      ['ens3', 10001, 10001],
+      ['ens4', 10002, 10002],
+    ]);
+    expect(result.desired.routes).toContainEqual({ family: 4, table: 10002, dst: '203.0.113.0/24', dev: 'ens4', src: '203.0.113.22', scope: 'link' });
+    expect(result.desired.routes).toContainEqual({ family: 4, table: 10002, dst: 'default', via: '203.0.113.1', dev: 'ens4' });
+    expect(result.desired.rules).toEqual([
+      { family: 4, priority: 10001, from: '203.0.113.21/32', table: 10001 },
+      { family: 4, priority: 10002, from: '203.0.113.22/32', table: 10002 },
+    ]);
+    // Nothing lands in the main table.
+    expect(result.desired.routes.every((route) => route.table >= 10001)).toBe(true);
+  });
+
+  it('keeps table numbers across runs and hands a new MAC the next free one', () => {
+    const first = plan({ mapping: mappingOf([ens3, ens4]), live: nothingLive, state: emptyState() });
+    const second = plan({ mapping: mappingOf([ens5, ens4, ens3]), live: nothingLive, state: first.state });
+    expect(second.nics.map((nic) => [nic.iface, nic.table])).toEqual([
+      ['ens5', 10003],
+      ['ens4', 10002],
+      ['ens3', 10001],
+    ]);
+  });
+
+  it('plans nothing when the live state already holds the desired one', () => {
+    const first = plan({ mapping: mappingOf([ens3, ens4]), live: nothingLive, state: emptyState() });
+    const again = plan({ mapping: mappingOf([ens3, ens4]), live: first.desired, state: first.state });
+    expect(toShellLines(again.changes)).toEqual([]);
+  });
+
+  it('removes the owned rules and routes of a NIC that is gone, and only those', () => {
+    const first = plan({ mapping: mappingOf([ens3, ens4]), live: nothingLive, state: emptyState() });
+    const after = plan({ mapping: mappingOf([ens3]), live: first.desired, state: first.state });
+    expect(after.changes.add).toEqual({ routes: [], rules: [] });
+    expect(after.changes.remove.rules).toEqual([{ family: 4, priority: 10002, from: '203.0.113.22/32', table: 10002 }]);
+    expect(after.changes.remove.routes.every((route) => route.table === 10002 && route.dev === 'ens4')).toBe(true);
+    expect(after.state.allocations['fa:16:3e:00:00:02']).toMatchObject({ table: 10002, attached: false });
+  });
+
+  it('puts host routes from the metadata into the NIC table with their gateway', () => {
+    const withHostRoute = aNic({
+      iface: 'ens3',
+      addresses: [
+        aNicAddress('203.0.113.21', 24, {
+          gateway: '203.0.113.1',
+          routes: [{ family: 4, destination: { address: '198.51.100.0', prefix: 25 }, gateway: '203.0.113.254' }],
+        }),
+      ],
+    });
+    const result = plan({ mapping: mappingOf([withHostRoute]), live: nothingLive, state: emptyState() });
+    expect(result.desired.routes).toContainEqual({ family: 4, table: 10001, dst: '198.51.100.0/25', via: '203.0.113.254', dev: 'ens3' });
+  });
+
+  it('handles IPv6 beside IPv4 in the same table, with a link-local gateway', () => {
+    const dual = aNic({
+      iface: 'ens3',
+      addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' }), aNicAddress('2001:db8:a::21', 64, { gateway: 'fe80::1' })],
+    });
+    const result = plan({ mapping: mappingOf([dual]), live: nothingLive, state: emptyState() });
+    const lines = toShellLines(result.changes);
+    expect(lines).toContain('ip -6 route add 2001:db8:a::/64 dev ens3 src 2001:db8:a::21 table 10001 proto 147');
+    expect(lines).toContain('ip -6 route add default via fe80::1 dev ens3 table 10001 proto 147');
+    expect(lines).toContain('ip -6 rule add from 2001:db8:a::21/128 lookup 10001 priority 10001 protocol 147');
+    expect(lines).toContain('ip -4 rule add from 203.0.113.21/32 lookup 10001 priority 10001 protocol 147');
+  });
+
+  it('gives one rule per address and one subnet route when two addresses share a subnet', () => {
+    const twoAddresses = aNic({
+      iface: 'ens3',
+      addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' }), aNicAddress('203.0.113.31', 24, { gateway: '203.0.113.1' })],
+    });
+    const result = plan({ mapping: mappingOf([twoAddresses]), live: nothingLive, state: emptyState() });
+    expect(result.desired.rules.map((rule) => rule.from)).toEqual(['203.0.113.21/32', '203.0.113.31/32']);
+    expect(result.desired.routes.filter((route) => route.dst === '203.0.113.0/24')).toHaveLength(1);
+    expect(result.desired.routes.filter((route) => route.dst === 'default')).toHaveLength(1);
+  });
+
+  it('orders commands so no rule ever points at an empty table', () => {
+    const first = plan({ mapping: mappingOf([ens3]), live: nothingLive, state: emptyState() });
+    const lines = toShellLines(first.changes);
+    const lastRoute = Math.max(...lines.map((line, index) => (line.includes(' route add ') ? index : -1)));
+    const firstRule = lines.findIndex((line) => line.includes(' rule add '));
+    expect(firstRule).toBeGreaterThan(lastRoute);
+  });
+
+  it('is pure: the same input gives the same plan and the input state is not changed', () => {
+    const state = emptyState();
+    const input = { mapping: mappingOf([ens3, ens4, ens5]), live: nothingLive, state };
+    expect(plan(input)).toEqual(plan(input));
+    expect(state).toEqual(emptyState());
+  });
+});
