@@ -18,8 +18,8 @@ const common = {
 } as const;
 
 export const OPTIONS = {
-  plan: { ...sourceOptions, ...common },
-  apply: { ...sourceOptions, ...common, persist: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  plan: { ...sourceOptions, ...common, 'no-sysctl': { type: 'boolean' } },
+  apply: { ...sourceOptions, ...common, persist: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-sysctl': { type: 'boolean' } },
   status: { ...common },
   verify: { ...common },
 } satisfies Record<CommandName, ParseArgsConfig['options']>;
@@ -47,6 +47,8 @@ Options:
   --state-dir DIR      where table numbers are kept (default /var/lib/multinic)
   --persist none       write no network-manager configuration (default: none)
   --dry-run            with apply: print what would change, change nothing
+  --no-sysctl          leave arp_ignore, arp_announce and rp_filter of the NICs alone
+                       (by default set to 1, 2, 2 on managed NICs against ARP flux)
   --json               machine-readable result on stdout (messages stay on stderr)
 
 Exit codes: 0 done, 64 usage, 65 invalid network_data.json, 69 metadata unavailable,

@@ -10,6 +10,7 @@ import type { Mapping } from '../model/types.js';
 import { plan } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { readState } from '../state/store.js';
+import { readSysctlOriginals, readSysctls } from '../sysctl/read-write.js';
 
 export interface Prepared {
   source: LoadedNetworkData;
@@ -18,10 +19,18 @@ export interface Prepared {
   plan: Plan;
 }
 
-export async function preparePlan(run: Run, options: SourceOptions & { stateDir: string }): Promise<Prepared> {
+export async function preparePlan(run: Run, options: SourceOptions & { stateDir: string; sysctl?: boolean }): Promise<Prepared> {
   // The document first: a failed fetch must stop the run before anything is read or planned.
   const source = await loadNetworkData(options);
   const [live, state] = await Promise.all([readLive(run), readState(options.stateDir)]);
   const mapping = mapLinks(source.data, live.interfaces, live.gateways);
-  return { source, live, mapping, plan: plan({ mapping, live: live.owned, state }) };
+  const sysctls = options.sysctl === false ? undefined : await readSysctlInput(options.stateDir, mapping);
+  return { source, live, mapping, plan: plan({ mapping, live: live.owned, state, ...(sysctls ? { sysctls } : {}) }) };
+}
+
+/** The sysctls of the NICs to manage and of those released since, and the values to put back. */
+async function readSysctlInput(stateDir: string, mapping: Mapping) {
+  const originals = await readSysctlOriginals(stateDir);
+  const ifaces = [...new Set([...mapping.nics.map((nic) => nic.iface), ...Object.keys(originals)])];
+  return { live: await readSysctls(ifaces), originals };
 }

@@ -6,6 +6,7 @@ import type { Mapping } from '../model/types.js';
 import { allocateTables } from './allocate.js';
 import { desiredRouting } from './desired.js';
 import { diffRouting } from './diff.js';
+import { planSysctls, type LiveSysctls, type SysctlOriginals } from '../sysctl/plan-sysctl.js';
 import type { Plan, RoutingState, State } from './types.js';
 
 export interface PlanInput {
@@ -13,9 +14,11 @@ export interface PlanInput {
   /** The routes and rules multinic owns that are live now. */
   live: RoutingState;
   state: State;
+  /** Live per-interface sysctls and the values to put back; absent: leave sysctls alone. */
+  sysctls?: { live: LiveSysctls; originals: SysctlOriginals };
 }
 
-export function plan({ mapping, live, state }: PlanInput): Plan {
+export function plan({ mapping, live, state, sysctls }: PlanInput): Plan {
   const tablesInUse = new Set([...live.routes.map((route) => route.table), ...live.rules.map((rule) => rule.table)]);
   const nextState = allocateTables(
     state,
@@ -28,6 +31,9 @@ export function plan({ mapping, live, state }: PlanInput): Plan {
     desired,
     changes: diffRouting(desired, live),
     state: nextState,
+    sysctl: sysctls
+      ? planSysctls(planned.map((nic) => nic.iface), sysctls.live, sysctls.originals)
+      : { set: [], desired: [], originals: {} },
     notes: [...mapping.notes, ...notes],
   };
 }

@@ -1,5 +1,6 @@
 /** The data a plan is made of. A plan prints as `ip` commands and serialises to JSON. */
 import type { Family, Mac, Note } from '../model/types.js';
+import type { SysctlPlan } from '../sysctl/plan-sysctl.js';
 
 /** One route in one of multinic's tables. `dst` is a CIDR or `default`. */
 export interface RouteSpec {
@@ -62,5 +63,7 @@ export interface Plan {
   changes: Changes;
   /** The state to write once the plan is applied. */
   state: State;
+  /** ARP and rp_filter settings of the managed interfaces (empty with --no-sysctl). */
+  sysctl: SysctlPlan;
   notes: Note[];
 }

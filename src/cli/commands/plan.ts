@@ -1,7 +1,6 @@
 import type { Run } from '../../kernel/run.js';
-import { toShellLines } from '../../plan/ip-commands.js';
 import { secondsOption, stringOption, type ParsedCommand } from '../args.js';
-import { describeChangeCount, describeNics, planJson } from '../describe.js';
+import { describeChangeCount, describeNics, planCommands, planJson } from '../describe.js';
 import type { Reporter } from '../output.js';
 import { preparePlan } from '../pipeline.js';
 import { DEFAULT_STATE_DIR } from '../../state/store.js';
@@ -20,11 +19,11 @@ export function sourceOptionsFrom(values: ParsedCommand['values']) {
 
 /** `multinic plan`: the exact ip commands, nothing changed. */
 export async function planCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
-  const { source, mapping, plan } = await preparePlan(run, sourceOptionsFrom(values));
+  const { source, mapping, plan } = await preparePlan(run, { ...sourceOptionsFrom(values), sysctl: values['no-sysctl'] !== true });
   reporter.say(`network_data.json from ${source.origin}`);
   reporter.notes([...source.notes, ...plan.notes]);
   for (const line of describeNics(plan)) reporter.say(line);
   reporter.say(describeChangeCount(plan));
-  reporter.result(toShellLines(plan.changes), planJson(plan, mapping, source.origin));
+  reporter.result(planCommands(plan), planJson(plan, mapping, source.origin));
   return 0;
 }
