@@ -29,6 +29,8 @@ interface Probe {
   table: number;
   address: string;
   destination: string;
+  /** For a host route: the gateway the answer must name. */
+  via?: string;
 }
 
 /** Which destination to ask about for each address: off-link when its table has a default route. */
@@ -55,6 +57,12 @@ export function probesFor(nics: PlannedNic[], desired: RoutingState): Probe[] {
         destination = anotherHostIn({ address: net, prefix: Number(prefix) }, address);
       }
       if (destination) probes.push({ family, iface: nic.iface, table: nic.table, address, destination });
+      // Host routes from the metadata: a destination inside each must leave by its gateway.
+      for (const route of familyRoutes.filter((candidate) => candidate.via && candidate.dst !== 'default')) {
+        const [net = '', prefix = '0'] = route.dst.split('/');
+        const inside = anotherHostIn({ address: net, prefix: Number(prefix) }, address);
+        probes.push({ family, iface: nic.iface, table: nic.table, address, destination: inside, via: route.via as string });
+      }
     }
   }
   return probes;
@@ -65,6 +73,7 @@ interface RouteGetAnswer {
   from?: string;
   dev?: string;
   table?: string;
+  gateway?: string;
 }
 
 export async function checkRoutes(run: Run, nics: PlannedNic[], desired: RoutingState): Promise<RouteCheck[]> {
@@ -81,14 +90,15 @@ export async function checkRoutes(run: Run, nics: PlannedNic[], desired: Routing
     const byQuery = new Map(answers.map((answer) => [`${answer.dst} ${answer.from}`, answer]));
     for (const probe of mine) {
       const answer = byQuery.get(`${canonicalAddress(probe.destination)} ${canonicalAddress(probe.address)}`);
-      const ok = answer?.dev === probe.iface && Number(answer?.table) === probe.table;
-      const via = answer ? `dev ${answer.dev ?? '?'} table ${answer.table ?? 'main'}` : 'no route';
+      const gatewayOk = probe.via === undefined || (answer?.gateway !== undefined && canonicalAddress(answer.gateway) === probe.via);
+      const ok = answer?.dev === probe.iface && Number(answer?.table) === probe.table && gatewayOk;
+      const via = answer ? `${answer.gateway ? `via ${answer.gateway} ` : ''}dev ${answer.dev ?? '?'} table ${answer.table ?? 'main'}` : 'no route';
       checks.push({
         iface: probe.iface,
         address: probe.address,
         destination: probe.destination,
         ok,
-        message: `${probe.iface}: replies from ${probe.address} to ${probe.destination} leave by ${via}${ok ? '' : `, expected dev ${probe.iface} table ${probe.table}`}`,
+        message: `${probe.iface}: replies from ${probe.address} to ${probe.destination} leave by ${via}${ok ? '' : `, expected ${probe.via ? `via ${probe.via} ` : ''}dev ${probe.iface} table ${probe.table}`}`,
       });
     }
   }

@@ -1,6 +1,7 @@
 import { applyChanges } from '../../kernel/apply.js';
 import type { Run } from '../../kernel/run.js';
 import { writeState } from '../../state/store.js';
+import { writeApplied } from '../../state/applied.js';
 import { UsageError } from '../../errors.js';
 import { stringOption, type ParsedCommand } from '../args.js';
 import { describeChangeCount, describeNics, planChangeCount, planCommands, planJson } from '../describe.js';
@@ -30,6 +31,7 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
   const result = await applyChanges(run, { changes: plan.changes, desired: plan.desired, before: live.owned, nics: plan.nics });
   // The state is written only once the kernel holds the plan, so a failed run hands out no numbers.
   await writeState(options.stateDir, plan.state);
+  await writeApplied(options.stateDir, { nics: plan.nics, desired: plan.desired });
   if (sysctl) {
     // Originals first: if a write fails half-way, what to put back is already on disk.
     await writeSysctlOriginals(options.stateDir, plan.sysctl.originals);

@@ -2,32 +2,44 @@ import { VerificationFailed } from '../../errors.js';
 import { readLive } from '../../kernel/read-live.js';
 import type { Run } from '../../kernel/run.js';
 import { checkRoutes } from '../../kernel/verify.js';
-import type { PlannedNic } from '../../plan/types.js';
+import { diffRouting } from '../../plan/diff.js';
+import type { PlannedNic, RoutingState } from '../../plan/types.js';
+import { readApplied } from '../../state/applied.js';
 import { DEFAULT_STATE_DIR, readState } from '../../state/store.js';
 import { stringOption, type ParsedCommand } from '../args.js';
 import type { Reporter } from '../output.js';
 
 /**
- * `multinic verify`: asks the kernel how replies from each managed address would leave,
- * from what is live and the state file (no metadata needed). Exit 0 only when all hold.
+ * `multinic verify`: checks the kernel against what the last apply put in place (no
+ * metadata needed): every route and rule still there, and every managed address (and
+ * every host route) routed through its own NIC and table. Exit 0 only when all hold.
  */
 export async function verifyCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
   const stateDir = stringOption(values, 'state-dir') ?? DEFAULT_STATE_DIR;
-  const [state, live] = await Promise.all([readState(stateDir), readLive(run)]);
-  const nics: PlannedNic[] = Object.entries(state.allocations)
-    .filter(([, allocation]) => allocation.attached && allocation.iface)
-    .map(([mac, allocation]) => ({
-      mac,
-      iface: allocation.iface as string,
-      table: allocation.table,
-      priority: allocation.priority,
-      addresses: live.owned.rules.filter((rule) => rule.table === allocation.table).map((rule) => rule.from.split('/')[0] ?? ''),
-    }));
-  const checks = await checkRoutes(run, nics, live.owned);
-  const missing = nics.filter((nic) => nic.addresses.length === 0).map((nic) => `${nic.iface} (${nic.mac}): no rule in place for table ${nic.table}`);
-  const failures = [...checks.filter((check) => !check.ok).map((check) => check.message), ...missing];
+  const [state, live, applied] = await Promise.all([readState(stateDir), readLive(run), readApplied(stateDir)]);
+  // Without a record of the last apply (older state dirs), check what is live.
+  const expected: RoutingState = applied?.desired ?? live.owned;
+  const nics: PlannedNic[] =
+    applied?.nics ??
+    Object.entries(state.allocations)
+      .filter(([, allocation]) => allocation.attached && allocation.iface)
+      .map(([mac, allocation]) => ({
+        mac,
+        iface: allocation.iface as string,
+        table: allocation.table,
+        priority: allocation.priority,
+        addresses: live.owned.rules.filter((rule) => rule.table === allocation.table).map((rule) => rule.from.split('/')[0] ?? ''),
+      }));
+  const drift = diffRouting(expected, live.owned);
+  const failures = [
+    ...drift.add.rules.map((rule) => `rule from ${rule.from} lookup ${rule.table} is missing`),
+    ...drift.add.routes.map((route) => `route ${route.dst}${route.via ? ` via ${route.via}` : ''} dev ${route.dev} in table ${route.table} is missing`),
+    ...nics.filter((nic) => nic.addresses.length === 0).map((nic) => `${nic.iface} (${nic.mac}): no rule in place for table ${nic.table}`),
+  ];
+  const checks = await checkRoutes(run, nics, expected);
+  failures.push(...checks.filter((check) => !check.ok).map((check) => check.message));
   for (const check of checks) reporter.say(`${check.ok ? 'ok' : 'FAIL'}: ${check.message}`);
-  reporter.result(failures.length === 0 ? [`ok: ${checks.length} address(es) route through their own NIC`] : failures, { ok: failures.length === 0, checks, failures });
+  reporter.result(failures.length === 0 ? [`ok: ${checks.length} check(s) hold`] : failures, { ok: failures.length === 0, checks, failures });
   if (failures.length > 0) throw new VerificationFailed(`${failures.length} check(s) failed`, failures);
   return 0;
 }

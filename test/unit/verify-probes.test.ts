@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { RunResult } from '../../src/kernel/run.js';
+import { checkRoutes, probesFor } from '../../src/kernel/verify.js';
+import type { PlannedNic, RoutingState } from '../../src/plan/types.js';
+
+const nic: PlannedNic = { mac: 'fa:16:3e:00:00:05', iface: 'ens5', table: 10003, priority: 10003, addresses: ['192.0.2.30'] };
+const desired: RoutingState = {
+  routes: [
+    { family: 4, table: 10003, dst: '192.0.2.0/24', dev: 'ens5', src: '192.0.2.30', scope: 'link' },
+    { family: 4, table: 10003, dst: '198.51.100.0/25', via: '192.0.2.1', dev: 'ens5' },
+  ],
+  rules: [{ family: 4, priority: 10003, from: '192.0.2.30/32', table: 10003 }],
+};
+
+describe('route checks', () => {
+  it('asks about an on-link host when the table has no default route, and about each host route', () => {
+    expect(probesFor([nic], desired)).toEqual([
+      { family: 4, iface: 'ens5', table: 10003, address: '192.0.2.30', destination: '192.0.2.1' },
+      { family: 4, iface: 'ens5', table: 10003, address: '192.0.2.30', destination: '198.51.100.1', via: '192.0.2.1' },
+    ]);
+  });
+
+  it('asks about an off-link documentation address outside every route when there is a default route', () => {
+    const withDefault: RoutingState = { ...desired, routes: [...desired.routes, { family: 4, table: 10003, dst: 'default', via: '192.0.2.1', dev: 'ens5' }] };
+    // 198.51.100.254 lies outside the host route's 198.51.100.0/25.
+    expect(probesFor([nic], withDefault)[0]?.destination).toBe('198.51.100.254');
+    const wider: RoutingState = { ...withDefault, routes: withDefault.routes.map((route) => (route.via && route.dst !== 'default' ? { ...route, dst: '198.51.100.0/24' } : route)) };
+    expect(probesFor([nic], wider)[0]?.destination).toBe('203.0.113.254');
+  });
+
+  it('fails a host route that the kernel resolves without its gateway', async () => {
+    const answers: Record<string, object> = {
+      '192.0.2.1': { dst: '192.0.2.1', from: '192.0.2.30', dev: 'ens5', table: '10003' },
+      // The host route is gone: the lookup falls through to the main table.
+      '198.51.100.1': { dst: '198.51.100.1', from: '192.0.2.30', gateway: '203.0.113.1', dev: 'ens3', table: '254' },
+    };
+    const run = async (_command: string, _args: string[], options?: { input?: string }): Promise<RunResult> => ({
+      stdout: (options?.input ?? '')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.stringify([answers[line.split(' ')[2] ?? '']]))
+        .join('\n'),
+      stderr: '',
+      exitCode: 0,
+    });
+    const checks = await checkRoutes(run, [nic], desired);
+    expect(checks.map((check) => check.ok)).toEqual([true, false]);
+    expect(checks[1]?.message).toBe(
+      'ens5: replies from 192.0.2.30 to 198.51.100.1 leave by via 203.0.113.1 dev ens3 table 254, expected via 192.0.2.1 dev ens5 table 10003',
+    );
+  });
+});
