@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { mainDefaultGateways, ownedRouting } from '../../src/kernel/parse-live.js';
+
+// As `ip -j -N route show table all` and `ip -j -N rule show` print them (iproute2 6.1).
+const routes = [
+  { type: '1', dst: 'default', gateway: '203.0.113.1', dev: 'ens4', table: '10002', protocol: '147', scope: '0', flags: [] },
+  { type: '1', dst: '203.0.113.0/24', dev: 'ens4', table: '10002', protocol: '147', scope: '253', prefsrc: '203.0.113.22', flags: [] },
+  { type: '1', dst: '198.51.100.7', gateway: '203.0.113.1', dev: 'ens4', table: '10002', protocol: '147', scope: '0', flags: [] },
+  // A person's route in the same table, same shape, no multinic tag: never ours.
+  { type: '1', dst: '192.0.2.0/24', gateway: '203.0.113.1', dev: 'ens4', table: '10002', protocol: '4', scope: '0', flags: [] },
+  { type: '1', dst: 'default', gateway: '203.0.113.1', dev: 'ens3', table: '254', protocol: '3', scope: '0', flags: [] },
+  { type: '1', dst: 'default', gateway: '203.0.113.1', dev: 'ens4', table: '254', protocol: '16', metric: 200, scope: '0', flags: [] },
+  { dst: '2001:db8:a::/64', dev: 'ens4', table: '10002', protocol: '147', prefsrc: '2001:db8:a::22', metric: 1024, flags: [], pref: 'medium' },
+  { dst: 'default', gateway: 'fe80::1', dev: 'ens4', table: '10002', protocol: 'multinic', metric: 1024, flags: [], pref: 'medium' },
+  { dst: 'default', gateway: 'fe80::1', dev: 'ens3', protocol: 'ra', metric: 1024, flags: [], pref: 'medium' },
+];
+const rules4 = [
+  { priority: 0, src: 'all', table: '255', protocol: '2' },
+  { priority: 10002, src: '203.0.113.22', table: '10002', protocol: '147' },
+  { priority: 10002, src: '203.0.113.0', srclen: 24, table: '10002', protocol: '0' },
+  { priority: 32766, src: 'all', table: '254', protocol: '2' },
+];
+const rules6 = [{ priority: 10002, src: '2001:db8:a::22', table: '10002', protocol: '147' }];
+
+describe('reading live routing', () => {
+  it('keeps only what carries multinic protocol, as plan values', () => {
+    expect(ownedRouting(routes, rules4, rules6)).toEqual({
+      routes: [
+        { family: 4, table: 10002, dst: 'default', via: '203.0.113.1', dev: 'ens4' },
+        { family: 4, table: 10002, dst: '203.0.113.0/24', dev: 'ens4', src: '203.0.113.22', scope: 'link' },
+        { family: 4, table: 10002, dst: '198.51.100.7/32', via: '203.0.113.1', dev: 'ens4' },
+        { family: 6, table: 10002, dst: '2001:db8:a::/64', dev: 'ens4', src: '2001:db8:a::22' },
+        { family: 6, table: 10002, dst: 'default', via: 'fe80::1', dev: 'ens4' },
+      ],
+      rules: [
+        { family: 4, priority: 10002, from: '203.0.113.22/32', table: 10002 },
+        { family: 6, priority: 10002, from: '2001:db8:a::22/128', table: 10002 },
+      ],
+    });
+  });
+
+  it('finds the default gateways DHCP and router advertisements put in the main table', () => {
+    expect(mainDefaultGateways(routes)).toEqual(
+      new Map([
+        ['ens3', { 4: '203.0.113.1', 6: 'fe80::1' }],
+        ['ens4', { 4: '203.0.113.1' }],
+      ]),
+    );
+  });
+});
