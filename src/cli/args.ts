@@ -9,6 +9,7 @@ const sourceOptions = {
   'network-data': { type: 'string' },
   'metadata-url': { type: 'string' },
   timeout: { type: 'string' },
+  deadline: { type: 'string' },
 } as const;
 
 const common = {
@@ -27,9 +28,10 @@ export const OPTIONS = {
 export const USAGE = `multinic: make every NIC of an OpenStack guest answer on its own addresses
 
 Usage:
-  multinic plan   [--network-data FILE] [--metadata-url URL] [--state-dir DIR] [--json]
-  multinic apply  [--network-data FILE] [--metadata-url URL] [--state-dir DIR]
-                  [--persist none] [--dry-run] [--json]
+  multinic plan   [--network-data FILE] [--metadata-url URL] [--deadline S] [--state-dir DIR]
+                  [--no-sysctl] [--json]
+  multinic apply  [--network-data FILE] [--metadata-url URL] [--deadline S] [--state-dir DIR]
+                  [--persist none] [--no-sysctl] [--dry-run] [--json]
   multinic status [--state-dir DIR] [--json]
   multinic verify [--state-dir DIR] [--json]
   multinic --version | --help
@@ -43,7 +45,8 @@ Commands:
 Options:
   --network-data FILE  read network_data.json from FILE instead of the metadata service
   --metadata-url URL   metadata service base URL (default http://169.254.169.254)
-  --timeout SECONDS    give up on the metadata service after this long (default 10)
+  --timeout SECONDS    wait this long for one answer of the metadata service (default 10)
+  --deadline SECONDS   retry the metadata service until this long has passed (default 120)
   --state-dir DIR      where table numbers are kept (default /var/lib/multinic)
   --persist none       write no network-manager configuration (default: none)
   --dry-run            with apply: print what would change, change nothing

@@ -92,13 +92,13 @@ export async function checkRoutes(run: Run, nics: PlannedNic[], desired: Routing
       const answer = byQuery.get(`${canonicalAddress(probe.destination)} ${canonicalAddress(probe.address)}`);
       const gatewayOk = probe.via === undefined || (answer?.gateway !== undefined && canonicalAddress(answer.gateway) === probe.via);
       const ok = answer?.dev === probe.iface && Number(answer?.table) === probe.table && gatewayOk;
-      const via = answer ? `${answer.gateway ? `via ${answer.gateway} ` : ''}dev ${answer.dev ?? '?'} table ${answer.table ?? 'main'}` : 'no route';
+      const via = answer ? `${answer.dev ?? '?'}${answer.gateway ? ` via ${answer.gateway}` : ''} (table ${answer.table ?? 'main'})` : 'nowhere (no route)';
       checks.push({
         iface: probe.iface,
         address: probe.address,
         destination: probe.destination,
         ok,
-        message: `${probe.iface}: replies from ${probe.address} to ${probe.destination} leave by ${via}${ok ? '' : `, expected ${probe.via ? `via ${probe.via} ` : ''}dev ${probe.iface} table ${probe.table}`}`,
+        message: `${probe.iface}: replies from ${probe.address} to ${probe.destination} leave ${via}${ok ? '' : `, expected ${probe.iface}${probe.via ? ` via ${probe.via}` : ''} (table ${probe.table})`}`,
       });
     }
   }

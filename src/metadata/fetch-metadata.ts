@@ -1,38 +1,159 @@
 /**
- * network_data.json from the OpenStack metadata service: GET
- * {url}/openstack/latest/network_data.json, bounded by a timeout. Any failure is
- * MetadataUnavailable naming the URL; a failed fetch is never an empty document.
+ * network_data.json from the OpenStack metadata service, patiently: at first boot the
+ * service may be slow, flapping or not there yet.
+ *
+ * One request in the common case: GET {url}/openstack/latest/network_data.json. Only if
+ * that is 404 is the version list read (/openstack), and the newest dated version that
+ * has network_data.json (2015-10-15 and later) tried. Connection errors, timeouts, 5xx,
+ * 408, 429 and bodies that are not JSON (truncated, a proxy's HTML page) are retried with
+ * exponential backoff and jitter until the deadline; other 4xx are final. A failed fetch
+ * is MetadataUnavailable naming the URL, never an empty document.
  */
 import { MetadataUnavailable } from '../errors.js';
 
 export const DEFAULT_METADATA_URL = 'http://169.254.169.254';
+/** network_data.json appeared in this metadata version. */
+export const FIRST_NETWORK_DATA_VERSION = '2015-10-15';
 
 export function networkDataUrl(baseUrl: string, version = 'latest'): string {
   return `${baseUrl.replace(/\/+$/, '')}/openstack/${version}/network_data.json`;
 }
 
-export async function fetchNetworkData(baseUrl: string, options: { timeoutMs: number }): Promise<{ text: string; url: string }> {
-  const url = networkDataUrl(baseUrl);
+export interface RetryNotice {
+  attempt: number;
+  delayMs: number;
+  reason: string;
+  url: string;
+}
+
+export interface FetchOptions {
+  /** Per request. */
+  timeoutMs: number;
+  /** For the whole fetch, retries included. */
+  deadlineMs: number;
+  onRetry?: (notice: RetryNotice) => void;
+  /** Injected in tests so no test waits for real. */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  random?: () => number;
+}
+
+interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** Why an attempt failed, and whether another one may help. */
+class AttemptFailed extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+const RETRYABLE_STATUS = new Set([408, 429]);
+
+async function get(url: string, timeoutMs: number): Promise<HttpAnswer> {
   const { default: axios } = await import('axios');
   try {
     const response = await axios.get<string>(url, {
-      timeout: options.timeoutMs,
+      timeout: timeoutMs,
       responseType: 'text',
-      transformResponse: (body: string) => body, // keep the raw text: parsing is ours
+      transformResponse: (body: string) => body, // the raw text: parsing is ours
       proxy: false, // 169.254.169.254 is link-local: never through a proxy
       maxRedirects: 0,
-      validateStatus: (status) => status === 200,
+      validateStatus: () => true,
     });
-    return { text: response.data, url };
+    return { status: response.status, body: String(response.data ?? '') };
   } catch (error) {
-    throw new MetadataUnavailable(`${url}: ${describeHttpError(error)}`, { cause: error });
+    throw new AttemptFailed(describeHttpError(error), true);
+  }
+}
+
+function check(answer: HttpAnswer, url: string): void {
+  if (answer.status === 200) return;
+  const retryable = answer.status >= 500 || RETRYABLE_STATUS.has(answer.status);
+  throw new AttemptFailed(`${url}: HTTP ${answer.status}`, retryable, answer.status);
+}
+
+/** Newest dated version with network_data.json, from the /openstack list. */
+export function pickVersions(list: string): string[] {
+  return list
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((version) => /^\d{4}-\d{2}-\d{2}$/.test(version) && version >= FIRST_NETWORK_DATA_VERSION)
+    .sort()
+    .reverse();
+}
+
+async function fetchOnce(baseUrl: string, timeoutMs: number): Promise<{ text: string; url: string }> {
+  const latest = networkDataUrl(baseUrl);
+  const answer = await get(latest, timeoutMs);
+  if (answer.status !== 404) {
+    check(answer, latest);
+    return { text: validJson(answer.body, latest), url: latest };
+  }
+  // An older service without `latest` for network_data.json: negotiate a version.
+  const listUrl = `${baseUrl.replace(/\/+$/, '')}/openstack`;
+  const list = await get(listUrl, timeoutMs);
+  check(list, listUrl);
+  const versions = pickVersions(list.body);
+  if (versions.length === 0) throw new AttemptFailed(`${latest}: HTTP 404, and ${listUrl} lists no version with network_data.json`, false, 404);
+  for (const version of versions) {
+    const url = networkDataUrl(baseUrl, version);
+    const dated = await get(url, timeoutMs);
+    if (dated.status === 404) continue;
+    check(dated, url);
+    return { text: validJson(dated.body, url), url };
+  }
+  throw new AttemptFailed(`${latest}: HTTP 404 for every version (${versions.join(', ')})`, false, 404);
+}
+
+function validJson(body: string, url: string): string {
+  try {
+    JSON.parse(body);
+    return body;
+  } catch {
+    // Truncated, or a proxy's HTML page: not the document, but it may be next time.
+    throw new AttemptFailed(`${url}: the answer is not JSON (${body.length} bytes, starts "${body.slice(0, 20).replace(/\s+/g, ' ')}")`, true);
+  }
+}
+
+export function backoffMs(attempt: number, random: () => number): number {
+  const base = Math.min(8000, 500 * 2 ** (attempt - 1));
+  return Math.round(base * (0.5 + random())); // jitter: 50%-150%, so udev-started runs spread out
+}
+
+export async function fetchNetworkData(baseUrl: string, options: FetchOptions): Promise<{ text: string; url: string; attempts: number }> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
+  const random = options.random ?? Math.random;
+  const end = now() + options.deadlineMs;
+  for (let attempt = 1; ; attempt++) {
+    const remaining = end - now();
+    try {
+      const result = await fetchOnce(baseUrl, Math.max(1, Math.min(options.timeoutMs, remaining)));
+      return { ...result, attempts: attempt };
+    } catch (error) {
+      if (!(error instanceof AttemptFailed)) throw error;
+      const delay = backoffMs(attempt, random);
+      if (!error.retryable) throw new MetadataUnavailable(error.message, { cause: error });
+      if (now() + delay >= end) {
+        throw new MetadataUnavailable(`${networkDataUrl(baseUrl)}: no answer within the deadline of ${Math.round(options.deadlineMs / 1000)} s after ${attempt} attempt(s); last: ${error.message}`, { cause: error });
+      }
+      options.onRetry?.({ attempt: attempt + 1, delayMs: delay, reason: error.message, url: networkDataUrl(baseUrl) });
+      await sleep(delay);
+    }
   }
 }
 
 export function describeHttpError(error: unknown): string {
-  const e = error as { response?: { status?: number; statusText?: string }; code?: string; message?: string };
-  if (e.response?.status) return `HTTP ${e.response.status}${e.response.statusText ? ` ${e.response.statusText}` : ''}`;
-  if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return 'no answer before the timeout';
-  if (e.code) return `${e.code}${e.message ? ` (${e.message})` : ''}`;
-  return e.message ?? String(error);
+  const e = error as { config?: { url?: string }; code?: string; message?: string };
+  const url = e.config?.url ? `${e.config.url}: ` : '';
+  if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return `${url}no answer before the timeout`;
+  if (e.code) return `${url}${e.code}${e.message ? ` (${e.message})` : ''}`;
+  return `${url}${e.message ?? String(error)}`;
 }

@@ -46,7 +46,7 @@ describe('route checks', () => {
     const checks = await checkRoutes(run, [nic], desired);
     expect(checks.map((check) => check.ok)).toEqual([true, false]);
     expect(checks[1]?.message).toBe(
-      'ens5: replies from 192.0.2.30 to 198.51.100.1 leave by via 203.0.113.1 dev ens3 table 254, expected via 192.0.2.1 dev ens5 table 10003',
+      'ens5: replies from 192.0.2.30 to 198.51.100.1 leave ens3 via 203.0.113.1 (table 254), expected ens5 via 192.0.2.1 (table 10003)',
     );
   });
 });

@@ -16,7 +16,7 @@ const PERSIST_CHOICES = ['none'];
 export async function applyCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
   const persist = stringOption(values, 'persist') ?? 'none';
   if (!PERSIST_CHOICES.includes(persist)) throw new UsageError(`--persist: "${persist}" is not one of ${PERSIST_CHOICES.join(', ')}`);
-  const options = sourceOptionsFrom(values);
+  const options = sourceOptionsFrom(values, reporter);
   const sysctl = values['no-sysctl'] !== true;
   const { source, mapping, plan, live } = await preparePlan(run, { ...options, sysctl });
   reporter.say(`network_data.json from ${source.origin}`);
