@@ -20,7 +20,7 @@ const common = {
 
 export const OPTIONS = {
   plan: { ...sourceOptions, ...common, 'no-sysctl': { type: 'boolean' } },
-  apply: { ...sourceOptions, ...common, persist: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-sysctl': { type: 'boolean' } },
+  apply: { ...sourceOptions, ...common, persist: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-sysctl': { type: 'boolean' }, wait: { type: 'string' } },
   status: { ...common },
   verify: { ...common },
 } satisfies Record<CommandName, ParseArgsConfig['options']>;
@@ -31,7 +31,7 @@ Usage:
   multinic plan   [--network-data FILE] [--metadata-url URL] [--deadline S] [--state-dir DIR]
                   [--no-sysctl] [--json]
   multinic apply  [--network-data FILE] [--metadata-url URL] [--deadline S] [--state-dir DIR]
-                  [--persist none] [--no-sysctl] [--dry-run] [--json]
+                  [--wait S] [--persist none] [--no-sysctl] [--dry-run] [--json]
   multinic status [--state-dir DIR] [--json]
   multinic verify [--state-dir DIR] [--json]
   multinic --version | --help
@@ -49,6 +49,9 @@ Options:
   --deadline SECONDS   retry the metadata service until this long has passed (default 120)
   --state-dir DIR      where table numbers are kept (default /var/lib/multinic)
   --persist none       write no network-manager configuration (default: none)
+  --wait SECONDS       with apply: wait this long for NICs in network_data.json that are not on
+                       the guest yet (default 10); given explicitly, also for new NICs on the
+                       guest that network_data.json does not list yet (after interface-attach)
   --dry-run            with apply: print what would change, change nothing
   --no-sysctl          leave arp_ignore, arp_announce and rp_filter of the NICs alone
                        (by default set to 1, 2, 2 on managed NICs against ARP flux)

@@ -11,6 +11,7 @@ export type LiveGateways = Map<string, Partial<Record<Family, string>>>;
 
 export function mapLinks(data: NetworkData, interfaces: KernelInterface[], liveGateways: LiveGateways = new Map()): Mapping {
   const notes: Note[] = [];
+  const absentAddresses: Mapping['absentAddresses'] = [];
   const byId = new Map(data.links.map((link) => [link.id, link]));
   const found = new Map<string, KernelInterface>();
   const resolve = (link: Link, seen = new Set<string>()): KernelInterface | undefined => {
@@ -41,7 +42,7 @@ export function mapLinks(data: NetworkData, interfaces: KernelInterface[], liveG
       notes.push({ level: 'warn', message: `${iface.name} (${label}): has no MAC address, left out` });
       continue;
     }
-    const addresses = addressesFor(link, iface, data, liveGateways.get(iface.name) ?? {}, notes);
+    const addresses = addressesFor(link, iface, data, liveGateways.get(iface.name) ?? {}, notes, absentAddresses);
     if (addresses.length === 0) {
       notes.push({ level: 'warn', message: `${iface.name} (${mac}): no address on the interface for its networks, left out` });
       continue;
@@ -53,7 +54,7 @@ export function mapLinks(data: NetworkData, interfaces: KernelInterface[], liveG
   const unlisted = interfaces
     .filter((iface) => !iface.loopback && iface.mac && !used.has(iface.name))
     .map((iface) => ({ iface: iface.name, ...(iface.mac ? { mac: iface.mac } : {}) }));
-  return { nics, missing, unlisted, notes };
+  return { nics, missing, unlisted, absentAddresses, notes };
 }
 
 /**
@@ -85,6 +86,7 @@ function addressesFor(
   data: NetworkData,
   liveGateway: Partial<Record<Family, string>>,
   notes: Note[],
+  absent: Mapping['absentAddresses'],
 ): NicAddress[] {
   const result: NicAddress[] = [];
   const seen = new Set<string>();
@@ -99,6 +101,7 @@ function addressesFor(
       const wanted = network.address;
       if (!wanted) continue;
       if (!onInterface.some((address) => address.address === wanted.address)) {
+        absent.push({ iface: iface.name, address: wanted.address });
         notes.push({
           level: 'warn',
           message: `${iface.name} (${link.mac ?? iface.mac}): ${wanted.address} from network ${network.id} is not on the interface (yet), left out`,

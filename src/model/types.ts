@@ -127,5 +127,7 @@ export interface Mapping {
   missing: { linkId: string; mac?: Mac }[];
   /** Interfaces on the guest that the metadata does not list: left alone. */
   unlisted: { iface: string; mac?: Mac }[];
+  /** Static addresses of the metadata that are not on their interface (yet). */
+  absentAddresses: { iface: string; address: string }[];
   notes: Note[];
 }

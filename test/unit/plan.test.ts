@@ -9,7 +9,7 @@ import { aNic, aNicAddress } from './builders.js';
 const nothingLive: RoutingState = { routes: [], rules: [] };
 
 function mappingOf(nics: Nic[]): Mapping {
-  return { nics, missing: [], unlisted: [], notes: [] };
+  return { nics, missing: [], unlisted: [], absentAddresses: [], notes: [] };
 }
 
 const ens3 = aNic({ mac: 'fa:16:3e:00:00:01', iface: 'ens3', addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' })] });
