@@ -67,15 +67,17 @@ function findInterface(link: Link, interfaces: KernelInterface[], parent: Kernel
     const vlanId = link.vlan.vlanId;
     const byParent = parent && candidates.find((iface) => iface.kind === 'vlan' && iface.parent === parent.name && iface.vlanId === vlanId);
     if (byParent) return byParent;
-    if (!link.mac) return undefined;
+    if (!link.mac) return link.name ? candidates.find((iface) => iface.name === link.name && iface.kind === 'vlan') : undefined;
     // A VLAN with its own MAC, or a stand-in device that carries the VLAN's MAC.
     const sameMac = candidates.filter((iface) => iface.mac === link.mac && iface !== parent);
     return sameMac.find((iface) => iface.kind === 'vlan' && iface.vlanId === vlanId) ?? sameMac.find((iface) => iface.kind !== 'vlan');
   }
   if (link.kind === 'bond') {
     const bonds = candidates.filter((iface) => iface.kind === 'bond');
+    if (!link.mac) return bonds.find((iface) => iface.name === link.name);
     return bonds.find((iface) => iface.mac === link.mac) ?? candidates.find((iface) => iface.mac === link.mac && !iface.master);
   }
+  if (!link.mac) return candidates.find((iface) => iface.name === link.name); // bare-metal documents without MACs
   const sameMac = candidates.filter((iface) => iface.mac === link.mac && iface.kind !== 'vlan' && iface.kind !== 'bond');
   return sameMac.find((iface) => !iface.master) ?? sameMac[0];
 }

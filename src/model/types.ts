@@ -23,8 +23,13 @@ export interface Link {
   /** Nova's own type string (phy, ovs, vhostuser, vlan, bond, ...). */
   type: string;
   kind: LinkKind;
-  /** Absent only for a VLAN whose vlan_mac_address is null (it inherits its parent's). */
+  /**
+   * Absent for a VLAN whose vlan_mac_address is null (it inherits its parent's), and on
+   * bare-metal documents (metal3, Ironic) that name links instead.
+   */
   mac?: Mac;
+  /** The interface name some bare-metal documents give (`name`); used when there is no MAC. */
+  name?: string;
   mtu?: number;
   vlan?: { parentId: string; vlanId: number };
   bond?: { memberIds: string[]; mode?: string };

@@ -22,6 +22,7 @@ export const wireRoute = z.looseObject({
 export const wireLink = z.looseObject({
   id: z.string().min(1),
   type: z.string().min(1),
+  name: nullableString,
   ethernet_mac_address: nullableString,
   mtu: z.number().int().positive().nullish(),
   vif_id: nullableString,
@@ -44,6 +45,8 @@ export const wireNetwork = z.looseObject({
   netmask: z.union([z.string(), z.number()]).nullish(),
   routes: z.array(wireRoute).nullish(),
   network_id: nullableString,
+  /** Some clouds (Open Telekom Cloud) write the gateway beside the network, not as a route. */
+  gateway: nullableString,
   services: z.array(wireService).nullish(),
 });
 

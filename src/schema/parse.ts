@@ -87,7 +87,7 @@ function toLink(wire: WireLink, path: Path, notes: Note[]): Link {
   if (wire.ethernet_mac_address && !mac) {
     fail([...path, 'ethernet_mac_address'], `"${wire.ethernet_mac_address}" is not a MAC address`);
   }
-  const base = { id: wire.id, type: wire.type, ...(wire.mtu ? { mtu: wire.mtu } : {}) };
+  const base = { id: wire.id, type: wire.type, ...(wire.mtu ? { mtu: wire.mtu } : {}), ...(wire.name ? { name: wire.name } : {}) };
   if (wire.type === 'vlan') {
     if (!wire.vlan_link) fail([...path, 'vlan_link'], 'a vlan link needs the link it sits on');
     const vlanId = Number(wire.vlan_id);
@@ -109,11 +109,11 @@ function toLink(wire: WireLink, path: Path, notes: Note[]): Link {
       bond: { memberIds: members, ...(wire.bond_mode ? { mode: wire.bond_mode } : {}) },
     };
   }
-  if (!mac) fail([...path, 'ethernet_mac_address'], `link "${wire.id}" of type "${wire.type}" has no MAC address`);
+  if (!mac && !wire.name) fail([...path, 'ethernet_mac_address'], `link "${wire.id}" of type "${wire.type}" has neither a MAC address nor a name`);
   if (!PHYSICAL_LINK_TYPES.has(wire.type)) {
-    notes.push({ level: 'warn', message: `link ${wire.id} (${mac}): unknown type "${wire.type}", treated as a physical link` });
+    notes.push({ level: 'warn', message: `link ${wire.id} (${mac ?? wire.name}): unknown type "${wire.type}", treated as a physical link` });
   }
-  return { ...base, kind: 'physical', mac };
+  return { ...base, kind: 'physical', ...(mac ? { mac } : {}) };
 }
 
 function toNetwork(wire: WireNetwork, path: Path, notes: Note[]): Network[] {
@@ -132,6 +132,10 @@ function toNetwork(wire: WireNetwork, path: Path, notes: Note[]): Network[] {
       routes.push(parsed);
     }
   });
+  if (!gateway && wire.gateway) {
+    if (familyOf(wire.gateway) !== type.family) fail([...path, 'gateway'], `"${wire.gateway}" is not an IPv${type.family} address`);
+    gateway = canonicalAddress(wire.gateway);
+  }
   const network: Network = {
     id: wire.id,
     linkId: wire.link,
@@ -192,7 +196,8 @@ function toRoute(wire: WireRoute, path: Path, networkFamily: Family): Route {
 /** Netmask in any form Nova writes: 255.255.255.0, ffff:ffff:ffff:ffff::, "64", 24. */
 function toPrefix(mask: string | number, family: Family, path: Path): number {
   const max = family === 4 ? 32 : 128;
-  const text = String(mask).trim().replace(/^\//, '');
+  // A netmask written as CIDR ("::/0", "0.0.0.0/0") means its prefix length.
+  const text = String(mask).trim().replace(/^.*\//, '');
   if (/^\d+$/.test(text)) {
     const prefix = Number(text);
     if (prefix <= max) return prefix;
