@@ -10,6 +10,8 @@ const sourceOptions = {
   'metadata-url': { type: 'string' },
   timeout: { type: 'string' },
   deadline: { type: 'string' },
+  source: { type: 'string' },
+  offline: { type: 'boolean' },
 } as const;
 
 const common = {
@@ -28,10 +30,9 @@ export const OPTIONS = {
 export const USAGE = `multinic: make every NIC of an OpenStack guest answer on its own addresses
 
 Usage:
-  multinic plan   [--network-data FILE] [--metadata-url URL] [--deadline S] [--state-dir DIR]
-                  [--no-sysctl] [--json]
-  multinic apply  [--network-data FILE] [--metadata-url URL] [--deadline S] [--state-dir DIR]
-                  [--wait S] [--persist none] [--no-sysctl] [--dry-run] [--json]
+  multinic plan   [SOURCE] [--state-dir DIR] [--no-sysctl] [--json]
+  multinic apply  [SOURCE] [--state-dir DIR] [--wait S] [--persist none] [--no-sysctl]
+                  [--dry-run] [--json]
   multinic status [--state-dir DIR] [--json]
   multinic verify [--state-dir DIR] [--json]
   multinic --version | --help
@@ -42,9 +43,15 @@ Commands:
   status   the tables multinic handed out and whether their rules are live
   verify   check that every managed address routes through its own NIC and table
 
-Options:
-  --network-data FILE  read network_data.json from FILE instead of the metadata service
+SOURCE (where network_data.json comes from):
+  --source auto|metadata|configdrive|file
+                       auto (default): --network-data if given, else the config drive (a
+                       filesystem labelled config-2) if there is one, else the metadata service
+  --network-data FILE  read network_data.json from FILE
   --metadata-url URL   metadata service base URL (default http://169.254.169.254)
+  --offline            use the last good document kept in the state dir; ask no network
+
+Options:
   --timeout SECONDS    wait this long for one answer of the metadata service (default 10)
   --deadline SECONDS   retry the metadata service until this long has passed (default 120)
   --state-dir DIR      where table numbers are kept (default /var/lib/multinic)
@@ -62,6 +69,7 @@ Exit codes: 0 done, 64 usage, 65 invalid network_data.json, 69 metadata unavaila
 
 Examples:
   multinic plan --network-data /run/network_data.json
+  multinic apply --offline            # at later boots, from the cached document
   multinic apply                      # at first boot, from http://169.254.169.254
   multinic apply --dry-run --json | jq .commands
   multinic verify && echo every address routes through its own NIC

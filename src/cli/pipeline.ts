@@ -21,7 +21,7 @@ export interface Prepared {
 
 export async function preparePlan(run: Run, options: SourceOptions & { stateDir: string; sysctl?: boolean }): Promise<Prepared> {
   // The document first: a failed fetch must stop the run before anything is read or planned.
-  const source = await loadNetworkData(options);
+  const source = await loadNetworkData(options, run);
   const [live, state] = await Promise.all([readLive(run), readState(options.stateDir)]);
   const mapping = mapLinks(source.data, live.interfaces, live.gateways);
   const sysctls = options.sysctl === false ? undefined : await readSysctlInput(options.stateDir, mapping);

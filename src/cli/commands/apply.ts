@@ -3,6 +3,7 @@ import { applyChanges } from '../../kernel/apply.js';
 import type { Run } from '../../kernel/run.js';
 import { DEFAULT_DEADLINE_MS } from '../../metadata/source.js';
 import { writeApplied } from '../../state/applied.js';
+import { writeCachedNetworkData } from '../../metadata/cache.js';
 import { acquireRunLock } from '../../state/lock.js';
 import { writeState } from '../../state/store.js';
 import { writeSysctlOriginals, writeSysctls } from '../../sysctl/read-write.js';
@@ -52,6 +53,8 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
     reporter.notes([...source.notes, ...plan.notes]);
     for (const line of describeNics(plan)) reporter.say(line);
     const commands = planCommands(plan);
+    // The document passed validation: keep it for runs without the network (--offline).
+    if (!dryRun && !options.offline) await writeCachedNetworkData(options.stateDir, source.text);
     if (dryRun) {
       reporter.say(`dry run: ${describeChangeCount(plan)}, nothing changed`);
       reporter.result(commands, { ...planJson(plan, mapping, source.origin), dryRun: true, applied: false });

@@ -1,0 +1,94 @@
+import nock from 'nock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MetadataUnavailable } from '../../src/errors.js';
+import { backoffMs, fetchNetworkData, pickVersions, type RetryNotice } from '../../src/metadata/fetch-metadata.js';
+
+const BASE = 'http://169.254.169.254';
+const DOC = { links: [], networks: [] };
+
+/** A clock that only moves when the code under test sleeps: no test waits for real. */
+function fakeTime() {
+  let now = 0;
+  const slept: number[] = [];
+  return { now: () => now, sleep: async (ms: number) => void (slept.push(ms), (now += ms)), slept, random: () => 0.5 };
+}
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => {
+  expect(nock.pendingMocks()).toEqual([]);
+  nock.cleanAll();
+});
+
+describe('fetchNetworkData', () => {
+  it('makes one request when latest answers', async () => {
+    nock(BASE).get('/openstack/latest/network_data.json').reply(200, JSON.stringify(DOC));
+    const result = await fetchNetworkData(BASE, { timeoutMs: 1000, deadlineMs: 10_000, ...fakeTime() });
+    expect(result).toMatchObject({ url: `${BASE}/openstack/latest/network_data.json`, attempts: 1 });
+    expect(JSON.parse(result.text)).toEqual(DOC);
+  });
+
+  it.each([
+    ['HTTP 500', (scope: nock.Scope) => scope.reply(500, 'oops')],
+    ['HTTP 503', (scope: nock.Scope) => scope.reply(503)],
+    ['HTTP 408', (scope: nock.Scope) => scope.reply(408)],
+    ['HTTP 429', (scope: nock.Scope) => scope.reply(429)],
+    ['a dropped connection', (scope: nock.Scope) => scope.replyWithError({ code: 'ECONNRESET', message: 'socket hang up' })],
+    ['a truncated body', (scope: nock.Scope) => scope.reply(200, JSON.stringify(DOC).slice(0, 10))],
+    ["a proxy's HTML page", (scope: nock.Scope) => scope.reply(200, '<html>login</html>', { 'Content-Type': 'text/html' })],
+  ])('retries after %s, with backoff, and says so', async (_what, fault) => {
+    fault(nock(BASE).get('/openstack/latest/network_data.json'));
+    fault(nock(BASE).get('/openstack/latest/network_data.json'));
+    nock(BASE).get('/openstack/latest/network_data.json').reply(200, JSON.stringify(DOC));
+    const time = fakeTime();
+    const notices: RetryNotice[] = [];
+    const result = await fetchNetworkData(BASE, { timeoutMs: 1000, deadlineMs: 60_000, onRetry: (notice) => notices.push(notice), ...time });
+    expect(result.attempts).toBe(3);
+    expect(time.slept).toEqual([500, 1000]); // 500 ms then 1 s (jitter at its middle)
+    expect(notices.map((notice) => notice.attempt)).toEqual([2, 3]);
+  });
+
+  it('does not retry a 403: exit 69 at once, naming the URL', async () => {
+    nock(BASE).get('/openstack/latest/network_data.json').reply(403);
+    const time = fakeTime();
+    const error = await fetchNetworkData(BASE, { timeoutMs: 1000, deadlineMs: 60_000, ...time }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(MetadataUnavailable);
+    expect((error as Error).message).toBe(`${BASE}/openstack/latest/network_data.json: HTTP 403`);
+    expect(time.slept).toEqual([]);
+  });
+
+  it('gives up at the deadline with exit 69, saying how often it tried', async () => {
+    nock(BASE).get('/openstack/latest/network_data.json').times(4).reply(500);
+    const time = fakeTime();
+    const error = await fetchNetworkData(BASE, { timeoutMs: 1000, deadlineMs: 4000, ...time }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(MetadataUnavailable);
+    expect((error as Error).message).toMatch(/no answer within the deadline of 4 s after 4 attempt\(s\); last: .*HTTP 500/);
+    expect(time.now()).toBeLessThanOrEqual(4000);
+    nock.cleanAll();
+  });
+
+  it('negotiates a dated version when latest has no network_data.json', async () => {
+    nock(BASE).get('/openstack/latest/network_data.json').reply(404);
+    nock(BASE).get('/openstack').reply(200, '2012-08-10\n2013-04-04\n2015-10-15\n2016-06-30\nlatest');
+    nock(BASE).get('/openstack/2016-06-30/network_data.json').reply(200, JSON.stringify(DOC));
+    const result = await fetchNetworkData(BASE, { timeoutMs: 1000, deadlineMs: 10_000, ...fakeTime() });
+    expect(result.url).toBe(`${BASE}/openstack/2016-06-30/network_data.json`);
+  });
+
+  it('says so when no version has network_data.json', async () => {
+    nock(BASE).get('/openstack/latest/network_data.json').reply(404);
+    nock(BASE).get('/openstack').reply(200, '2012-08-10\n2013-04-04\nlatest');
+    await expect(fetchNetworkData(BASE, { timeoutMs: 1000, deadlineMs: 10_000, ...fakeTime() })).rejects.toThrow(/lists no version with network_data.json/);
+  });
+});
+
+describe('version list and backoff', () => {
+  it('keeps dated versions from 2015-10-15 on, newest first', () => {
+    expect(pickVersions('2012-08-10\n2015-10-15\n2018-08-27\nlatest\n2016-06-30\n')).toEqual(['2018-08-27', '2016-06-30', '2015-10-15']);
+  });
+
+  it('doubles up to 8 s, with jitter between 50% and 150%', () => {
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffMs(attempt, () => 0.5))).toEqual([500, 1000, 2000, 4000, 8000, 8000]);
+    expect(backoffMs(1, () => 0)).toBe(250);
+    expect(backoffMs(1, () => 0.999)).toBeLessThanOrEqual(750);
+  });
+});
