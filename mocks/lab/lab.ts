@@ -4,7 +4,8 @@
  * removes in destroy(); the root namespace's routing is never touched.
  *
  *   client (198.51.100.10) ── router ── switch: one bridge per network, port security ── guest NICs
- *                              │ gateways of every network, 169.254.169.254 (mock metadata)
+ *                              │ gateways of every network; the mock metadata service on
+ *                              │ 169.254.169.254 and fe80::a9fe:a9fe (it listens on [::]:80)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -227,6 +228,8 @@ export async function createLab(options: LabOptions): Promise<Lab> {
       await ip('switch', ['link', 'set', `br${index}`, 'up']);
       if (network.v4) await ip('router', ['addr', 'add', `${network.v4.gateway}/${network.v4.cidr.split('/')[1]}`, 'dev', routerSide]);
       if (network.v6) await ip('router', ['-6', 'addr', 'add', `${network.v6.gateway}/${network.v6.cidr.split('/')[1]}`, 'dev', routerSide, 'nodad']);
+      // Nova's metadata service answers on this link-local address too (IPv6-only guests).
+      await ip('router', ['-6', 'addr', 'add', 'fe80::a9fe:a9fe/64', 'dev', routerSide, 'nodad']);
       await ip('router', ['link', 'set', routerSide, 'up']);
     }
     for (const nic of options.nics) await plugNic(nic);
@@ -235,7 +238,7 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     if (options.metadata !== false) {
       await writeConfig(currentConfig);
       const ready = join(workDir, 'ready');
-      server = spawn('ip', ['netns', 'exec', names.router, process.execPath, MOCK_SERVER(), '--listen', `${METADATA_ADDRESS}:80`, '--config', configPath, '--log', logPath, '--ready', ready], {
+      server = spawn('ip', ['netns', 'exec', names.router, process.execPath, MOCK_SERVER(), '--listen', '[::]:80', '--config', configPath, '--log', logPath, '--ready', ready], {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let serverError = '';

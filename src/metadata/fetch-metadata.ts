@@ -56,10 +56,24 @@ class AttemptFailed extends Error {
 
 const RETRYABLE_STATUS = new Set([408, 429]);
 
+/**
+ * The URL parser (WHATWG) refuses IPv6 zone ids, which a link-local address needs
+ * (http://[fe80::a9fe:a9fe%eth0]); such a URL is requested under a placeholder host
+ * that a custom lookup resolves to the scoped address.
+ */
+export function scopedTarget(url: string): { url: string; address?: string } {
+  const match = /^http:\/\/\[([0-9a-f:]+)%([^\]]+)\](:\d+)?(\/.*)?$/i.exec(url);
+  if (!match) return { url };
+  const [, address, zone, port = '', path = ''] = match;
+  return { url: `http://link-local.multinic.invalid${port}${path}`, address: `${address}%${zone}` };
+}
+
 async function get(url: string, timeoutMs: number): Promise<HttpAnswer> {
   const { default: axios } = await import('axios');
+  const target = scopedTarget(url);
   try {
-    const response = await axios.get<string>(url, {
+    const response = await axios.get<string>(target.url, {
+      ...(target.address ? { lookup: async () => ({ address: target.address as string, family: 6 as const }) } : {}),
       timeout: timeoutMs,
       responseType: 'text',
       transformResponse: (body: string) => body, // the raw text: parsing is ours
@@ -69,7 +83,7 @@ async function get(url: string, timeoutMs: number): Promise<HttpAnswer> {
     });
     return { status: response.status, body: String(response.data ?? '') };
   } catch (error) {
-    throw new AttemptFailed(describeHttpError(error), true);
+    throw new AttemptFailed(`${url}: ${describeHttpError(error)}`, true);
   }
 }
 
@@ -151,9 +165,8 @@ export async function fetchNetworkData(baseUrl: string, options: FetchOptions): 
 }
 
 export function describeHttpError(error: unknown): string {
-  const e = error as { config?: { url?: string }; code?: string; message?: string };
-  const url = e.config?.url ? `${e.config.url}: ` : '';
-  if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return `${url}no answer before the timeout`;
-  if (e.code) return `${url}${e.code}${e.message ? ` (${e.message})` : ''}`;
-  return `${url}${e.message ?? String(error)}`;
+  const e = error as { code?: string; message?: string };
+  if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return 'no answer before the timeout';
+  if (e.code) return `${e.code}${e.message ? ` (${e.message})` : ''}`;
+  return e.message ?? String(error);
 }

@@ -64,10 +64,30 @@ async function readSource(options: SourceOptions, run: Run): Promise<{ text: str
     }
     options.onNote?.('no config drive (no filesystem labelled config-2); asking the metadata service');
   }
-  const { text, url } = await fetchNetworkData(options.metadataUrl ?? DEFAULT_METADATA_URL, {
+  const baseUrl = options.metadataUrl ?? (await defaultMetadataUrl(run, options.onNote));
+  const { text, url } = await fetchNetworkData(baseUrl, {
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS,
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
   });
   return { text, origin: url };
+}
+
+/** Nova's metadata service also answers on this IPv6 link-local address (since Wallaby). */
+export const METADATA_LINK_LOCAL = 'fe80::a9fe:a9fe';
+
+/**
+ * http://169.254.169.254, unless the guest has no IPv4 route to it (an IPv6-only guest):
+ * then the link-local address, on the interface of the IPv6 default route.
+ */
+async function defaultMetadataUrl(run: Run, onNote?: (message: string) => void): Promise<string> {
+  const v4 = await run('ip', ['-j', 'route', 'get', '169.254.169.254']);
+  if (v4.exitCode === 0) return DEFAULT_METADATA_URL;
+  const v6 = await run('ip', ['-j', '-6', 'route', 'show', 'default']);
+  const routes = v6.exitCode === 0 ? (JSON.parse(v6.stdout.trim() || '[]') as { dev?: string }[]) : [];
+  const dev = routes.find((route) => route.dev)?.dev;
+  if (!dev) return DEFAULT_METADATA_URL; // nothing better to try: the fetch names the failure
+  const url = `http://[${METADATA_LINK_LOCAL}%${dev}]`;
+  onNote?.(`no IPv4 route to 169.254.169.254; asking ${url}`);
+  return url;
 }

@@ -92,6 +92,33 @@ describe.skipIf(!availability.ok)(`where network_data.json comes from (${availab
     expect([...(await guest.reachability(ALL)).values()]).toEqual([true, true, true]);
   });
 
+  it('an IPv6-only guest asks fe80::a9fe:a9fe on the interface of its IPv6 default route', async () => {
+    const networkData = {
+      links: [
+        { id: 'tap3', type: 'ovs', ethernet_mac_address: 'fa:16:3e:b6:00:03' },
+        { id: 'tap4', type: 'ovs', ethernet_mac_address: 'fa:16:3e:b6:00:04' },
+      ],
+      networks: [
+        { id: 'n3', type: 'ipv6', link: 'tap3', ip_address: '2001:db8:a::21', netmask: 'ffff:ffff:ffff:ffff::', routes: [{ network: '::', netmask: '::', gateway: 'fe80::a9fe:a9fe' }] },
+        { id: 'n4', type: 'ipv6', link: 'tap4', ip_address: '2001:db8:a::22', netmask: 'ffff:ffff:ffff:ffff::', routes: [{ network: '::', netmask: '::', gateway: 'fe80::a9fe:a9fe' }] },
+      ],
+    };
+    lab = await createLab({
+      networks: [{ name: 'v6only', v6: { cidr: '2001:db8:a::/64', gateway: '2001:db8:a::1' } }],
+      nics: [
+        { name: 'ens3', mac: 'fa:16:3e:b6:00:03', network: 'v6only', addresses: ['2001:db8:a::21/64'], primary: true },
+        { name: 'ens4', mac: 'fa:16:3e:b6:00:04', network: 'v6only', addresses: ['2001:db8:a::22/64'] },
+      ],
+      networkData,
+    });
+    expect([...(await lab.reachability()).values()]).toEqual([true, false]);
+    const result = await lab.multinic(['apply', '--source', 'metadata', '--persist', 'none', '--state-dir', work]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain('no IPv4 route to 169.254.169.254; asking http://[fe80::a9fe:a9fe%ens3]');
+    expect(result.stderr).toContain('network_data.json from http://[fe80::a9fe:a9fe%ens3]/openstack/latest/network_data.json');
+    expect([...(await lab.reachability()).values()]).toEqual([true, true]);
+  });
+
   describe.skipIf(configDriveTools.length > 0)(`from a config drive (${configDriveTools.length ? `missing ${configDriveTools.join(', ')}` : 'dosfstools, mtools, genisoimage'})`, () => {
     const loops: string[] = [];
     afterEach(() => {
