@@ -15,6 +15,8 @@ export interface LockOptions {
   waitMs: number;
   /** Said once when the lock is busy, so a waiting run explains itself. */
   onWait?: (message: string) => void;
+  /** Said if another run took the lock over while this one held it (this run stalled). */
+  onLost?: (message: string) => void;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
@@ -34,7 +36,9 @@ export async function acquireRunLock(stateDir: string, options: LockOptions): Pr
       return await lockfile.lock(target, {
         realpath: false, // the target file itself need not exist
         stale: 15_000, // a holder refreshes every 7.5 s; older than this, it died
-        onCompromised: () => undefined, // our run is short; a stolen lock is reported by the next run's verify
+        // Only a run whose event loop stalled past `stale` loses its lock. It finishes (stopping
+        // half-way would be worse) but says so; the other run re-reads and converges after it.
+        onCompromised: (error) => options.onLost?.(`warning: ${target}.lock was taken over by another run while this one held it (${error.message})`),
       });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
