@@ -43,8 +43,9 @@ async function demo(): Promise<number> {
     const before = await lab.reachability();
     process.stdout.write(`${table('Before', before)}\n\n$ multinic apply   (inside the guest)\n`);
     const result = await lab.multinic(['apply', '--persist', 'none', '--state-dir', stateDir]);
-    process.stdout.write(result.stderr.replace(/^/gm, '  '));
-    process.stdout.write(result.stdout.replace(/^/gm, '  '));
+    const indent = (text: string) => text.trimEnd().replace(/^(?=.)/gm, '  ');
+    process.stdout.write(`${indent(result.stderr)}\n`);
+    if (result.stdout.trim()) process.stdout.write(`${indent(result.stdout)}\n`);
     if (result.exitCode !== 0) {
       process.stdout.write(`multinic apply exited ${result.exitCode}\n`);
       return 1;
