@@ -22,7 +22,7 @@ const common = {
 
 export const OPTIONS = {
   plan: { ...sourceOptions, ...common, 'no-sysctl': { type: 'boolean' } },
-  apply: { ...sourceOptions, ...common, persist: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-sysctl': { type: 'boolean' }, wait: { type: 'string' } },
+  apply: { ...sourceOptions, ...common, persist: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-sysctl': { type: 'boolean' }, wait: { type: 'string' }, root: { type: 'string' } },
   status: { ...common },
   verify: { ...common },
 } satisfies Record<CommandName, ParseArgsConfig['options']>;
@@ -31,8 +31,8 @@ export const USAGE = `multinic: make every NIC of an OpenStack guest answer on i
 
 Usage:
   multinic plan   [SOURCE] [--state-dir DIR] [--no-sysctl] [--json]
-  multinic apply  [SOURCE] [--state-dir DIR] [--wait S] [--persist none] [--no-sysctl]
-                  [--dry-run] [--json]
+  multinic apply  [SOURCE] [--state-dir DIR] [--wait S] [--persist BACKEND] [--root DIR]
+                  [--no-sysctl] [--dry-run] [--json]
   multinic status [--state-dir DIR] [--json]
   multinic verify [--state-dir DIR] [--json]
   multinic --version | --help
@@ -55,7 +55,10 @@ Options:
   --timeout SECONDS    wait this long for one answer of the metadata service (default 10)
   --deadline SECONDS   retry the metadata service until this long has passed (default 120)
   --state-dir DIR      where table numbers are kept (default /var/lib/multinic)
-  --persist none       write no network-manager configuration (default: none)
+  --persist BACKEND    also write the routing into the configuration of the network manager,
+                       so it survives reboots and network restarts: auto (default: detect it),
+                       netplan, networkd, ifupdown, ifcfg, networkmanager, or none
+  --root DIR           write that configuration under DIR instead of / (an image tree)
   --wait SECONDS       with apply: wait this long for NICs in network_data.json that are not on
                        the guest yet (default 10); given explicitly, also for new NICs on the
                        guest that network_data.json does not list yet (after interface-attach)

@@ -25,7 +25,7 @@ export async function preparePlan(run: Run, options: SourceOptions & { stateDir:
   const [live, state] = await Promise.all([readLive(run), readState(options.stateDir)]);
   const mapping = mapLinks(source.data, live.interfaces, live.gateways);
   const sysctls = options.sysctl === false ? undefined : await readSysctlInput(options.stateDir, mapping);
-  return { source, live, mapping, plan: plan({ mapping, live: live.owned, state, ...(sysctls ? { sysctls } : {}) }) };
+  return { source, live, mapping, plan: plan({ mapping, live: live.owned, foreign: live.foreign, state, ...(sysctls ? { sysctls } : {}) }) };
 }
 
 /** The sysctls of the NICs to manage and of those released since, and the values to put back. */

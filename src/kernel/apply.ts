@@ -32,7 +32,7 @@ export async function applyChanges(
   try {
     if (changed > 0) await runBatches(run, input.changes);
     const after = await readLive(run);
-    const leftover = diffRouting(input.desired, after.owned);
+    const leftover = diffRouting(input.desired, after.owned, after.foreign);
     if (countChanges(leftover) > 0) {
       throw new VerificationFailed('the kernel does not hold what was applied', [
         ...leftover.add.rules.map((rule) => `rule from ${rule.from} lookup ${rule.table} is missing`),

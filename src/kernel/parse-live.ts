@@ -92,6 +92,23 @@ export function ownedRouting(routes: IpRoute[], rules4: IpRule[], rules6: IpRule
   return { routes: ownedRoutes, rules: ownedRules };
 }
 
+/**
+ * Routes and rules made by someone else (no multinic tag) in non-main tables: after a
+ * reboot, the network manager multinic persisted to (netplan, networkd, ifcfg...) has put
+ * the same routes back with its own protocol. multinic must count them as present (the
+ * kernel refuses a second route with the same key) but never remove them.
+ */
+export function foreignRouting(routes: IpRoute[], rules4: IpRule[], rules6: IpRule[]): RoutingState {
+  const RESERVED = new Set(['253', '254', '255', 'default', 'main', 'local']);
+  return {
+    routes: routes.filter((route) => !isOurs(route.protocol) && route.table !== undefined && !RESERVED.has(route.table)).flatMap((route) => toRouteSpec(route) ?? []),
+    rules: [
+      ...rules4.filter((rule) => !isOurs(rule.protocol)).flatMap((rule) => toRuleSpec(rule, 4) ?? []),
+      ...rules6.filter((rule) => !isOurs(rule.protocol)).flatMap((rule) => toRuleSpec(rule, 6) ?? []),
+    ],
+  };
+}
+
 /** Default gateways in the main table per interface (what DHCP or RAs installed). */
 export function mainDefaultGateways(routes: IpRoute[]): Map<string, Partial<Record<Family, string>>> {
   const gateways = new Map<string, Partial<Record<Family, string>>>();

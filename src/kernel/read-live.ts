@@ -8,13 +8,15 @@ import { KernelCommandFailed } from '../errors.js';
 import { parseIpAddr } from '../links/parse-ip-addr.js';
 import type { Family, KernelInterface } from '../model/types.js';
 import type { RoutingState } from '../plan/types.js';
-import { mainDefaultGateways, ownedRouting, type IpRoute, type IpRule } from './parse-live.js';
+import { foreignRouting, mainDefaultGateways, ownedRouting, type IpRoute, type IpRule } from './parse-live.js';
 import { runChecked, type Run } from './run.js';
 
 export interface LiveState {
   interfaces: KernelInterface[];
   /** Routes and rules tagged with multinic's protocol. */
   owned: RoutingState;
+  /** Untagged routes (outside main/local/default) and rules: present, never ours to remove. */
+  foreign: RoutingState;
   /** Main-table default gateways per interface, for DHCP/SLAAC networks. */
   gateways: Map<string, Partial<Record<Family, string>>>;
   /** Every route (all tables), for verification and messages. */
@@ -51,6 +53,7 @@ export async function readLive(run: Run): Promise<LiveState> {
   return {
     interfaces: parseIpAddr(addrJson),
     owned: ownedRouting(routes, (ruleJson ?? []) as IpRule[], rules6),
+    foreign: foreignRouting(routes, (ruleJson ?? []) as IpRule[], rules6),
     gateways: mainDefaultGateways(routes),
     routes,
   };

@@ -23,9 +23,17 @@ function minus<T>(items: T[], others: T[], key: (item: T) => string): T[] {
   });
 }
 
-export function diffRouting(desired: RoutingState, live: RoutingState): Changes {
+/**
+ * `live` is what multinic owns; `foreign` what others made. A desired object that someone
+ * else already made identically (a network manager restoring persisted routes after a
+ * reboot) is not added again, and only owned objects are ever removed.
+ */
+export function diffRouting(desired: RoutingState, live: RoutingState, foreign: RoutingState = { routes: [], rules: [] }): Changes {
   return {
-    add: { routes: minus(desired.routes, live.routes, routeKey), rules: minus(desired.rules, live.rules, ruleKey) },
+    add: {
+      routes: minus(minus(desired.routes, live.routes, routeKey), foreign.routes, routeKey),
+      rules: minus(minus(desired.rules, live.rules, ruleKey), foreign.rules, ruleKey),
+    },
     remove: { routes: minus(live.routes, desired.routes, routeKey), rules: minus(live.rules, desired.rules, ruleKey) },
   };
 }

@@ -13,12 +13,14 @@ export interface PlanInput {
   mapping: Mapping;
   /** The routes and rules multinic owns that are live now. */
   live: RoutingState;
+  /** Untagged routes and rules that are live (never removed, not added twice). */
+  foreign?: RoutingState;
   state: State;
   /** Live per-interface sysctls and the values to put back; absent: leave sysctls alone. */
   sysctls?: { live: LiveSysctls; originals: SysctlOriginals };
 }
 
-export function plan({ mapping, live, state, sysctls }: PlanInput): Plan {
+export function plan({ mapping, live, foreign, state, sysctls }: PlanInput): Plan {
   const tablesInUse = new Set([...live.routes.map((route) => route.table), ...live.rules.map((rule) => rule.table)]);
   const nextState = allocateTables(
     state,
@@ -29,7 +31,7 @@ export function plan({ mapping, live, state, sysctls }: PlanInput): Plan {
   return {
     nics: planned,
     desired,
-    changes: diffRouting(desired, live),
+    changes: diffRouting(desired, live, foreign),
     state: nextState,
     sysctl: sysctls
       ? planSysctls(planned.map((nic) => nic.iface), sysctls.live, sysctls.originals)

@@ -49,6 +49,15 @@ describe('plan', () => {
     expect(toShellLines(again.changes)).toEqual([]);
   });
 
+  it('does not add what a network manager already restored without the multinic tag, and never removes it', () => {
+    const first = plan({ mapping: mappingOf([ens3]), live: nothingLive, state: emptyState() });
+    // After a reboot networkd/netplan put the persisted routes and rules back, as their own.
+    const again = plan({ mapping: mappingOf([ens3]), live: nothingLive, foreign: first.desired, state: first.state });
+    expect(toShellLines(again.changes)).toEqual([]);
+    const gone = plan({ mapping: mappingOf([]), live: nothingLive, foreign: first.desired, state: first.state });
+    expect(toShellLines(gone.changes)).toEqual([]);
+  });
+
   it('removes the owned rules and routes of a NIC that is gone, and only those', () => {
     const first = plan({ mapping: mappingOf([ens3, ens4]), live: nothingLive, state: emptyState() });
     const after = plan({ mapping: mappingOf([ens3]), live: first.desired, state: first.state });

@@ -1,4 +1,4 @@
-import { UsageError } from '../../errors.js';
+import { parsePersistChoice, persistPlan } from '../../persist/persist.js';
 import { applyChanges } from '../../kernel/apply.js';
 import type { Run } from '../../kernel/run.js';
 import { DEFAULT_DEADLINE_MS } from '../../metadata/source.js';
@@ -14,7 +14,6 @@ import { preparePlan } from '../pipeline.js';
 import { waitForNics } from '../wait-for-nics.js';
 import { sourceOptionsFrom } from './plan.js';
 
-const PERSIST_CHOICES = ['none'];
 export const DEFAULT_WAIT_S = 10;
 
 /**
@@ -23,8 +22,8 @@ export const DEFAULT_WAIT_S = 10;
  * verify; undo on failure; then record the state.
  */
 export async function applyCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
-  const persist = stringOption(values, 'persist') ?? 'none';
-  if (!PERSIST_CHOICES.includes(persist)) throw new UsageError(`--persist: "${persist}" is not one of ${PERSIST_CHOICES.join(', ')}`);
+  const persist = parsePersistChoice(stringOption(values, 'persist') ?? 'auto');
+  const root = stringOption(values, 'root') ?? '/';
   const options = { ...sourceOptionsFrom(values, reporter), sysctl: values['no-sysctl'] !== true };
   const waitSeconds = secondsOption(values, 'wait');
   const waitMs = (waitSeconds ?? DEFAULT_WAIT_S) * 1000;
@@ -70,6 +69,16 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
       await writeSysctlOriginals(options.stateDir, plan.sysctl.originals);
       await writeSysctls(plan.sysctl.set);
     }
+    // Last: the kernel holds the plan; now the network manager's own configuration keeps it.
+    const persisted = await persistPlan(plan, { choice: persist, root, stateDir: options.stateDir, sysctl: options.sysctl });
+    for (const note of persisted.notes) reporter.say(`warning: ${note}`);
+    if (persisted.report) {
+      const { written, removed, refused, unchanged } = persisted.report;
+      reporter.say(`persisted for ${persisted.backend} (${persisted.why}): ${written.length} written, ${unchanged.length} unchanged, ${removed.length} removed`);
+      for (const path of refused) reporter.say(`warning: ${path} exists and was not written by multinic: left alone`);
+    } else if (persist !== 'none') {
+      reporter.say(`not persisted: ${persisted.why}`);
+    }
     const changed = planChangeCount(plan);
     reporter.say(changed === 0 ? 'no changes' : `applied: ${describeChangeCount(plan)}`);
     reporter.say(`verified: ${result.checks.length} address(es) route through their own NIC`);
@@ -78,6 +87,7 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
       applied: true,
       changed,
       checks: result.checks,
+      persisted,
     });
     return 0;
   } finally {

@@ -30,7 +30,7 @@ export async function verifyCommand(values: ParsedCommand['values'], run: Run, r
         priority: allocation.priority,
         addresses: live.owned.rules.filter((rule) => rule.table === allocation.table).map((rule) => rule.from.split('/')[0] ?? ''),
       }));
-  const drift = diffRouting(expected, live.owned);
+  const drift = diffRouting(expected, live.owned, live.foreign);
   const failures = [
     ...drift.add.rules.map((rule) => `rule from ${rule.from} lookup ${rule.table} is missing`),
     ...drift.add.routes.map((route) => `route ${route.dst}${route.via ? ` via ${route.via}` : ''} dev ${route.dev} in table ${route.table} is missing`),

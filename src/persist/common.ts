@@ -1,0 +1,31 @@
+/** Files every backend writes alongside its own: sysctl.d, and iproute2 names. Pure. */
+import { MULTINIC_PROTOCOL, MULTINIC_PROTOCOL_NAME } from '../plan/ip-commands.js';
+import type { RouteSpec, RuleSpec } from '../plan/types.js';
+import { renderSysctlConf, SYSCTL_CONF_PATH } from '../sysctl/render-conf.js';
+import { headerLines } from './header.js';
+import type { PersistInput, RenderedFile } from './types.js';
+
+export function renderCommonFiles(input: PersistInput): RenderedFile[] {
+  const files: RenderedFile[] = [];
+  if (input.sysctl.length > 0) files.push({ path: SYSCTL_CONF_PATH, content: renderSysctlConf(input.sysctl), mode: 0o644 });
+  if (input.tree.rtProtosDir) {
+    files.push({ path: '/etc/iproute2/rt_protos.d/multinic.conf', content: `${headerLines()}\n${MULTINIC_PROTOCOL}\t${MULTINIC_PROTOCOL_NAME}\n`, mode: 0o644 });
+  }
+  if (input.tree.rtTablesDir && input.nics.length > 0) {
+    const lines = [...input.nics].sort((a, b) => a.table - b.table).map((nic) => `${nic.table}\tmultinic-${nic.iface}`);
+    files.push({ path: '/etc/iproute2/rt_tables.d/multinic.conf', content: `${headerLines()}\n${lines.join('\n')}\n`, mode: 0o644 });
+  }
+  return files;
+}
+
+/** The routes and rules of one NIC's table, in the order the kernel needs them. */
+export function routingOf(input: PersistInput, table: number): { routes: RouteSpec[]; rules: RuleSpec[] } {
+  return {
+    routes: input.desired.routes.filter((route) => route.table === table),
+    rules: input.desired.rules.filter((rule) => rule.table === table),
+  };
+}
+
+export function sortedNics(input: PersistInput) {
+  return [...input.nics].sort((a, b) => a.iface.localeCompare(b.iface));
+}

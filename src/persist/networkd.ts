@@ -1,0 +1,48 @@
+/**
+ * systemd-networkd: a drop-in beside the .network file that configures each interface,
+ * with [Route] Table= and [RoutingPolicyRule] From= Table= Priority=, so networkd itself
+ * keeps them (with ManageForeignRoutingPolicyRules=yes, its default, it would remove
+ * rules it did not make when it reconfigures). Pure.
+ */
+import { MULTINIC_PROTOCOL } from '../plan/ip-commands.js';
+import type { RouteSpec } from '../plan/types.js';
+import { renderCommonFiles, routingOf, sortedNics } from './common.js';
+import { headerLines } from './header.js';
+import type { PersistInput, Rendered, RenderedFile } from './types.js';
+
+function routeSection(route: RouteSpec): string {
+  return [
+    '[Route]',
+    `Destination=${route.dst === 'default' ? (route.family === 4 ? '0.0.0.0/0' : '::/0') : route.dst}`,
+    ...(route.via ? [`Gateway=${route.via}`] : []),
+    ...(route.via?.startsWith('fe80:') ? ['GatewayOnLink=yes'] : []),
+    ...(route.src ? [`PreferredSource=${route.src}`] : []),
+    ...(route.scope ? [`Scope=${route.scope}`] : []),
+    `Table=${route.table}`,
+    `Protocol=${MULTINIC_PROTOCOL}`,
+  ].join('\n');
+}
+
+export function renderNetworkd(input: PersistInput): Rendered {
+  const files: RenderedFile[] = [];
+  const notes: string[] = [];
+  for (const nic of sortedNics(input)) {
+    // The file networkd uses for the interface: the first (in lexical order) that matches.
+    const owner = [...input.tree.networkdFiles]
+      .sort((a, b) => a.path.split('/').pop()!.localeCompare(b.path.split('/').pop()!))
+      .find((file) => file.names.includes(nic.iface) || file.macs.includes(nic.mac));
+    if (!owner) {
+      notes.push(`${nic.iface} (${nic.mac}): no systemd-networkd .network file matches it; networkd does not manage it, nothing written`);
+      continue;
+    }
+    const { routes, rules } = routingOf(input, nic.table);
+    const sections = [
+      ...routes.map(routeSection),
+      ...rules.map((rule) => ['[RoutingPolicyRule]', `From=${rule.from}`, `Table=${rule.table}`, `Priority=${rule.priority}`].join('\n')),
+    ];
+    // Drop-ins of files in /usr/lib or /run go to /etc, where the admin's config lives.
+    const name = owner.path.split('/').pop() as string;
+    files.push({ path: `/etc/systemd/network/${name}.d/90-multinic.conf`, content: `${headerLines()}\n\n${sections.join('\n\n')}\n`, mode: 0o644 });
+  }
+  return { files: [...files, ...renderCommonFiles(input)], notes };
+}

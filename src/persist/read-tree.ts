@@ -1,0 +1,63 @@
+/** Reads the facts the backends and `--persist auto` need from the tree under --root. */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { OwnerFacts } from './detect.js';
+import type { TreeFacts } from './types.js';
+
+const exists = (path: string) => stat(path).then(() => true, () => false);
+const list = (dir: string) => readdir(dir).catch(() => [] as string[]);
+
+/** [Match] Name= and MACAddress= (PermanentMACAddress=) of a .network file. */
+export function parseNetworkMatch(text: string): { names: string[]; macs: string[] } {
+  const names: string[] = [];
+  const macs: string[] = [];
+  let inMatch = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('[')) inMatch = line === '[Match]';
+    if (!inMatch) continue;
+    const [key, value = ''] = line.split('=', 2);
+    if (key === 'Name') names.push(...value.split(/\s+/).filter(Boolean));
+    if (key === 'MACAddress' || key === 'PermanentMACAddress') macs.push(...value.toLowerCase().split(/\s+/).filter(Boolean));
+  }
+  return { names, macs };
+}
+
+/** interface-name= and mac-address= of a NetworkManager keyfile. */
+export function parseNmConnection(text: string): { interfaceName?: string; mac?: string } {
+  const interfaceName = /^interface-name=(.+)$/m.exec(text)?.[1]?.trim();
+  const mac = /^mac-address=(.+)$/m.exec(text)?.[1]?.trim().toLowerCase();
+  return { ...(interfaceName ? { interfaceName } : {}), ...(mac ? { mac } : {}) };
+}
+
+export async function readTreeFacts(root: string): Promise<TreeFacts> {
+  const networkdFiles: TreeFacts['networkdFiles'] = [];
+  for (const dir of ['/etc/systemd/network', '/run/systemd/network', '/usr/lib/systemd/network', '/lib/systemd/network']) {
+    for (const name of (await list(join(root, dir))).filter((file) => file.endsWith('.network'))) {
+      const text = await readFile(join(root, dir, name), 'utf8').catch(() => '');
+      networkdFiles.push({ path: `${dir}/${name}`, ...parseNetworkMatch(text) });
+    }
+  }
+  const nmDir = '/etc/NetworkManager/system-connections';
+  const nmConnections: TreeFacts['nmConnections'] = [];
+  for (const name of await list(join(root, nmDir))) {
+    const text = await readFile(join(root, nmDir, name), 'utf8').catch(() => '');
+    nmConnections.push({ path: `${nmDir}/${name}`, ...parseNmConnection(text) });
+  }
+  return {
+    networkdFiles,
+    nmConnections,
+    rtProtosDir: await exists(join(root, 'etc/iproute2/rt_protos.d')),
+    rtTablesDir: await exists(join(root, 'etc/iproute2/rt_tables.d')),
+  };
+}
+
+export async function readOwnerFacts(root: string): Promise<OwnerFacts> {
+  return {
+    netplanYaml: (await list(join(root, 'etc/netplan'))).some((name) => name.endsWith('.yaml') && name !== '90-multinic.yaml'),
+    networkManagerRunning: await exists(join(root, 'run/NetworkManager/NetworkManager.pid')).then(async (pid) => pid || (await exists(join(root, 'run/NetworkManager/devices')))),
+    networkdRunning: await exists(join(root, 'run/systemd/netif/links')),
+    ifcfgFiles: (await list(join(root, 'etc/sysconfig/network-scripts'))).some((name) => name.startsWith('ifcfg-') && name !== 'ifcfg-lo'),
+    ifupdownInterfaces: await exists(join(root, 'etc/network/interfaces')),
+  };
+}

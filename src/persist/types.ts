@@ -1,0 +1,38 @@
+/** What the persisters render from, and what they render. */
+import type { PlannedNic, RoutingState } from '../plan/types.js';
+import type { SysctlSetting } from '../sysctl/plan-sysctl.js';
+
+export interface PersistInput {
+  nics: PlannedNic[];
+  desired: RoutingState;
+  /** The ARP and rp_filter settings, for /etc/sysctl.d (empty with --no-sysctl). */
+  sysctl: SysctlSetting[];
+  /** Facts about the image tree under --root that a backend needs (which files exist). */
+  tree: TreeFacts;
+}
+
+export interface TreeFacts {
+  /** systemd-networkd .network files under the root, with what they match. */
+  networkdFiles: { path: string; names: string[]; macs: string[] }[];
+  /** NetworkManager keyfiles under the root, with what they match. */
+  nmConnections: { path: string; interfaceName?: string; mac?: string }[];
+  /** Whether /etc/iproute2/rt_protos.d and rt_tables.d exist. */
+  rtProtosDir: boolean;
+  rtTablesDir: boolean;
+}
+
+export interface RenderedFile {
+  /** Absolute path inside the root, e.g. /etc/netplan/90-multinic.yaml. */
+  path: string;
+  content: string;
+  mode: number;
+}
+
+export interface Rendered {
+  files: RenderedFile[];
+  /** What the backend could not persist, and why (e.g. a NIC no .network file matches). */
+  notes: string[];
+}
+
+export type Backend = 'netplan' | 'networkd' | 'ifupdown' | 'ifcfg' | 'networkmanager';
+export const BACKENDS: Backend[] = ['netplan', 'networkd', 'ifupdown', 'ifcfg', 'networkmanager'];
