@@ -2,7 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 
-export const COMMANDS = ['plan', 'apply', 'status', 'verify'] as const;
+export const COMMANDS = ['plan', 'apply', 'status', 'verify', 'install', 'uninstall'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 const sourceOptions = {
@@ -25,6 +25,8 @@ export const OPTIONS = {
   apply: { ...sourceOptions, ...common, persist: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-sysctl': { type: 'boolean' }, wait: { type: 'string' }, root: { type: 'string' } },
   status: { ...common },
   verify: { ...common },
+  install: { root: { type: 'string' }, bundle: { type: 'string' }, binary: { type: 'string' }, json: common.json, help: common.help },
+  uninstall: { root: { type: 'string' }, json: common.json, help: common.help },
 } satisfies Record<CommandName, ParseArgsConfig['options']>;
 
 export const USAGE = `multinic: make every NIC of an OpenStack guest answer on its own addresses
@@ -35,6 +37,8 @@ Usage:
                   [--no-sysctl] [--dry-run] [--json]
   multinic status [--state-dir DIR] [--json]
   multinic verify [--state-dir DIR] [--json]
+  multinic install   --root DIR [--bundle FILE | --binary FILE] [--json]
+  multinic uninstall --root DIR [--json]
   multinic --version | --help
 
 Commands:
@@ -42,6 +46,10 @@ Commands:
   apply    run them: one ip -batch with only what differs, then verify; undone on failure
   status   the tables multinic handed out and whether their rules are live
   verify   check that every managed address routes through its own NIC and table
+  install  put the program, the systemd units, the udev rule and /etc/multinic/multinic.conf
+           into the tree DIR (an image being built, or /); by default the running bundle
+           or single executable; again: only what changed
+  uninstall  take out exactly what install put into DIR (an edited multinic.conf stays)
 
 SOURCE (where network_data.json comes from):
   --source auto|metadata|configdrive|file

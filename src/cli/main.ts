@@ -10,6 +10,7 @@ import { applyCommand } from './commands/apply.js';
 import { planCommand } from './commands/plan.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
+import { installCommand, uninstallCommand } from '../install/command.js';
 import { processIo, Reporter, type Io } from './output.js';
 
 export async function main(argv: string[], io: Io = processIo, run: Run = runCommand): Promise<number> {
@@ -32,6 +33,10 @@ export async function main(argv: string[], io: Io = processIo, run: Run = runCom
         return await statusCommand(parsed.values, run, reporter);
       case 'verify':
         return await verifyCommand(parsed.values, run, reporter);
+      case 'install':
+        return await installCommand(parsed.values, reporter);
+      case 'uninstall':
+        return await uninstallCommand(parsed.values, reporter);
     }
   } catch (error) {
     if (error instanceof MultinicError) {

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * `npm run bundle`: the whole CLI in one CommonJS file, build/multinic.cjs, that runs with
+ * nothing but `node` (18 or later, no node_modules), and build/user-data-embedded.yaml,
+ * the cloud-config that carries it (see cloud-init/README in the report and
+ * src/install/render-user-data.ts).
+ *
+ * CommonJS, not ESM: Node's single executable applications (npm run sea) run only a
+ * CommonJS main script on Node 18 and 20.
+ */
+import { build } from 'esbuild';
+import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'build', 'multinic.cjs');
+
+/**
+ * Dead weight that keeps the embedded user_data over Nova's 65,535-byte cap:
+ * - zod's 40-odd error-message locales (`z.locales`, a namespace nothing here reads;
+ *   zod itself configures only `en`): replaced by the `en` locale alone;
+ * - form-data (and mime-db, 140 kB) that axios loads for multipart uploads; multinic only
+ *   GETs, so it gets a stand-in that says so if anything ever tries to post a form.
+ */
+const trim = {
+  name: 'multinic-trim',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${'node_modules'}/zod/`) ? { path: join(root, 'scripts', 'bundle-stubs', 'zod-locales.js') } : undefined,
+    );
+    b.onResolve({ filter: /^form-data$/ }, () => ({ path: join(root, 'scripts', 'bundle-stubs', 'form-data.cjs') }));
+  },
+};
+
+await mkdir(dirname(out), { recursive: true });
+const result = await build({
+  entryPoints: [join(root, 'src', 'cli', 'main.ts')],
+  outfile: out,
+  bundle: true,
+  platform: 'node',
+  target: 'node18',
+  format: 'cjs',
+  minify: true,
+  // Error classes report their own name (UsageError, MetadataUnavailable) in --json.
+  keepNames: true,
+  legalComments: 'none',
+  metafile: true,
+  plugins: [trim],
+  // import.meta.url does not exist in CommonJS: give it this file's URL, so that main.ts's
+  // "run only when invoked" check compares the bundle with the bundle. The same global
+  // tells `multinic install` which file to install (src/install/program-source.ts).
+  banner: {
+    js: [
+      `// multinic, bundled by scripts/build-bundle.mjs from src/cli/main.ts; runs with node >= 18 alone.`,
+      'var __multinicBundleUrl = require("node:url").pathToFileURL(__filename).href; globalThis.__multinicBundleFile = __filename;',
+    ].join('\n'),
+  },
+  define: { 'import.meta.url': '__multinicBundleUrl' },
+  logLevel: 'warning',
+});
+await chmod(out, 0o755);
+const bytes = (await readFile(out)).length;
+process.stdout.write(`build/multinic.cjs: ${bytes} bytes\n`);
+await writeFile(join(root, 'build', 'multinic.meta.json'), JSON.stringify(result.metafile));
+
+// The user_data that carries this bundle (src/install/render-user-data.ts, compiled by tsc).
+const { renderEmbeddedUserData } = await import('../dist/src/install/render-user-data.js');
+const { VERSION } = await import('../dist/src/version.js');
+const userData = renderEmbeddedUserData(await readFile(out), VERSION);
+await writeFile(join(root, 'build', 'user-data-embedded.yaml'), userData);
+process.stdout.write(`build/user-data-embedded.yaml: ${Buffer.byteLength(userData)} bytes\n`);

