@@ -2,6 +2,7 @@
  * The one door to system commands. Everything that runs `ip` takes a `Run`, so unit tests
  * inject a fake and the end-to-end suite runs the real thing.
  */
+import { appendFileSync } from 'node:fs';
 import { KernelCommandFailed } from '../errors.js';
 
 export interface RunResult {
@@ -20,6 +21,9 @@ export const runCommand: Run = async (command, args, options = {}) => {
   // bundle's start-up, should not pay for loading it.
   const { execa } = await import('execa');
   runStats.spawned++;
+  // `npm run bench` replays exactly what a run spawned (its "reads it needs" floor) from this log.
+  const log = process.env.MULTINIC_RUN_LOG;
+  if (log) appendFileSync(log, `${JSON.stringify({ command, args, input: options.input ?? null })}\n`);
   const result = await execa(command, args, {
     input: options.input ?? '',
     reject: false,

@@ -1,0 +1,115 @@
+/**
+ * `npm run bench`: multinic against the seed recipe and the floor, in namespaces, as root.
+ *
+ *   node dist/bench/main.js [--counts 1,2,4,8,16,32,64] [--repetitions 5] [--out DIR]
+ *                           [--markdown FILE] [--bundle FILE|none]
+ *
+ * Writes DIR/results.json and DIR/plot.svg (DIR defaults to bench/) and BENCHMARKS.md at the
+ * repository root, with bench/NOTES.md (the hand-written analysis) appended.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { renderMarkdown, renderSvg } from './render.js';
+import { runBench, type BenchResults } from './run.js';
+
+/** The repository root: dist/bench/main.js → ../.. ; bench/main.ts (vitest) → .. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('bench: no package.json above this file');
+    dir = up;
+  }
+  return dir;
+}
+
+export interface BenchFiles {
+  resultsFile: string;
+  svgFile: string;
+  markdownFile: string;
+}
+
+export function writeBenchFiles(results: BenchResults, files: BenchFiles, notes: string[] = []): void {
+  for (const file of Object.values(files)) mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(files.resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(files.svgFile, renderSvg(results));
+  const svgName = relative(dirname(files.markdownFile), files.svgFile);
+  writeFileSync(files.markdownFile, renderMarkdown(results, { svgName, notes }));
+}
+
+export interface BenchCommandOptions {
+  counts?: number[];
+  repetitions?: number;
+  outDir?: string;
+  markdownFile?: string;
+  /** A bundle to benchmark besides dist/; null: none; undefined: build/multinic.cjs if present. */
+  bundle?: string | null;
+  log?: (line: string) => void;
+}
+
+export async function benchCommand(options: BenchCommandOptions = {}): Promise<{ results: BenchResults; files: BenchFiles }> {
+  const root = repoRoot();
+  const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+  const mockServer = join(root, 'dist', 'mocks', 'metadata', 'server.js');
+  for (const file of [cli, mockServer]) if (!existsSync(file)) throw new Error(`bench: ${file} is missing; run npm run build first`);
+  const defaultBundle = join(root, 'build', 'multinic.cjs');
+  const bundle = options.bundle === null ? undefined : (options.bundle ?? (existsSync(defaultBundle) ? defaultBundle : undefined));
+  const outDir = options.outDir ?? join(root, 'bench');
+  const workDir = join(tmpdir(), `multinic-bench-${process.pid}`);
+  try {
+    const results = await runBench({
+      counts: options.counts ?? [1, 2, 4, 8, 16, 32, 64],
+      repetitions: options.repetitions ?? 5,
+      cli,
+      ...(bundle ? { bundle } : {}),
+      mockServer,
+      workDir,
+      ...(options.log ? { log: options.log } : {}),
+    });
+    const files: BenchFiles = {
+      resultsFile: join(outDir, 'results.json'),
+      svgFile: join(outDir, 'plot.svg'),
+      markdownFile: options.markdownFile ?? join(root, 'BENCHMARKS.md'),
+    };
+    const notesFile = join(root, 'bench', 'NOTES.md');
+    const notes = existsSync(notesFile) ? [readFileSync(notesFile, 'utf8').trimEnd()] : [];
+    writeBenchFiles(results, files, notes);
+    return { results, files };
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function cliMain(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      counts: { type: 'string' },
+      repetitions: { type: 'string' },
+      out: { type: 'string' },
+      markdown: { type: 'string' },
+      bundle: { type: 'string' },
+    },
+  });
+  if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (network namespaces)');
+  const started = Date.now();
+  const { files } = await benchCommand({
+    ...(values.counts ? { counts: values.counts.split(',').map(Number) } : {}),
+    ...(values.repetitions ? { repetitions: Number(values.repetitions) } : {}),
+    ...(values.out ? { outDir: resolve(values.out) } : {}),
+    ...(values.markdown ? { markdownFile: resolve(values.markdown) } : {}),
+    ...(values.bundle ? { bundle: values.bundle === 'none' ? null : resolve(values.bundle) } : {}),
+    log: (line) => process.stderr.write(`bench: ${line}\n`),
+  });
+  process.stderr.write(`bench: wrote ${Object.values(files).join(', ')} in ${Math.round((Date.now() - started) / 1000)} s\n`);
+}
+
+import { realpathSync } from 'node:fs';
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
+  cliMain().catch((error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}

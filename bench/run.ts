@@ -1,0 +1,280 @@
+/**
+ * Runs the benchmark: for each N, one guest namespace, then side by side and repeated:
+ * multinic fresh, multinic rerun, the seed recipe (four ip processes per NIC), the floor
+ * (node -e 0 + one ip -batch of exactly multinic's commands), and the rerun floor (node -e 0
+ * + the reads a rerun makes, replayed). Then one untimed run each for peak memory, spawned
+ * processes and metadata HTTP requests. Every timed line runs as `ip netns exec NS bash
+ * SCRIPT`, so each pays the same entry cost.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { countPolicy, createGuest, destroyGuest, renderSeedScript, resetGuest, toNetworkData, type BenchGuest } from './guest.js';
+import { summarise, type Summary } from './stats.js';
+
+export const TIMED_LINES = ['fresh', 'rerun', 'seed', 'floor', 'rerunFloor', 'nodeStart', 'bundleFresh', 'bundleRerun'] as const;
+export type TimedLine = (typeof TIMED_LINES)[number];
+
+export interface BenchPoint {
+  n: number;
+  /** Milliseconds, per line; the bundle lines only when a bundle was given. */
+  timings: Partial<Record<TimedLine, Summary>>;
+  /** The ip commands of a fresh apply (the floor's batch), and the sysctls it set besides. */
+  ipCommands: number;
+  sysctls: number;
+  peakRssKb: number;
+  bundlePeakRssKb: number | null;
+  /** Processes a fresh run spawned through src/kernel/run.ts (MULTINIC_RUN_LOG). */
+  processesFresh: number;
+  processesRerun: number;
+  /** The same, counted by strace (every execve, whoever made it); null without strace. */
+  processesFreshStrace: number | null;
+  /** Requests the mock metadata service logged for one fresh run without --network-data. */
+  httpRequests: number;
+  /** What a rerun spawned, for the rerun floor. */
+  rerunCommands: string[];
+}
+
+export interface BenchResults {
+  generatedAt: string;
+  machine: { nproc: number; cpu: string; kernel: string; node: string; ip: string; multinic: string; bundle: string | null };
+  repetitions: number;
+  counts: number[];
+  points: BenchPoint[];
+}
+
+export interface BenchOptions {
+  counts: number[];
+  repetitions: number;
+  /** dist/src/cli/main.js */
+  cli: string;
+  /** A single-file bundle of the CLI (scripts/build-bundle.mjs), benchmarked as its own lines. */
+  bundle?: string;
+  /** dist/mocks/metadata/server.js */
+  mockServer: string;
+  workDir: string;
+  log?: (line: string) => void;
+}
+
+interface LoggedRun {
+  command: string;
+  args: string[];
+  input: string | null;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  const say = options.log ?? (() => {});
+  mkdirSync(options.workDir, { recursive: true });
+  const points: BenchPoint[] = [];
+  for (const n of options.counts) {
+    const started = performance.now();
+    const guest = createGuest(n);
+    try {
+      points.push(await benchOne(guest, options));
+    } finally {
+      destroyGuest(guest);
+    }
+    const point = points[points.length - 1]!;
+    say(`N=${String(n).padStart(2)}: ${Object.entries(point.timings).map(([line, s]) => `${line} ${s.median} ms`).join(', ')}; ${Math.round(point.peakRssKb / 1024)} MB, ${point.processesFresh} processes, ${point.httpRequests} HTTP (${Math.round(performance.now() - started)} ms)`);
+  }
+  return {
+    generatedAt: new Date().toISOString(),
+    machine: readMachine(options),
+    repetitions: options.repetitions,
+    counts: options.counts,
+    points,
+  };
+}
+
+async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<BenchPoint> {
+  const n = guest.nics.length;
+  const dir = join(options.workDir, `n${n}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const networkData = join(dir, 'network_data.json');
+  writeFileSync(networkData, `${JSON.stringify(toNetworkData(guest.nics), null, 2)}\n`);
+  const stateDir = join(dir, 'state');
+  const node = process.execPath;
+  const applyArgs = (cli: string) => [node, cli, 'apply', '--network-data', networkData, '--persist', 'none', '--state-dir', stateDir];
+  const script = (name: string, lines: string[]) => {
+    const path = join(dir, `${name}.sh`);
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    return path;
+  };
+  const fresh = () => {
+    resetGuest(guest);
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+
+  // The commands of a fresh apply, from its own --json: the floor's batch.
+  fresh();
+  const applied = JSON.parse(inGuest(guest, [...applyArgs(options.cli), '--json']).stdout) as { commands: string[] };
+  const ipCommands = applied.commands.filter((c) => c.startsWith('ip ')).map((c) => c.replace(/^ip (-[46] )?/, ''));
+  const sysctls = applied.commands.filter((c) => c.startsWith('sysctl ')).length;
+  const floorBatch = join(dir, 'floor.batch');
+  writeFileSync(floorBatch, `${ipCommands.join('\n')}\n`);
+  assertApplied(guest, 'multinic apply --json');
+
+  // Untimed runs: what a fresh run and a rerun spawned, and peak memory.
+  fresh();
+  const freshLog = join(dir, 'fresh.runlog');
+  const rssFile = join(dir, 'fresh.rss');
+  inGuest(guest, ['/usr/bin/time', '-f', '%M', '-o', rssFile, ...applyArgs(options.cli)], { MULTINIC_RUN_LOG: freshLog });
+  const peakRssKb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+  const rerunLog = join(dir, 'rerun.runlog');
+  inGuest(guest, applyArgs(options.cli), { MULTINIC_RUN_LOG: rerunLog });
+  const rerunRuns = readRunLog(rerunLog);
+  let bundlePeakRssKb: number | null = null;
+  if (options.bundle) {
+    fresh();
+    const bundleRss = join(dir, 'bundle.rss');
+    inGuest(guest, ['/usr/bin/time', '-f', '%M', '-o', bundleRss, ...applyArgs(options.bundle)]);
+    bundlePeakRssKb = Number(readFileSync(bundleRss, 'utf8').trim().split('\n').pop());
+  }
+  let processesFreshStrace: number | null = null;
+  if (hasStrace()) {
+    fresh();
+    const trace = join(dir, 'fresh.strace');
+    inGuest(guest, ['strace', '-f', '-qq', '-e', 'trace=execve', '-o', trace, ...applyArgs(options.cli)]);
+    // Successful execve calls, less node's own.
+    const execs = readFileSync(trace, 'utf8').split('\n').filter((line) => /execve\(/.test(line) && /= 0$/.test(line.trim()));
+    processesFreshStrace = execs.length - 1;
+  }
+  const httpRequests = await countHttpRequests(guest, options, dir);
+
+  // The timed lines.
+  const freshScript = script('fresh', [shellJoin(applyArgs(options.cli))]);
+  const bundleScript = options.bundle ? script('bundle', [shellJoin(applyArgs(options.bundle))]) : null;
+  const seedScript = join(dir, 'seed.sh');
+  writeFileSync(seedScript, renderSeedScript(guest.nics));
+  const floorScript = script('floor', [shellJoin([node, '-e', '0']), `ip -batch ${floorBatch}`]);
+  const rerunFloorScript = script('rerun-floor', [shellJoin([node, '-e', '0']), ...rerunRuns.map(toShell)]);
+  const nodeScript = script('node', [shellJoin([node, '-e', '0'])]);
+  const samples: Partial<Record<TimedLine, number[]>> = {};
+  const time = (line: TimedLine, path: string) => {
+    (samples[line] ??= []).push(timeInGuest(guest, path));
+  };
+  for (let rep = 0; rep < options.repetitions; rep++) {
+    fresh();
+    time('fresh', freshScript);
+    assertApplied(guest, 'multinic fresh');
+    time('rerun', freshScript);
+    time('rerunFloor', rerunFloorScript);
+    time('nodeStart', nodeScript);
+    if (bundleScript) {
+      fresh();
+      time('bundleFresh', bundleScript);
+      assertApplied(guest, 'the bundle, fresh');
+      time('bundleRerun', bundleScript);
+    }
+    resetGuest(guest);
+    time('seed', seedScript);
+    resetGuest(guest);
+    time('floor', floorScript);
+    assertApplied(guest, 'the floor');
+  }
+  const timings: Partial<Record<TimedLine, Summary>> = {};
+  for (const line of TIMED_LINES) if (samples[line]) timings[line] = summarise(samples[line]!);
+  return {
+    n,
+    timings,
+    ipCommands: ipCommands.length,
+    sysctls,
+    peakRssKb,
+    bundlePeakRssKb,
+    processesFresh: readRunLog(freshLog).length,
+    processesRerun: rerunRuns.length,
+    processesFreshStrace,
+    httpRequests,
+    rerunCommands: rerunRuns.map((r) => `${r.command} ${r.args.join(' ')}${r.input === null ? '' : ` <<< ${JSON.stringify(r.input.length > 80 ? `${r.input.slice(0, 80)}…` : r.input)}`}`),
+  };
+}
+
+/** One fresh run without --network-data against the mock metadata service in the guest. */
+async function countHttpRequests(guest: BenchGuest, options: BenchOptions, dir: string): Promise<number> {
+  resetGuest(guest);
+  const stateDir = join(dir, 'state-http');
+  rmSync(stateDir, { recursive: true, force: true });
+  const config = join(dir, 'metadata.json');
+  const log = join(dir, 'metadata.log');
+  const ready = join(dir, 'metadata.ready');
+  writeFileSync(config, JSON.stringify({ networkData: toNetworkData(guest.nics) }));
+  rmSync(log, { force: true });
+  rmSync(ready, { force: true });
+  execFileSync('ip', ['-n', guest.ns, 'address', 'replace', '169.254.169.254/32', 'dev', 'lo']);
+  const server = spawn('ip', ['netns', 'exec', guest.ns, process.execPath, options.mockServer, '--listen', '169.254.169.254:80', '--config', config, '--log', log, '--ready', ready], { stdio: 'ignore' });
+  try {
+    for (let attempt = 0; !existsSync(ready); attempt++) {
+      if (server.exitCode !== null || attempt > 200) throw new Error('bench: the mock metadata service did not start');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    inGuest(guest, [process.execPath, options.cli, 'apply', '--source', 'metadata', '--persist', 'none', '--state-dir', stateDir, '--deadline', '30']);
+    assertApplied(guest, 'multinic apply from the metadata service');
+    return readFileSync(log, 'utf8').split('\n').filter((line) => line.trim() !== '').length;
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => (server.exitCode !== null ? resolve(null) : server.once('exit', resolve)));
+    execFileSync('ip', ['-n', guest.ns, 'address', 'del', '169.254.169.254/32', 'dev', 'lo']);
+  }
+}
+
+function inGuest(guest: BenchGuest, argv: string[], env: Record<string, string> = {}): { stdout: string; stderr: string } {
+  const result = spawnSync('ip', ['netns', 'exec', guest.ns, ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+  if (result.status !== 0) throw new Error(`bench: ${argv.join(' ')} in ${guest.ns} exited ${result.status}: ${result.stderr.trim()}`);
+  return { stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Wall-clock milliseconds of `ip netns exec NS bash SCRIPT`; a failure stops the bench. */
+function timeInGuest(guest: BenchGuest, path: string): number {
+  const started = performance.now();
+  const result = spawnSync('ip', ['netns', 'exec', guest.ns, 'bash', path], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const elapsed = performance.now() - started;
+  if (result.status !== 0) throw new Error(`bench: ${path} exited ${result.status}: ${result.stderr.trim()}`);
+  return elapsed;
+}
+
+/** Every timed apply must have left one rule and two routes per NIC, or its time means nothing. */
+function assertApplied(guest: BenchGuest, what: string): void {
+  const { rules, routes } = countPolicy(guest);
+  const n = guest.nics.length;
+  if (rules < n || routes < 2 * n) throw new Error(`bench: after ${what} the guest holds ${rules} rule(s) and ${routes} route(s), expected at least ${n} and ${2 * n}`);
+}
+
+function readRunLog(path: string): LoggedRun[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as LoggedRun);
+}
+
+function toShell(run: LoggedRun): string {
+  const command = shellJoin([run.command, ...run.args]);
+  if (run.input === null || run.input === '') return `${command} >/dev/null`;
+  return `${command} >/dev/null <<'MULTINIC_BENCH_EOF'\n${run.input.replace(/\n$/, '')}\nMULTINIC_BENCH_EOF`;
+}
+
+function shellJoin(argv: string[]): string {
+  return argv.map((arg) => (/^[\w./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+let straceFound: boolean | undefined;
+function hasStrace(): boolean {
+  straceFound ??= spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
+  return straceFound;
+}
+
+function readMachine(options: BenchOptions): BenchResults['machine'] {
+  const ip = spawnSync('ip', ['-V'], { encoding: 'utf8' }).stdout.trim();
+  return {
+    nproc: availableParallelism(),
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    kernel: release(),
+    node: process.version,
+    ip,
+    multinic: `node ${options.cli}`,
+    bundle: options.bundle ? `node ${options.bundle}` : null,
+  };
+}
