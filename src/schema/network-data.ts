@@ -21,7 +21,9 @@ export const wireRoute = z.looseObject({
 
 export const wireLink = z.looseObject({
   id: z.string().min(1),
-  type: z.string().min(1),
+  // Rackspace's config drive writes "type": null for every port (glean's rax-iad fixture,
+  // cloud-init's NETWORK_DATA_3): such a link is a plain NIC, not a malformed document.
+  type: nullableString,
   name: nullableString,
   ethernet_mac_address: nullableString,
   mtu: z.number().int().positive().nullish(),

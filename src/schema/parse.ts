@@ -87,7 +87,7 @@ function toLink(wire: WireLink, path: Path, notes: Note[]): Link {
   if (wire.ethernet_mac_address && !mac) {
     fail([...path, 'ethernet_mac_address'], `"${wire.ethernet_mac_address}" is not a MAC address`);
   }
-  const base = { id: wire.id, type: wire.type, ...(wire.mtu ? { mtu: wire.mtu } : {}), ...(wire.name ? { name: wire.name } : {}) };
+  const base = { id: wire.id, type: wire.type ?? 'none', ...(wire.mtu ? { mtu: wire.mtu } : {}), ...(wire.name ? { name: wire.name } : {}) };
   if (wire.type === 'vlan') {
     if (!wire.vlan_link) fail([...path, 'vlan_link'], 'a vlan link needs the link it sits on');
     const vlanId = Number(wire.vlan_id);
@@ -109,8 +109,10 @@ function toLink(wire: WireLink, path: Path, notes: Note[]): Link {
       bond: { memberIds: members, ...(wire.bond_mode ? { mode: wire.bond_mode } : {}) },
     };
   }
-  if (!mac && !wire.name) fail([...path, 'ethernet_mac_address'], `link "${wire.id}" of type "${wire.type}" has neither a MAC address nor a name`);
-  if (!PHYSICAL_LINK_TYPES.has(wire.type)) {
+  if (!mac && !wire.name) fail([...path, 'ethernet_mac_address'], `link "${wire.id}" of type "${wire.type ?? 'none'}" has neither a MAC address nor a name`);
+  if (!wire.type) {
+    notes.push({ level: 'warn', message: `link ${wire.id} (${mac ?? wire.name}): no type given, treated as a physical link` });
+  } else if (!PHYSICAL_LINK_TYPES.has(wire.type)) {
     notes.push({ level: 'warn', message: `link ${wire.id} (${mac ?? wire.name}): unknown type "${wire.type}", treated as a physical link` });
   }
   return { ...base, kind: 'physical', ...(mac ? { mac } : {}) };

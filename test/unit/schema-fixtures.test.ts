@@ -51,4 +51,86 @@ describe('real network_data.json documents (test/fixtures, see SOURCES.md)', () 
     expect(data.links[0]).toMatchObject({ kind: 'physical', mac: 'fa:16:3e:f7:c1:47' });
     expect(notes).toContainEqual({ level: 'warn', message: 'link tap68a9272d-71 (fa:16:3e:f7:c1:47): unknown type "cascading", treated as a physical link' });
   });
+
+  const read = (name: string) => parseNetworkData(JSON.parse(readFileSync(join(here, 'network_data', name), 'utf8')));
+
+  it('reads the Rackspace config drive (glean): links typed null are physical NICs, MACs lower case, IPv6 in dotted hex', () => {
+    const { data, notes } = read('glean-rax-iad-null-type.json');
+    expect(data.links.map((link) => [link.id, link.kind, link.mac])).toEqual([
+      ['tap8056a42d-1c', 'physical', 'bc:76:4e:20:d7:2f'],
+      ['tap0cf01405-9d', 'physical', 'bc:76:4e:20:d7:33'],
+    ]);
+    expect(notes.filter((note) => note.message.includes('no type given'))).toHaveLength(2);
+    expect(data.networks.find((network) => network.id === 'network1')).toMatchObject({
+      family: 6,
+      address: { address: '2001:4802:7807:103:be76:4eff:fe20:d72f', prefix: 64 },
+      gateway: 'fe80::def',
+      routes: [{ family: 6, destination: { address: 'fd30::', prefix: 48 }, gateway: 'fe80::f001' }],
+      dns: ['1111:2222:3333:4444::1234', '1.2.3.4'],
+    });
+    expect(data.networks.find((network) => network.id === 'network2')?.routes.map((route) => route.destination)).toEqual([
+      { address: '10.176.0.0', prefix: 12 },
+      { address: '10.208.0.0', prefix: 12 },
+    ]);
+  });
+
+  it('reads glean\'s liberty document: three bonds, VLANs on a NIC and on a bond, DHCP on bonds and VLANs', () => {
+    const { data } = read('glean-liberty-bonds-vlans.json');
+    expect(data.links.filter((link) => link.kind === 'bond').map((link) => [link.id, link.bond?.memberIds])).toEqual([
+      ['bond0', ['tap234ab34c-f5', 'tap234ab34c-f6']],
+      ['bond1', ['tap234ab34c-f7', 'tap234ab34c-f8']],
+      ['bond2', ['tap234ab34c-f9', 'tap234ab34c-fa']],
+    ]);
+    expect(data.links.filter((link) => link.kind === 'vlan').map((link) => [link.id, link.vlan, link.mac])).toEqual([
+      ['vlan0', { parentId: 'ethwithvlan', vlanId: 25 }, 'bc:76:4e:12:a4:bc'],
+      ['vlan1', { parentId: 'ethwithvlan', vlanId: 26 }, 'bc:76:4e:12:a4:bd'],
+      ['vlan2', { parentId: 'bond1', vlanId: 27 }, 'bc:76:4e:12:a4:be'],
+    ]);
+    expect(data.networks.find((network) => network.id === 'network8')).toMatchObject({ linkId: 'bond2', source: 'static', gateway: '192.0.2.1' });
+    expect(data.networks.filter((network) => network.source === 'dhcp').map((network) => network.linkId)).toEqual(['tap8aac87b9-37', 'vlan0', 'vlan1', 'bond0', 'vlan2']);
+  });
+
+  it('reads Ironic\'s sample: a prefix inside ip_address and IPv6 route netmasks in dotted hex', () => {
+    const { data } = read('ironic-json-samples.json');
+    expect(data.links.find((link) => link.id === 'bond0')).toMatchObject({ kind: 'bond', bond: { memberIds: ['interface0', 'interface1'], mode: '802.3ad' } });
+    expect(data.links.find((link) => link.id === 'vlan0')).toMatchObject({ kind: 'vlan', mac: 'a0:36:9f:2c:e8:80', vlan: { parentId: 'bond0', vlanId: 101 } });
+    const v6 = data.networks.find((network) => network.family === 6);
+    expect(v6).toMatchObject({ address: { address: '2001:cdba::3257:9652', prefix: 24 }, gateway: 'fd00::1' });
+    expect(v6?.routes).toEqual([{ family: 6, destination: { address: '::', prefix: 48 }, gateway: 'fd00::1:1' }]);
+    expect(data.dns).toEqual(['8.8.8.8', '8.8.4.4']);
+  });
+
+  it('reads cloud-init\'s IPv6 netmask forms: "" means /64 (with a note), "64" is a prefix, upper case is made canonical', () => {
+    const { data, notes } = read('cloud-init-net-ipv6-netmask-forms.json');
+    expect(data.networks.map((network) => [network.id, network.address])).toEqual([
+      ['network0', { address: '172.19.1.34', prefix: 22 }],
+      ['network1', { address: '2001:db8::10', prefix: 64 }],
+      ['network2', { address: '2001:db9::10', prefix: 64 }],
+      ['network3', { address: '2001:db10::10', prefix: 64 }],
+    ]);
+    expect(data.networks[1]?.gateway).toBe('2001:db8::1');
+    expect(notes.map((note) => note.message)).toEqual([expect.stringContaining('network network1: no netmask')]);
+  });
+
+  it('reads cloud-init\'s NETWORK_DATA_3: a tap link, a link typed null, IPv4 and IPv6 on one NIC', () => {
+    const { data, notes } = read('cloud-init-configdrive-tap-null-type.json');
+    expect(data.links.map((link) => [link.id, link.kind])).toEqual([
+      ['tap77a0dc5b-72', 'physical'],
+      ['tap7d6b7bec-93', 'physical'],
+    ]);
+    expect(notes.map((note) => note.message)).toEqual(['link tap7d6b7bec-93 (fa:16:3e:a8:14:69): no type given, treated as a physical link']);
+    expect(data.networks.filter((network) => network.linkId === 'tap77a0dc5b-72').map((network) => [network.family, network.address?.prefix, network.gateway])).toEqual([
+      [4, 25, '172.17.48.1'],
+      [6, 64, 'fdb8:52d0:9d14::1'],
+    ]);
+  });
+
+  it('reads Nova\'s documented example: one bridge port on DHCP', () => {
+    const { data, notes } = read('nova-docs-bridge-dhcp.json');
+    expect(data.links).toMatchObject([{ kind: 'physical', type: 'bridge', mac: 'fa:16:3e:9c:bf:3d' }]);
+    expect(data.networks).toMatchObject([{ linkId: 'tapcd9f6d46-4a', family: 4, source: 'dhcp' }]);
+    expect(data.networks[0]?.address).toBeUndefined();
+    expect(data.dns).toEqual(['8.8.8.8']);
+    expect(notes).toEqual([]);
+  });
 });

@@ -98,6 +98,13 @@ describe('the network_data.json format', () => {
     ]);
   });
 
+  it.each([null, undefined, ''])('accepts a link whose type is %s (Rackspace writes null) as physical, with a warning', (type) => {
+    const { data, notes } = parseNetworkData(doc([link({ type })], [network()]));
+    expect(data.links[0]).toMatchObject({ kind: 'physical', mac: 'fa:16:3e:00:00:01' });
+    expect(data.networks).toHaveLength(1);
+    expect(notes).toEqual([{ level: 'warn', message: 'link tap0 (fa:16:3e:00:00:01): no type given, treated as a physical link' }]);
+  });
+
   it('ignores a network of an unknown type, with a warning', () => {
     const { data, notes } = parseNetworkData(doc([link()], [network({ type: 'ipv7' })]));
     expect(data.networks).toEqual([]);
