@@ -206,6 +206,14 @@ describe.skipIf(!status.ok)(`packaging: bundle, single executable, install into 
     process.stderr.write(`packaging: systemd-analyze verify --root: exit ${verify.code}${verify.stderr ? `: ${verify.stderr.trim()}` : ''}\n`);
     expect(verify.code, verify.stderr).toBe(0);
 
+    // udev of the tree reads the rule, and for a virtual NIC (a veth of our namespace) starts nothing.
+    // Only virtual devices exist in a namespace; the "add" of a real NIC is not simulated here,
+    // because `udevadm test` on systemd 252 applies the device's new name for real.
+    const udev = await inNs('unshare', ['-m', 'sh', '-c', `mount --bind /sys ${root}/sys && mount -t tmpfs tmpfs ${root}/run && chroot ${root} udevadm test --action=add /sys/class/net/ens3 2>&1`]);
+    expect(udev.stdout).toContain('Reading rules file: /etc/udev/rules.d/99-multinic.rules');
+    expect(udev.stdout).not.toMatch(/99-multinic\.rules:\d+ (Invalid|Unknown|Failed)/);
+    expect(udev.stdout).not.toContain('multinic@');
+
     // The installed program, in the chroot (which has no node), in the namespace with the three NICs.
     await copyFile(FIXTURE, join(root, 'tmp', 'three-nics.json'));
     const version = await inNs('chroot', [root, '/usr/local/sbin/multinic', '--version']);
