@@ -47,8 +47,8 @@ interface WriteFile {
 }
 
 describe('cloud-init/ user_data examples', () => {
-  it('holds the two hand-written examples (the third, with the bundle, is generated into build/ by npm run bundle)', () => {
-    expect(EXAMPLES).toEqual(['user-data-baked.yaml', 'user-data-hotplug.yaml']);
+  it('holds the hand-written examples (the one that carries the bundle is generated into build/ by npm run bundle)', () => {
+    expect(EXAMPLES).toEqual(['user-data-baked.yaml', 'user-data-download.yaml', 'user-data-hotplug.yaml']);
   });
 
   it.each(EXAMPLES)('%s starts with #cloud-config and says when to use it', async (name) => {
