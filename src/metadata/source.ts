@@ -58,11 +58,20 @@ async function readSource(options: SourceOptions, run: Run): Promise<{ text: str
   if (source === 'configdrive' || source === 'auto') {
     // As cloud-init does: a config drive, when there is one, comes before the network.
     const drive = await findConfigDrive(run);
-    if (drive) return await readConfigDrive(run, drive);
-    if (source === 'configdrive') {
+    if (drive) {
+      try {
+        return await readConfigDrive(run, drive);
+      } catch (error) {
+        // Config drives of clouds older than Liberty carry no network_data.json (glean's
+        // hp and rax fixtures): with `auto` the metadata service may still have it.
+        if (source === 'configdrive' || !(error instanceof MetadataUnavailable)) throw error;
+        options.onNote?.(`${error.message}; asking the metadata service`);
+      }
+    } else if (source === 'configdrive') {
       throw new MetadataUnavailable('no config drive: no filesystem labelled config-2 or CONFIG-2 (blkid)');
+    } else {
+      options.onNote?.('no config drive (no filesystem labelled config-2); asking the metadata service');
     }
-    options.onNote?.('no config drive (no filesystem labelled config-2); asking the metadata service');
   }
   const baseUrl = options.metadataUrl ?? (await defaultMetadataUrl(run, options.onNote));
   const { text, url } = await fetchNetworkData(baseUrl, {

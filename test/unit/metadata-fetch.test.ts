@@ -47,6 +47,15 @@ describe('fetchNetworkData', () => {
     expect(notices.map((notice) => notice.attempt)).toEqual([2, 3]);
   });
 
+  it('retries an answer slower than the per-request timeout', async () => {
+    nock(BASE).get('/openstack/latest/network_data.json').delay(2000).reply(200, JSON.stringify(DOC));
+    nock(BASE).get('/openstack/latest/network_data.json').reply(200, JSON.stringify(DOC));
+    const notices: RetryNotice[] = [];
+    const result = await fetchNetworkData(BASE, { timeoutMs: 50, deadlineMs: 60_000, onRetry: (notice) => notices.push(notice), ...fakeTime() });
+    expect(result.attempts).toBe(2);
+    expect(notices).toEqual([{ attempt: 2, delayMs: 500, reason: `${BASE}/openstack/latest/network_data.json: no answer before the timeout`, url: `${BASE}/openstack/latest/network_data.json` }]);
+  });
+
   it('does not retry a 403: exit 69 at once, naming the URL', async () => {
     nock(BASE).get('/openstack/latest/network_data.json').reply(403);
     const time = fakeTime();
