@@ -125,10 +125,10 @@ describe.skipIf(!availability.ok)(`where network_data.json comes from (${availab
       for (const loop of loops.splice(0)) execFileSync('losetup', ['-d', loop]);
     });
 
-    async function configDriveImage(type: 'vfat' | 'iso9660'): Promise<string> {
+    async function configDriveImage(type: 'vfat' | 'iso9660', withNetworkData = true): Promise<string> {
       const tree = join(work, `tree-${type}`);
       await mkdir(join(tree, 'openstack', 'latest'), { recursive: true });
-      await writeFile(join(tree, 'openstack', 'latest', 'network_data.json'), JSON.stringify(THREE_NIC_NETWORK_DATA));
+      if (withNetworkData) await writeFile(join(tree, 'openstack', 'latest', 'network_data.json'), JSON.stringify(THREE_NIC_NETWORK_DATA));
       await writeFile(join(tree, 'openstack', 'latest', 'meta_data.json'), '{"uuid": "00000000-0000-4000-8000-000000000001"}');
       const image = join(work, `config-drive.${type === 'vfat' ? 'img' : 'iso'}`);
       if (type === 'vfat') {
@@ -150,6 +150,17 @@ describe.skipIf(!availability.ok)(`where network_data.json comes from (${availab
       const result = await guest.multinic(['apply', '--persist', 'none', '--state-dir', work, '--deadline', '2']);
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stderr).toContain(`network_data.json from config drive ${loop} (${type})`);
+      expect([...(await guest.reachability(ALL)).values()]).toEqual([true, true, true]);
+    });
+
+    it('with a config drive of an older cloud (no network_data.json on it), --source auto asks the metadata service', async () => {
+      const loop = await configDriveImage('vfat', false);
+      const guest = await start({});
+      const result = await guest.multinic(['apply', '--persist', 'none', '--state-dir', work]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`config drive ${loop} (vfat)`);
+      expect(result.stderr).toContain('asking the metadata service');
+      expect(result.stderr).toContain('network_data.json from http://169.254.169.254/openstack/latest/network_data.json');
       expect([...(await guest.reachability(ALL)).values()]).toEqual([true, true, true]);
     });
   });
