@@ -7,6 +7,7 @@
  * Writes DIR/results.json and DIR/plot.svg (DIR defaults to bench/) and BENCHMARKS.md at the
  * repository root, with bench/NOTES.md (the hand-written analysis) appended.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -55,8 +56,7 @@ export async function benchCommand(options: BenchCommandOptions = {}): Promise<{
   const cli = join(root, 'dist', 'src', 'cli', 'main.js');
   const mockServer = join(root, 'dist', 'mocks', 'metadata', 'server.js');
   for (const file of [cli, mockServer]) if (!existsSync(file)) throw new Error(`bench: ${file} is missing; run npm run build first`);
-  const defaultBundle = join(root, 'build', 'multinic.cjs');
-  const bundle = options.bundle === null ? undefined : (options.bundle ?? (existsSync(defaultBundle) ? defaultBundle : undefined));
+  const bundle = options.bundle === null ? undefined : (options.bundle ?? buildBundle(root, options.log));
   const outDir = options.outDir ?? join(root, 'bench');
   const workDir = join(tmpdir(), `multinic-bench-${process.pid}`);
   try {
@@ -81,6 +81,20 @@ export async function benchCommand(options: BenchCommandOptions = {}): Promise<{
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The single-file bundle as shipped (scripts/build-bundle.mjs → build/multinic.cjs), rebuilt
+ * from the current source so its lines never measure a stale build; none if the script is absent.
+ */
+function buildBundle(root: string, log?: (line: string) => void): string | undefined {
+  const script = join(root, 'scripts', 'build-bundle.mjs');
+  const out = join(root, 'build', 'multinic.cjs');
+  if (!existsSync(script)) return undefined;
+  execFileSync(process.execPath, [script], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (!existsSync(out)) throw new Error(`bench: ${script} did not write ${out}`);
+  log?.(`bundle rebuilt: ${out}`);
+  return out;
 }
 
 async function cliMain(): Promise<void> {

@@ -6,12 +6,10 @@ import { ExitCode, MultinicError } from '../errors.js';
 import { runCommand, type Run } from '../kernel/run.js';
 import { VERSION } from '../version.js';
 import { parseCommandLine, USAGE } from './args.js';
-import { applyCommand } from './commands/apply.js';
-import { planCommand } from './commands/plan.js';
-import { statusCommand } from './commands/status.js';
-import { verifyCommand } from './commands/verify.js';
-import { installCommand, uninstallCommand } from '../install/command.js';
 import { processIo, Reporter, type Io } from './output.js';
+
+// Each command's modules are loaded when that command runs (dynamic import): a boot-time
+// `apply` should not pay for install's yaml and manifest schema, nor `--version` for anything.
 
 export async function main(argv: string[], io: Io = processIo, run: Run = runCommand): Promise<number> {
   let reporter = new Reporter(io, false);
@@ -26,17 +24,17 @@ export async function main(argv: string[], io: Io = processIo, run: Run = runCom
         io.stdout(`multinic ${VERSION}\n`);
         return ExitCode.ok;
       case 'plan':
-        return await planCommand(parsed.values, run, reporter);
+        return await (await import('./commands/plan.js')).planCommand(parsed.values, run, reporter);
       case 'apply':
-        return await applyCommand(parsed.values, run, reporter);
+        return await (await import('./commands/apply.js')).applyCommand(parsed.values, run, reporter);
       case 'status':
-        return await statusCommand(parsed.values, run, reporter);
+        return await (await import('./commands/status.js')).statusCommand(parsed.values, run, reporter);
       case 'verify':
-        return await verifyCommand(parsed.values, run, reporter);
+        return await (await import('./commands/verify.js')).verifyCommand(parsed.values, run, reporter);
       case 'install':
-        return await installCommand(parsed.values, reporter);
+        return await (await import('../install/command.js')).installCommand(parsed.values, reporter);
       case 'uninstall':
-        return await uninstallCommand(parsed.values, reporter);
+        return await (await import('../install/command.js')).uninstallCommand(parsed.values, reporter);
     }
   } catch (error) {
     if (error instanceof MultinicError) {
