@@ -12,7 +12,7 @@ export interface RunResult {
   exitCode: number;
 }
 
-export type Run = (command: string, args: string[], options?: { input?: string }) => Promise<RunResult>;
+export type Run = (command: string, args: string[], options?: { input?: string; env?: Record<string, string> }) => Promise<RunResult>;
 
 /** Counts what a run spawned, for the benchmark's "processes per run" figure. */
 export const runStats = { spawned: 0 };
@@ -25,7 +25,7 @@ export const runCommand: Run = (command, args, options = {}) => {
   // node:child_process, not execa: loading execa cost about 190 ms of every run's 400 ms
   // (npm run bench, BENCHMARKS.md), and a run needs only argv, stdin, stdout, stderr and the exit code.
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, LC_ALL: 'C' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: { ...process.env, ...options.env, LC_ALL: 'C' }, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

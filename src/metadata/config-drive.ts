@@ -81,7 +81,10 @@ async function readInUserSpace(run: Run, drive: ConfigDrive, mountError: string)
         ];
   const failures = [`mount: ${mountError || 'refused'}`];
   for (const [command, args] of attempts) {
-    const result = await run(command, args).catch((error: unknown) => ({ exitCode: 127, stdout: '', stderr: (error as Error).message }));
+    // mtools checks the device's geometry against the filesystem's and refuses odd-sized
+    // images (a config drive written to a partition, a loop device): skip that check.
+    const env = command === 'mtype' ? { env: { MTOOLS_SKIP_CHECK: '1' } } : {};
+    const result = await run(command, args, env).catch((error: unknown) => ({ exitCode: 127, stdout: '', stderr: (error as Error).message }));
     if (result.exitCode === 0 && result.stdout.trim()) return result.stdout;
     failures.push(`${command}: ${result.stderr.trim() || (result.exitCode === 0 ? 'nothing read' : `exit ${result.exitCode}`)}`);
   }

@@ -40,7 +40,7 @@ interface StatusNic {
 describe.skipIf(!availability.ok)(`converging on every run (${availability.reason})`, () => {
   let lab: Lab;
   let stateDir: string;
-  const apply = (...extra: string[]) => lab.multinic(['apply', '--persist', 'none', '--state-dir', stateDir, ...extra]);
+  const apply = (...extra: string[]) => lab.multinic(['apply', '--source', 'metadata', '--persist', 'none', '--state-dir', stateDir, ...extra]);
   const status = async () => JSON.parse((await lab.multinic(['status', '--json', '--state-dir', stateDir])).stdout).nics as StatusNic[];
   const tableOf = async (mac: string) => (await status()).find((nic) => nic.mac === mac)?.table;
   /** Every rule and route of the guest, all tables, both families. */

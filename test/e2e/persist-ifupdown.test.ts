@@ -46,7 +46,7 @@ describe.skipIf(!availability.ok || !hasIfup)(`persisting on a real guest (${ava
   it('ifup restores the routing after a simulated reboot, and ifdown removes it', async () => {
     const root = join(work, 'root-ifupdown');
     const state = join(work, 'state-ifupdown');
-    const applied = await lab.multinic(['apply', '--persist', 'ifupdown', '--root', root, '--state-dir', state]);
+    const applied = await lab.multinic(['apply', '--source', 'metadata', '--persist', 'ifupdown', '--root', root, '--state-dir', state]);
     expect(applied.exitCode, applied.stderr).toBe(0);
     expect(applied.stderr).toContain('persisted for ifupdown (--persist ifupdown)');
     // Simulated reboot: every rule and table multinic made is gone.
@@ -89,12 +89,12 @@ describe.skipIf(!availability.ok || !hasIfup)(`persisting on a real guest (${ava
   it.each(BACKENDS)('a second apply --persist %s leaves every file byte-identical and unwritten', async (backend) => {
     const root = join(work, `root-${backend}`);
     const state = join(work, `state-${backend}`);
-    const first = await lab.multinic(['apply', '--persist', backend, '--root', root, '--state-dir', state]);
+    const first = await lab.multinic(['apply', '--source', 'metadata', '--persist', backend, '--root', root, '--state-dir', state]);
     expect(first.exitCode, first.stderr).toBe(0);
     const before = await files(root);
     expect(before.size).toBeGreaterThan(0);
     await new Promise((done) => setTimeout(done, 20));
-    const second = await lab.multinic(['apply', '--persist', backend, '--root', root, '--state-dir', state]);
+    const second = await lab.multinic(['apply', '--source', 'metadata', '--persist', backend, '--root', root, '--state-dir', state]);
     expect(second.exitCode, second.stderr).toBe(0);
     expect(second.stderr).toMatch(/: 0 written, \d+ unchanged, 0 removed/);
     expect(await files(root)).toEqual(before);

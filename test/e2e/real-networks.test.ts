@@ -76,7 +76,7 @@ describe.skipIf(!availability.ok)(`real networks (${availability.reason})`, () =
     const before = await lab.reachability(all);
     expect(answering(before)).toEqual(['2001:db8:a::21', '203.0.113.21']);
 
-    const run = await lab.multinic(['apply', '--persist', 'none', '--state-dir', stateDir]);
+    const run = await lab.multinic(['apply', '--source', 'metadata', '--persist', 'none', '--state-dir', stateDir]);
     expect(run.exitCode, run.stderr).toBe(0);
 
     const after = await lab.reachability(all);
@@ -102,7 +102,7 @@ describe.skipIf(!availability.ok)(`real networks (${availability.reason})`, () =
 
     // A rerun changes nothing.
     const dump = await ownedDump(lab);
-    const rerun = await lab.multinic(['apply', '--persist', 'none', '--state-dir', stateDir]);
+    const rerun = await lab.multinic(['apply', '--source', 'metadata', '--persist', 'none', '--state-dir', stateDir]);
     expect(rerun.exitCode, rerun.stderr).toBe(0);
     expect(rerun.stderr).toContain('no changes');
     expect(await ownedDump(lab)).toBe(dump);
@@ -132,7 +132,7 @@ describe.skipIf(!availability.ok)(`real networks (${availability.reason})`, () =
     const dynamic = ['203.0.113.40', '2001:db8:a::40'];
     expect(answering(await lab.reachability(dynamic))).toEqual([]);
 
-    const run = await lab.multinic(['apply', '--persist', 'none', '--state-dir', stateDir]);
+    const run = await lab.multinic(['apply', '--source', 'metadata', '--persist', 'none', '--state-dir', stateDir]);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(answering(await lab.reachability(['203.0.113.21', '2001:db8:a::21', ...dynamic]))).toEqual(['2001:db8:a::21', '2001:db8:a::40', '203.0.113.21', '203.0.113.40']);
 
@@ -140,7 +140,7 @@ describe.skipIf(!availability.ok)(`real networks (${availability.reason})`, () =
     await lab.exec('guest', 'ip', ['addr', 'del', '203.0.113.40/24', 'dev', 'ens4']);
     await lab.exec('guest', 'ip', ['addr', 'add', '203.0.113.41/24', 'dev', 'ens4', 'valid_lft', '3600', 'preferred_lft', '3600']);
     await lab.exec('guest', 'ip', ['route', 'replace', 'default', 'via', '203.0.113.1', 'dev', 'ens4', 'metric', '200', 'proto', 'dhcp']);
-    const rerun = await lab.multinic(['apply', '--persist', 'none', '--state-dir', stateDir]);
+    const rerun = await lab.multinic(['apply', '--source', 'metadata', '--persist', 'none', '--state-dir', stateDir]);
     expect(rerun.exitCode, rerun.stderr).toBe(0);
     expect(await lab.answers('203.0.113.41')).toBe(true);
     const rules = await lab.exec('guest', 'ip', ['-4', 'rule']);
@@ -169,7 +169,7 @@ describe.skipIf(!availability.ok)(`real networks (${availability.reason})`, () =
     lab = await createLab({ networks, nics, networkData });
     expect(await lab.answers('192.0.2.60')).toBe(false);
 
-    const run = await lab.multinic(['apply', '--persist', 'none', '--state-dir', stateDir]);
+    const run = await lab.multinic(['apply', '--source', 'metadata', '--persist', 'none', '--state-dir', stateDir]);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(await lab.answers('192.0.2.60')).toBe(true);
 
