@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, copyFile, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -239,6 +239,28 @@ describe.skipIf(!status.ok)(`packaging: bundle, single executable, install into 
     const laterBoot = await boot();
     expect(laterBoot.code, laterBoot.stderr).toBe(0);
     expect(laterBoot.stderr).toContain('/var/lib/multinic/network_data.json (cached, --offline)');
+    // After an interface-attach: udev starts multinic@ens6.service; its command (systemd's
+    // expansion: ${X} one argument, a lone $X split at spaces) configures the new NIC too.
+    await checked('ip', ['-n', id, 'link', 'add', 'ens6', 'address', 'fa:16:3e:8a:00:04', 'type', 'veth', 'peer', 'name', 'pens6']);
+    await checked('ip', ['-n', id, 'link', 'set', 'pens6', 'up']);
+    await checked('ip', ['-n', id, 'link', 'set', 'ens6', 'up']);
+    await checked('ip', ['-n', id, 'addr', 'add', '198.51.100.44/24', 'dev', 'ens6']);
+    const four = JSON.parse(await readFile(FIXTURE, 'utf8')) as { links: object[]; networks: object[] };
+    four.links.push({ id: 'tap-d', type: 'ovs', mtu: 1500, ethernet_mac_address: 'fa:16:3e:8a:00:04' });
+    four.networks.push({ id: 'network4', type: 'ipv4', link: 'tap-d', ip_address: '198.51.100.44', netmask: '255.255.255.0', routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway: '198.51.100.1' }] });
+    await writeFile(join(root, 'tmp', 'four-nics.json'), JSON.stringify(four));
+    const template = await readFile(join(root, 'etc/systemd/system/multinic@.service'), 'utf8');
+    const hotplugEnv: Record<string, string> = { MULTINIC_HOTPLUG_WAIT: '2', MULTINIC_ARGS: '--network-data /tmp/four-nics.json' };
+    const hotplugArgv = (/^ExecStart=(.*)$/m.exec(template)?.[1] ?? '')
+      .split(' ')
+      .flatMap((word) => (/^\$[A-Z_]+$/.test(word) ? (hotplugEnv[word.slice(1)] ?? '').split(' ').filter(Boolean) : [word.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => hotplugEnv[name] ?? '')]));
+    expect(hotplugArgv.slice(0, 4)).toEqual(['/usr/local/sbin/multinic', 'apply', '--wait', '2']);
+    const hotplug = await inNs('unshare', ['-m', 'sh', '-c', `mount -t proc proc ${root}/proc && exec chroot "$@"`, 'sh', root, ...hotplugArgv]);
+    expect(hotplug.code, hotplug.stderr).toBe(0);
+    const rules = (await checked('ip', ['-n', id, '-4', 'rule'])).stdout;
+    for (const address of ['203.0.113.41', '203.0.113.42', '192.0.2.43', '198.51.100.44']) expect(rules).toContain(`from ${address} lookup`);
+    await rm(join(root, 'tmp', 'four-nics.json'));
+
     // What the runs wrote (state and cache, table and protocol names, sysctls) belongs to
     // `apply`, not to the install: uninstall leaves it, so it goes here, by name.
     for (const path of ['var/lib/multinic', 'etc/iproute2/rt_protos.d/multinic.conf', 'etc/iproute2/rt_tables.d/multinic.conf', 'etc/sysctl.d/90-multinic.conf']) {
