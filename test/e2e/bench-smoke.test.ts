@@ -39,7 +39,10 @@ describe.skipIf(!availability.ok)('npm run bench, smoke (N = 1, 2; one repetitio
       // One subnet route and one default route per NIC, and one rule per NIC.
       expect(point.ipCommands).toBe(3 * point.n);
       expect(point.sysctls).toBe(3 * point.n);
+      expect(point.peakRssSamplesKb).toHaveLength(3);
+      expect(point.peakRssKb).toBe(Math.max(...point.peakRssSamplesKb));
       expect(point.peakRssKb).toBeGreaterThan(10 * 1024);
+      expect(point.bundlePeakRssSamplesKb).toBeNull();
       // Whatever the implementation, a fresh run reads and changes the kernel through ip.
       expect(point.processesFresh).toBeGreaterThanOrEqual(2);
       expect(point.processesRerun).toBeGreaterThanOrEqual(1);
