@@ -9,7 +9,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { countPolicy, createGuest, destroyGuest, renderSeedScript, resetGuest, toNetworkData, type BenchGuest } from './guest.js';
 import { summarise, type Summary } from './stats.js';
@@ -44,7 +44,7 @@ export interface BenchPoint {
 
 export interface BenchResults {
   generatedAt: string;
-  machine: { nproc: number; cpu: string; kernel: string; node: string; ip: string; multinic: string; bundle: string | null; loadBefore: number[]; loadAfter: number[] };
+  machine: { nproc: number; cpu: string; kernel: string; node: string; ip: string; multinic: string; bundle: string | null; source: string; loadBefore: number[]; loadAfter: number[] };
   repetitions: number;
   counts: number[];
   points: BenchPoint[];
@@ -280,7 +280,12 @@ function hasStrace(): boolean {
 
 function readMachine(options: BenchOptions): Omit<BenchResults['machine'], 'loadBefore' | 'loadAfter'> {
   const ip = spawnSync('ip', ['-V'], { encoding: 'utf8' }).stdout.trim();
+  // Which source was measured: the commit, and whether src/ differed from it.
+  const git = (args: string[]) => spawnSync('git', args, { encoding: 'utf8', cwd: dirname(options.cli) }).stdout?.trim() ?? '';
+  const commit = git(['rev-parse', '--short', 'HEAD']);
+  const dirty = git(['status', '--porcelain', '--', '../../../src', '../../../package.json']) !== '';
   return {
+    source: commit ? `commit ${commit}${dirty ? ' with uncommitted changes in src/' : ''}` : 'unknown (no git)',
     nproc: availableParallelism(),
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     kernel: release(),
