@@ -20,8 +20,6 @@ const out = join(root, 'build', 'multinic.cjs');
  * Dead weight that keeps the embedded user_data over Nova's 65,535-byte cap:
  * - zod's 40-odd error-message locales (`z.locales`, a namespace nothing here reads;
  *   zod itself configures only `en`): replaced by the `en` locale alone;
- * - form-data (and mime-db, 140 kB) that axios loads for multipart uploads; multinic only
- *   GETs, so it gets a stand-in that says so if anything ever tries to post a form.
  */
 const trim = {
   name: 'multinic-trim',
@@ -29,7 +27,6 @@ const trim = {
     b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
       args.importer.includes(`${'node_modules'}/zod/`) ? { path: join(root, 'scripts', 'bundle-stubs', 'zod-locales.js') } : undefined,
     );
-    b.onResolve({ filter: /^form-data$/ }, () => ({ path: join(root, 'scripts', 'bundle-stubs', 'form-data.cjs') }));
   },
 };
 

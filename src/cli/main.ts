@@ -54,11 +54,20 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 const invokedAs = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invokedAs === realpathSync(fileURLToPath(import.meta.url))) {
+  // Until main settles, an exit means the run stopped half-way (Node ends when nothing is
+  // left to wait for, even with a promise pending): that must never read as success.
+  let settled = false;
+  process.exitCode = ExitCode.software;
+  process.on('exit', () => {
+    if (!settled) process.stderr.write('multinic: internal error: the run ended before it finished\n');
+  });
   main(process.argv.slice(2)).then(
     (code) => {
+      settled = true;
       process.exitCode = code;
     },
     (error: unknown) => {
+      settled = true;
       process.stderr.write(`multinic: internal error: ${String(error)}\n`);
       process.exitCode = ExitCode.software;
     },

@@ -2,7 +2,7 @@
  * The install manifest: the record of every file and directory `multinic install` made in a
  * tree, so that `multinic uninstall` removes exactly those and nothing else.
  */
-import { z } from 'zod';
+import * as z from '../schema/zod.js';
 import { VERSION } from '../version.js';
 import { PATHS, sha256, type InstalledFile, type ProgramKind } from './render-install.js';
 

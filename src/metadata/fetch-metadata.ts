@@ -9,6 +9,7 @@
  * exponential backoff and jitter until the deadline; other 4xx are final. A failed fetch
  * is MetadataUnavailable naming the URL, never an empty document.
  */
+import type { LookupFunction } from 'node:net';
 import { MetadataUnavailable } from '../errors.js';
 
 export const DEFAULT_METADATA_URL = 'http://169.254.169.254';
@@ -68,23 +69,55 @@ export function scopedTarget(url: string): { url: string; address?: string } {
   return { url: `http://link-local.multinic.invalid${port}${path}`, address: `${address}%${zone}` };
 }
 
+/** A network_data.json is a few kB; anything far larger is not one. */
+const MAX_BODY = 4 * 1024 * 1024;
+
+/**
+ * One GET with Node's own http client: no proxy (169.254.169.254 is link-local), no
+ * redirects, the raw text (parsing is ours), and `timeoutMs` for the whole answer.
+ * (axios did this too, but cost 46 kB of the 64 kB a user_data may hold.)
+ */
 async function get(url: string, timeoutMs: number): Promise<HttpAnswer> {
-  const { default: axios } = await import('axios');
+  const { request } = await import('node:http');
   const target = scopedTarget(url);
-  try {
-    const response = await axios.get<string>(target.url, {
-      ...(target.address ? { lookup: async () => ({ address: target.address as string, family: 6 as const }) } : {}),
-      timeout: timeoutMs,
-      responseType: 'text',
-      transformResponse: (body: string) => body, // the raw text: parsing is ours
-      proxy: false, // 169.254.169.254 is link-local: never through a proxy
-      maxRedirects: 0,
-      validateStatus: () => true,
+  const scoped = target.address;
+  return await new Promise<HttpAnswer>((resolve, reject) => {
+    const fail = (error: Error) => reject(new AttemptFailed(`${url}: ${describeHttpError(error)}`, true));
+    const req = request(
+      target.url,
+      {
+        method: 'GET',
+        headers: { Accept: 'application/json' },
+        ...(scoped
+          ? {
+              // Node may ask for every address (`all`, for happy eyeballs) or for one.
+              lookup: ((_host: string, options: { all?: boolean }, done: (error: null, address: unknown, family?: number) => void) =>
+                options.all ? done(null, [{ address: scoped, family: 6 }]) : done(null, scoped, 6)) as unknown as LookupFunction,
+            }
+          : {}),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_BODY) req.destroy(Object.assign(new Error(`answer larger than ${MAX_BODY} bytes`), { code: 'ETOOBIG' }));
+          else chunks.push(chunk);
+        });
+        response.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        response.on('error', fail);
+      },
+    );
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), timeoutMs);
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      fail(error);
     });
-    return { status: response.status, body: String(response.data ?? '') };
-  } catch (error) {
-    throw new AttemptFailed(`${url}: ${describeHttpError(error)}`, true);
-  }
+    req.end();
+  });
 }
 
 function check(answer: HttpAnswer, url: string): void {

@@ -4,7 +4,6 @@
  * MAC, never renamed). Mode 0600: netplan warns about (and newer versions refuse) files
  * others can read. Pure.
  */
-import { stringify } from 'yaml';
 import { MULTINIC_PROTOCOL } from '../plan/ip-commands.js';
 import type { RouteSpec } from '../plan/types.js';
 import { renderCommonFiles, routingOf, sortedNics } from './common.js';
@@ -13,7 +12,7 @@ import type { PersistInput, Rendered } from './types.js';
 
 export const NETPLAN_PATH = '/etc/netplan/90-multinic.yaml';
 
-function toNetplanRoute(route: RouteSpec): Record<string, unknown> {
+function toNetplanRoute(route: RouteSpec): { [key: string]: Yaml } {
   return {
     to: route.dst === 'default' ? (route.family === 4 ? '0.0.0.0/0' : '::/0') : route.dst,
     ...(route.via ? { via: route.via } : {}),
@@ -25,8 +24,34 @@ function toNetplanRoute(route: RouteSpec): Record<string, unknown> {
   };
 }
 
+type Yaml = string | number | boolean | Yaml[] | { [key: string]: Yaml };
+
+/**
+ * Block-style YAML for the plain data above (maps, lists, scalars). Every string is
+ * double-quoted (JSON escaping is valid YAML), so a MAC or `::/0` can never be read as
+ * anything else. The yaml package did this too, but cost 38 kB of the 64 kB a user_data
+ * may hold; test/unit/persist.test.ts reads the output back with it.
+ */
+export function toYaml(value: Yaml, indent = ''): string[] {
+  const scalar = (item: Yaml) => (typeof item === 'string' ? JSON.stringify(item) : String(item));
+  const isScalar = (item: Yaml) => typeof item !== 'object';
+  if (Array.isArray(value)) {
+    return value.flatMap((item) => {
+      if (isScalar(item)) return [`${indent}- ${scalar(item)}`];
+      const [first = '', ...rest] = toYaml(item, `${indent}  `);
+      return [`${indent}- ${first.trimStart()}`, ...rest];
+    });
+  }
+  if (typeof value !== 'object') return [`${indent}${scalar(value)}`];
+  return Object.entries(value).flatMap(([key, item]) => {
+    if (isScalar(item)) return [`${indent}${key}: ${scalar(item)}`];
+    if (Array.isArray(item) && item.length === 0) return [`${indent}${key}: []`];
+    return [`${indent}${key}:`, ...toYaml(item, `${indent}  `)];
+  });
+}
+
 export function renderNetplan(input: PersistInput): Rendered {
-  const ethernets: Record<string, unknown> = {};
+  const ethernets: { [key: string]: Yaml } = {};
   for (const nic of sortedNics(input)) {
     const { routes, rules } = routingOf(input, nic.table);
     ethernets[nic.iface] = {
@@ -35,7 +60,7 @@ export function renderNetplan(input: PersistInput): Rendered {
       'routing-policy': rules.map((rule) => ({ from: rule.from, table: rule.table, priority: rule.priority })),
     };
   }
-  const yaml = stringify({ network: { version: 2, ethernets } }, { lineWidth: 0 });
+  const yaml = `${toYaml({ network: { version: 2, ethernets } }).join('\n')}\n`;
   const comment = `# netplan writes these routes with its own protocol, not multinic's (${MULTINIC_PROTOCOL}).\n`;
   return {
     files: [{ path: NETPLAN_PATH, content: `${headerLines()}\n${comment}${yaml}`, mode: 0o600 }, ...renderCommonFiles(input)],

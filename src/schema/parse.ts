@@ -4,7 +4,7 @@
  * routes. Everything wrong is refused with the JSON path of what is wrong.
  */
 import ipaddr from 'ipaddr.js';
-import { z } from 'zod';
+import * as z from './zod.js';
 import { InvalidNetworkData } from '../errors.js';
 import { canonicalAddress, familyOf, normaliseMac, subnetOf } from '../model/addresses.js';
 import type { AddressSource, Family, Link, Network, NetworkData, Note, Route } from '../model/types.js';

@@ -1,55 +1,62 @@
 /**
  * One run at a time. udev can start several runs at once (one per attached NIC); each
- * must see the kernel and the state file as the previous run left them. The lock lives
- * in the state dir (proper-lockfile: an atomic mkdir, refreshed while held, and taken
- * over when its holder died and stopped refreshing it).
+ * must see the kernel and the state file as the previous run left them.
+ *
+ * The lock is the kernel's: flock(2) on <state dir>/run.lock, held by a `flock` process
+ * (util-linux, on every distribution) for as long as this run keeps its stdin open. When
+ * the run ends, however it ends (a crash, SIGKILL), the pipe closes and the kernel
+ * releases the lock: there is no stale lock to detect, and none can be stolen.
  */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TemporaryFailure } from '../errors.js';
+import { KernelCommandFailed, TemporaryFailure } from '../errors.js';
 
-export const LOCK_NAME = 'run';
+export const LOCK_FILE = 'run.lock';
 
 export interface LockOptions {
   /** How long to wait for another run to finish. */
   waitMs: number;
   /** Said once when the lock is busy, so a waiting run explains itself. */
   onWait?: (message: string) => void;
-  /** Said if another run took the lock over while this one held it (this run stalled). */
-  onLost?: (message: string) => void;
-  sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
 }
 
 export type Release = () => Promise<void>;
 
+/** Resolves true once `flock` holds the lock, false when it gave up (exit 1). */
+function holdLock(path: string, waitSeconds: number | 'nonblock'): Promise<{ held: boolean; child: ChildProcessWithoutNullStreams }> {
+  const wait = waitSeconds === 'nonblock' ? ['--nonblock'] : ['--wait', String(waitSeconds)];
+  // `cat` keeps the lock until our end of its stdin closes.
+  const child = spawn('flock', ['--exclusive', ...wait, path, 'sh', '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.once('data', () => resolve({ held: true, child }));
+    child.once('error', (error) => reject(new KernelCommandFailed(`flock: could not run (${error.message})`, 'flock', '', { cause: error })));
+    child.once('exit', (code) => {
+      if (code === 1) resolve({ held: false, child });
+      else reject(new KernelCommandFailed(`flock ${path} failed (exit ${code}): ${stderr.trim()}`, 'flock', stderr));
+    });
+  });
+}
+
 export async function acquireRunLock(stateDir: string, options: LockOptions): Promise<Release> {
-  const { default: lockfile } = await import('proper-lockfile');
   await mkdir(stateDir, { recursive: true });
-  const target = join(stateDir, LOCK_NAME);
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
-  const end = now() + options.waitMs;
-  let told = false;
-  for (;;) {
-    try {
-      return await lockfile.lock(target, {
-        realpath: false, // the target file itself need not exist
-        stale: 15_000, // a holder refreshes every 7.5 s; older than this, it died
-        // Only a run whose event loop stalled past `stale` loses its lock. It finishes (stopping
-        // half-way would be worse) but says so; the other run re-reads and converges after it.
-        onCompromised: (error) => options.onLost?.(`warning: ${target}.lock was taken over by another run while this one held it (${error.message})`),
-      });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-      if (now() >= end) {
-        throw new TemporaryFailure(`${target}.lock: another multinic run still holds the lock after ${Math.round(options.waitMs / 1000)} s; try again`);
-      }
-      if (!told) {
-        options.onWait?.(`another multinic run is in progress (${target}.lock); waiting up to ${Math.round(options.waitMs / 1000)} s`);
-        told = true;
-      }
-      await sleep(200);
-    }
+  const path = join(stateDir, LOCK_FILE);
+  let attempt = await holdLock(path, 'nonblock');
+  if (!attempt.held) {
+    const seconds = Math.max(0, Math.ceil(options.waitMs / 1000));
+    options.onWait?.(`another multinic run is in progress (${path}); waiting up to ${seconds} s`);
+    attempt = await holdLock(path, seconds);
+    if (!attempt.held) throw new TemporaryFailure(`${path}: another multinic run still holds the lock after ${seconds} s; try again`);
   }
+  const { child } = attempt;
+  // The flock process stays referenced: `apply` releases the lock in a `finally`, and an
+  // unreferenced child let Node end a run early, as finished, while it awaited the kernel.
+  return async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((done) => child.once('exit', done));
+    child.stdin.end();
+    await exited;
+  };
 }

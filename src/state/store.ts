@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from '../schema/zod.js';
 import { InvalidNetworkData } from '../errors.js';
 import { writeFileAtomic } from '../io/write-file-atomic.js';
 import { emptyState } from '../plan/allocate.js';
@@ -18,10 +18,10 @@ const stateSchema = z.object({
   allocations: z.record(
     z.string(),
     z.object({
-      slot: z.number().int().positive(),
-      table: z.number().int().positive(),
-      priority: z.number().int().positive(),
-      iface: z.string().optional(),
+      slot: z.int().check(z.positive()),
+      table: z.int().check(z.positive()),
+      priority: z.int().check(z.positive()),
+      iface: z.optional(z.string()),
       attached: z.boolean(),
     }),
   ),

@@ -184,7 +184,7 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
     expect((await lab.exec('guest', 'ip', ['route', 'add', '192.0.2.0/24', 'dev', 'ens5', 'table', '10003'])).exitCode).toBe(0);
     const before = await dump();
     const result = await apply();
-    expect(result.exitCode).toBe(70);
+    expect(result.exitCode, result.stderr).toBe(70);
     expect(result.stderr).toMatch(/route add 192\.0\.2\.0\/24 .*File exists|File exists/);
     expect(await dump()).toBe(before);
     // Nothing was recorded either: the state holds no table.

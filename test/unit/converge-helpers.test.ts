@@ -42,22 +42,28 @@ describe('the run lock', () => {
   it('lets one run in, makes the next wait, and gives up with a temporary failure (exit 75)', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'multinic-lock-'));
     const release = await acquireRunLock(stateDir, { waitMs: 1000 });
-    let clock = 0;
     const said: string[] = [];
-    const second = acquireRunLock(stateDir, {
-      waitMs: 1000,
-      now: () => clock,
-      sleep: async (ms) => {
-        clock += ms;
-      },
-      onWait: (message) => said.push(message),
-    });
+    const second = acquireRunLock(stateDir, { waitMs: 1000, onWait: (message) => said.push(message) });
     await expect(second).rejects.toBeInstanceOf(TemporaryFailure);
     await expect(second).rejects.toMatchObject({ exitCode: 75 });
-    expect(said).toHaveLength(1);
-    expect(said[0]).toContain('another multinic run is in progress');
+    expect(said).toEqual([`another multinic run is in progress (${stateDir}/run.lock); waiting up to 1 s`]);
     await release();
     const third = await acquireRunLock(stateDir, { waitMs: 0 });
     await third();
+  });
+
+  it('hands the lock to the waiting run as soon as the first one releases it', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'multinic-lock-'));
+    const first = await acquireRunLock(stateDir, { waitMs: 0 });
+    const order: string[] = [];
+    const second = acquireRunLock(stateDir, { waitMs: 30_000, onWait: () => order.push('waiting') }).then((release) => {
+      order.push('second has it');
+      return release;
+    });
+    await new Promise((done) => setTimeout(done, 200));
+    order.push('first releases');
+    await first();
+    await (await second)();
+    expect(order).toEqual(['waiting', 'first releases', 'second has it']);
   });
 });

@@ -14,6 +14,8 @@ import type { Nic } from '../../src/model/types.js';
 import { detectOwner } from '../../src/persist/detect.js';
 import { parseNetworkMatch, parseNmConnection } from '../../src/persist/read-tree.js';
 import { renderBackend } from '../../src/persist/render.js';
+import { toYaml } from '../../src/persist/netplan.js';
+import { parse as parseYaml } from 'yaml';
 import { BACKENDS, type PersistInput, type TreeFacts } from '../../src/persist/types.js';
 import { writePersisted } from '../../src/persist/write.js';
 import { emptyState } from '../../src/plan/allocate.js';
@@ -87,8 +89,17 @@ describe('backend details', () => {
   it('netplan files are 0600 and match interfaces by MAC without renaming them', () => {
     const [file] = renderBackend('netplan', inputFor([ens3])).files;
     expect(file?.mode).toBe(0o600);
-    expect(file?.content).toContain('macaddress: fa:16:3e:a1:00:01');
+    expect(file?.content).toContain('macaddress: "fa:16:3e:a1:00:01"');
     expect(file?.content).not.toContain('set-name');
+  });
+
+  it('netplan YAML reads back (with the yaml package) as exactly the data it was made from', () => {
+    const data = { network: { version: 2, ethernets: { ens3: { match: { macaddress: 'fa:16:3e:a1:00:01' }, routes: [{ to: '::/0', via: 'fe80::1', 'on-link': true, table: 10001 }], 'routing-policy': [], note: 'say "hi"\\' } } } };
+    expect(parseYaml(toYaml(data).join('\n'))).toEqual(data);
+    const rendered = renderBackend('netplan', inputFor([ens3, ens4, ens5])).files[0]?.content ?? '';
+    const parsed = parseYaml(rendered) as { network: { ethernets: Record<string, { routes: { to: string; table: number }[] }> } };
+    expect(Object.keys(parsed.network.ethernets)).toEqual(['ens3', 'ens4', 'ens5']);
+    expect(parsed.network.ethernets.ens5?.routes.map((route) => route.to)).toEqual(['192.0.2.0/24', '0.0.0.0/0', '198.51.100.0/25']);
   });
 
   it('networkd says which NIC no .network file configures, and writes nothing for it', () => {

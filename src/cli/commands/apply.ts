@@ -36,7 +36,6 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
         // As long as a whole run can take: its metadata deadline and its NIC wait.
         waitMs: (options.deadlineMs ?? DEFAULT_DEADLINE_MS) + waitMs,
         onWait: (message) => reporter.say(message),
-        onLost: (message) => reporter.say(message),
       });
   try {
     // Everything is read after the lock is ours: a run that waited converges on what
