@@ -42,24 +42,3 @@ export function fitLinear(points: { n: number; ms: number }[]): { intercept: num
   return { intercept: round(intercept, 2), slope: round(slope, 3), worstResidual: round(worstResidual, 3) };
 }
 
-/**
- * Least-squares fit of time = a + b·N + c·N² (normal equations, Cramer's rule). A step that
- * is quadratic in the number of rules or routes shows as c·N² being a real part of T(N).
- */
-export function fitQuadratic(points: { n: number; ms: number }[]): { a: number; b: number; c: number } {
-  const s = (k: number) => points.reduce((sum, p) => sum + p.n ** k, 0);
-  const t = (k: number) => points.reduce((sum, p) => sum + p.ms * p.n ** k, 0);
-  const m = [
-    [points.length, s(1), s(2)],
-    [s(1), s(2), s(3)],
-    [s(2), s(3), s(4)],
-  ];
-  const v = [t(0), t(1), t(2)];
-  const det = (x: number[][]) =>
-    x[0]![0]! * (x[1]![1]! * x[2]![2]! - x[1]![2]! * x[2]![1]!) -
-    x[0]![1]! * (x[1]![0]! * x[2]![2]! - x[1]![2]! * x[2]![0]!) +
-    x[0]![2]! * (x[1]![0]! * x[2]![1]! - x[1]![1]! * x[2]![0]!);
-  const d = det(m);
-  const withColumn = (col: number) => m.map((row, i) => row.map((value, j) => (j === col ? v[i]! : value)));
-  return { a: det(withColumn(0)) / d, b: det(withColumn(1)) / d, c: det(withColumn(2)) / d };
-}
