@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MetadataUnavailable } from '../errors.js';
-import { writeFileAtomic } from '../io/write-file-atomic.js';
+import { writeFileIfChanged } from '../io/write-file-atomic.js';
 
 export const CACHE_FILE = 'network_data.json';
 
@@ -22,5 +22,5 @@ export async function readCachedNetworkData(stateDir: string): Promise<string> {
 }
 
 export async function writeCachedNetworkData(stateDir: string, text: string): Promise<void> {
-  await writeFileAtomic(cachePath(stateDir), text.endsWith('\n') ? text : `${text}\n`, 0o600);
+  await writeFileIfChanged(cachePath(stateDir), text.endsWith('\n') ? text : `${text}\n`, 0o600);
 }

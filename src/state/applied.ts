@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/write-file-atomic.js';
+import { writeFileIfChanged } from '../io/write-file-atomic.js';
 import type { PlannedNic, RoutingState } from '../plan/types.js';
 
 const APPLIED_FILE = 'applied.json';
@@ -21,5 +21,5 @@ export async function readApplied(stateDir: string): Promise<AppliedRecord | und
 }
 
 export async function writeApplied(stateDir: string, record: AppliedRecord): Promise<void> {
-  await writeFileAtomic(join(stateDir, APPLIED_FILE), `${JSON.stringify(record, null, 2)}\n`);
+  await writeFileIfChanged(join(stateDir, APPLIED_FILE), `${JSON.stringify(record, null, 2)}\n`);
 }

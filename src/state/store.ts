@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from '../schema/zod.js';
 import { InvalidNetworkData } from '../errors.js';
-import { writeFileAtomic } from '../io/write-file-atomic.js';
+import { writeFileIfChanged } from '../io/write-file-atomic.js';
 import { emptyState } from '../plan/allocate.js';
 import type { State } from '../plan/types.js';
 
@@ -49,5 +49,5 @@ export async function readState(stateDir: string): Promise<State> {
 }
 
 export async function writeState(stateDir: string, state: State): Promise<void> {
-  await writeFileAtomic(statePath(stateDir), `${JSON.stringify(state, null, 2)}\n`, 0o644);
+  await writeFileIfChanged(statePath(stateDir), `${JSON.stringify(state, null, 2)}\n`, 0o644);
 }

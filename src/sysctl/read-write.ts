@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KernelCommandFailed } from '../errors.js';
-import { writeFileAtomic } from '../io/write-file-atomic.js';
+import { writeFileIfChanged } from '../io/write-file-atomic.js';
 import { SYSCTL_KEYS, sysctlName, type LiveSysctls, type SysctlKey, type SysctlOriginals, type SysctlSetting } from './plan-sysctl.js';
 
 export const PROC_SYS = '/proc/sys';
@@ -53,5 +53,5 @@ export async function readSysctlOriginals(stateDir: string): Promise<SysctlOrigi
 }
 
 export async function writeSysctlOriginals(stateDir: string, originals: SysctlOriginals): Promise<void> {
-  await writeFileAtomic(join(stateDir, ORIGINALS_FILE), `${JSON.stringify(originals, null, 2)}\n`);
+  await writeFileIfChanged(join(stateDir, ORIGINALS_FILE), `${JSON.stringify(originals, null, 2)}\n`);
 }
