@@ -2,14 +2,24 @@
  * Atomic file writes: a temporary file beside the target, fsync, rename, then fsync of
  * the directory, so a power cut leaves either the old file or the new one.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
+
+/**
+ * A temporary name no other writer picks: the process id and a counter keep this process's
+ * names apart, the random part those of a process that reused a crashed one's id. Not
+ * node:crypto, whose loading cost more than the rest of this module (npm run bench).
+ */
+let tempCounter = 0;
+function tempName(path: string): string {
+  const unique = `${process.pid.toString(36)}-${(tempCounter++).toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  return join(dirname(path), `.${basename(path)}.${unique}.tmp`);
+}
 
 export async function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempName(path);
   const handle = await open(temp, 'w', mode);
   try {
     await handle.writeFile(content);

@@ -1,12 +1,14 @@
 /**
  * Asks the kernel how it would route a reply from each address (`ip route get <dst> from
  * <addr>`, no packet is sent) and checks it leaves by the NIC that owns the address,
- * through that NIC's table. One `ip -batch` per family.
+ * through that NIC's table. The probes ride in the batch that reads the kernel where one
+ * runs anyway (readLive's `probes`); what is left is asked in one `ip -batch`.
  */
 import { anotherHostIn, canonicalAddress, contains } from '../model/addresses.js';
 import type { Family } from '../model/types.js';
 import type { PlannedNic, RoutingState } from '../plan/types.js';
 import { splitBatchJson } from './read-live.js';
+import { collectRouteAnswers, routeAnswerKey, routeGetLines, type RouteAnswers, type RouteGetAnswer } from './route-get.js';
 import type { Run } from './run.js';
 
 export interface RouteCheck {
@@ -23,7 +25,7 @@ const OFF_LINK: Record<Family, string[]> = {
   6: ['2001:db8:ffff::1', '2001:db8:fffe::1'],
 };
 
-interface Probe {
+export interface Probe {
   family: Family;
   iface: string;
   table: number;
@@ -68,39 +70,31 @@ export function probesFor(nics: PlannedNic[], desired: RoutingState): Probe[] {
   return probes;
 }
 
-interface RouteGetAnswer {
-  dst?: string;
-  from?: string;
-  dev?: string;
-  table?: string;
-  gateway?: string;
+/**
+ * Judges every probe of these NICs. Answers already read (the read-live batch that carried
+ * the probes) are used as they are; only the probes without one are asked, in one batch.
+ */
+export async function checkRoutes(run: Run, nics: PlannedNic[], desired: RoutingState, known?: RouteAnswers): Promise<RouteCheck[]> {
+  const probes = probesFor(nics, desired);
+  const answers: RouteAnswers = new Map(known);
+  const unanswered = probes.filter((probe) => !answers.has(routeAnswerKey(probe.destination, probe.address)));
+  if (unanswered.length > 0) {
+    // -force: one unroutable address must not hide the answers for the others.
+    const result = await run('ip', ['-j', '-N', '-force', '-batch', '-'], { input: `${routeGetLines(unanswered).join('\n')}\n` });
+    collectRouteAnswers(splitBatchJson(result.stdout, undefined, 'ip route get'), answers);
+  }
+  return probes.map((probe) => judgeProbe(probe, answers.get(routeAnswerKey(probe.destination, probe.address))));
 }
 
-export async function checkRoutes(run: Run, nics: PlannedNic[], desired: RoutingState): Promise<RouteCheck[]> {
-  const probes = probesFor(nics, desired);
-  const checks: RouteCheck[] = [];
-  for (const family of [4, 6] as const) {
-    const mine = probes.filter((probe) => probe.family === family);
-    if (mine.length === 0) continue;
-    const input = mine.map((probe) => `route get ${probe.destination} from ${probe.address}`).join('\n') + '\n';
-    // -force: one unroutable address must not hide the answers for the others.
-    const result = await run('ip', ['-j', '-N', `-${family}`, '-force', '-batch', '-'], { input });
-    // A failed lookup prints no line, so answers are matched by what they answer.
-    const answers = (splitBatchJson(result.stdout, undefined, 'ip route get') as RouteGetAnswer[][]).flat();
-    const byQuery = new Map(answers.map((answer) => [`${answer.dst} ${answer.from}`, answer]));
-    for (const probe of mine) {
-      const answer = byQuery.get(`${canonicalAddress(probe.destination)} ${canonicalAddress(probe.address)}`);
-      const gatewayOk = probe.via === undefined || (answer?.gateway !== undefined && canonicalAddress(answer.gateway) === probe.via);
-      const ok = answer?.dev === probe.iface && Number(answer?.table) === probe.table && gatewayOk;
-      const via = answer ? `${answer.dev ?? '?'}${answer.gateway ? ` via ${answer.gateway}` : ''} (table ${answer.table ?? 'main'})` : 'nowhere (no route)';
-      checks.push({
-        iface: probe.iface,
-        address: probe.address,
-        destination: probe.destination,
-        ok,
-        message: `${probe.iface}: replies from ${probe.address} to ${probe.destination} leave ${via}${ok ? '' : `, expected ${probe.iface}${probe.via ? ` via ${probe.via}` : ''} (table ${probe.table})`}`,
-      });
-    }
-  }
-  return checks;
+function judgeProbe(probe: Probe, answer: RouteGetAnswer | undefined): RouteCheck {
+  const gatewayOk = probe.via === undefined || (answer?.gateway !== undefined && canonicalAddress(answer.gateway) === probe.via);
+  const ok = answer?.dev === probe.iface && Number(answer?.table) === probe.table && gatewayOk;
+  const via = answer ? `${answer.dev ?? '?'}${answer.gateway ? ` via ${answer.gateway}` : ''} (table ${answer.table ?? 'main'})` : 'nowhere (no route)';
+  return {
+    iface: probe.iface,
+    address: probe.address,
+    destination: probe.destination,
+    ok,
+    message: `${probe.iface}: replies from ${probe.address} to ${probe.destination} leave ${via}${ok ? '' : `, expected ${probe.iface}${probe.via ? ` via ${probe.via}` : ''} (table ${probe.table})`}`,
+  };
 }

@@ -8,30 +8,9 @@ import type { Run } from '../kernel/run.js';
 import { parseNetworkDataText, type ParsedNetworkData } from '../schema/parse.js';
 import { readCachedNetworkData } from './cache.js';
 import { findConfigDrive, readConfigDrive } from './config-drive.js';
-import { DEFAULT_METADATA_URL, fetchNetworkData, type RetryNotice } from './fetch-metadata.js';
+import { DEFAULT_METADATA_URL, fetchNetworkData } from './fetch-metadata.js';
 import { readNetworkDataFile } from './read-file.js';
-
-export const SOURCES = ['auto', 'metadata', 'configdrive', 'file'] as const;
-export type SourceName = (typeof SOURCES)[number];
-
-export interface SourceOptions {
-  source?: SourceName;
-  networkDataFile?: string;
-  metadataUrl?: string;
-  /** Per HTTP request. */
-  timeoutMs?: number;
-  /** For the whole fetch, retries included. */
-  deadlineMs?: number;
-  /** Use the last good document in the state dir; ask no network. */
-  offline?: boolean;
-  stateDir?: string;
-  onRetry?: (notice: RetryNotice) => void;
-  onNote?: (message: string) => void;
-}
-
-export const DEFAULT_TIMEOUT_MS = 10_000;
-/** At first boot the metadata service can take a while; two minutes, as cloud-init's default max_wait is 120 s. */
-export const DEFAULT_DEADLINE_MS = 120_000;
+import { DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS, type SourceOptions } from './source-options.js';
 
 export interface LoadedNetworkData extends ParsedNetworkData {
   /** Where it came from: a path, a URL, a device. */

@@ -2,17 +2,22 @@
  * One run at a time. udev can start several runs at once (one per attached NIC); each
  * must see the kernel and the state file as the previous run left them.
  *
- * The lock is the kernel's: flock(2) on <state dir>/run.lock, held by a `flock` process
- * (util-linux, on every distribution) for as long as this run keeps its stdin open. When
- * the run ends, however it ends (a crash, SIGKILL), the pipe closes and the kernel
- * releases the lock: there is no stale lock to detect, and none can be stolen.
+ * The lock is the kernel's: flock(2) on <state dir>/run.lock. Node has no flock(2), so
+ * this process opens the file and hands the descriptor to one short `flock` (util-linux,
+ * on every distribution) as its fd 3; flock(2) locks belong to the open file description,
+ * so the lock `flock` takes is this process's, and stays held after `flock` exits until
+ * the descriptor here is closed. However the run ends (a crash, SIGKILL), the kernel closes
+ * the descriptor and releases the lock: there is no stale lock to detect, none to steal,
+ * and no helper process left running (npm run bench: one process instead of three).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { KernelCommandFailed, TemporaryFailure } from '../errors.js';
 
 export const LOCK_FILE = 'run.lock';
+/** The descriptor number `flock` finds the lock file on. */
+const LOCK_FD = 3;
 
 export interface LockOptions {
   /** How long to wait for another run to finish. */
@@ -23,40 +28,48 @@ export interface LockOptions {
 
 export type Release = () => Promise<void>;
 
-/** Resolves true once `flock` holds the lock, false when it gave up (exit 1). */
-function holdLock(path: string, waitSeconds: number | 'nonblock'): Promise<{ held: boolean; child: ChildProcessWithoutNullStreams }> {
+/** Resolves true once `flock` locked the descriptor, false when it gave up (exit 1). */
+function lockDescriptor(path: string, fd: number, waitSeconds: number | 'nonblock'): Promise<boolean> {
   const wait = waitSeconds === 'nonblock' ? ['--nonblock'] : ['--wait', String(waitSeconds)];
-  // `cat` keeps the lock until our end of its stdin closes.
-  const child = spawn('flock', ['--exclusive', ...wait, path, 'sh', '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('flock', ['--exclusive', ...wait, String(LOCK_FD)], { stdio: ['ignore', 'ignore', 'pipe', fd] });
   return new Promise((resolve, reject) => {
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.once('data', () => resolve({ held: true, child }));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', (error) => reject(new KernelCommandFailed(`flock: could not run (${error.message})`, 'flock', '', { cause: error })));
-    child.once('exit', (code) => {
-      if (code === 1) resolve({ held: false, child });
+    child.once('close', (code) => {
+      if (code === 0) resolve(true);
+      else if (code === 1) resolve(false);
       else reject(new KernelCommandFailed(`flock ${path} failed (exit ${code}): ${stderr.trim()}`, 'flock', stderr));
     });
   });
 }
 
+/**
+ * Everything up to starting `flock` is synchronous, so a caller can go on loading and
+ * reading (not deciding) while `flock` runs.
+ */
 export async function acquireRunLock(stateDir: string, options: LockOptions): Promise<Release> {
-  await mkdir(stateDir, { recursive: true });
+  mkdirSync(stateDir, { recursive: true });
   const path = join(stateDir, LOCK_FILE);
-  let attempt = await holdLock(path, 'nonblock');
-  if (!attempt.held) {
-    const seconds = Math.max(0, Math.ceil(options.waitMs / 1000));
-    options.onWait?.(`another multinic run is in progress (${path}); waiting up to ${seconds} s`);
-    attempt = await holdLock(path, seconds);
-    if (!attempt.held) throw new TemporaryFailure(`${path}: another multinic run still holds the lock after ${seconds} s; try again`);
+  // 'a': created when missing, never truncated, and openable however the file's mode was left.
+  const fd = openSync(path, 'a', 0o600);
+  try {
+    if (!(await lockDescriptor(path, fd, 'nonblock'))) {
+      const seconds = Math.max(0, Math.ceil(options.waitMs / 1000));
+      options.onWait?.(`another multinic run is in progress (${path}); waiting up to ${seconds} s`);
+      if (!(await lockDescriptor(path, fd, seconds))) {
+        throw new TemporaryFailure(`${path}: another multinic run still holds the lock after ${seconds} s; try again`);
+      }
+    }
+  } catch (error) {
+    closeSync(fd);
+    throw error;
   }
-  const { child } = attempt;
-  // The flock process stays referenced: `apply` releases the lock in a `finally`, and an
-  // unreferenced child let Node end a run early, as finished, while it awaited the kernel.
+  let released = false;
   return async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((done) => child.once('exit', done));
-    child.stdin.end();
-    await exited;
+    if (released) return;
+    released = true;
+    // Closing the last descriptor of the open file description releases flock(2).
+    closeSync(fd);
   };
 }

@@ -10,7 +10,6 @@ import { writeFileIfChanged } from '../io/write-file-atomic.js';
 import { emptyState } from '../plan/allocate.js';
 import type { State } from '../plan/types.js';
 
-export const DEFAULT_STATE_DIR = '/var/lib/multinic';
 export const STATE_FILE = 'state.json';
 
 const stateSchema = z.object({

@@ -1,18 +1,10 @@
-import { parsePersistChoice, persistPlan } from '../../persist/persist.js';
-import { applyChanges } from '../../kernel/apply.js';
 import type { Run } from '../../kernel/run.js';
-import { DEFAULT_DEADLINE_MS } from '../../metadata/source.js';
-import { writeApplied } from '../../state/applied.js';
-import { writeCachedNetworkData } from '../../metadata/cache.js';
+import { DEFAULT_DEADLINE_MS } from '../../metadata/source-options.js';
+import { parsePersistChoice, PERSIST_NONE } from '../../persist/choice.js';
 import { acquireRunLock } from '../../state/lock.js';
-import { writeState } from '../../state/store.js';
-import { writeSysctlOriginals, writeSysctls } from '../../sysctl/read-write.js';
 import { secondsOption, stringOption, type ParsedCommand } from '../args.js';
-import { describeChangeCount, describeNics, planChangeCount, planCommands, planJson } from '../describe.js';
 import type { Reporter } from '../output.js';
-import { preparePlan } from '../pipeline.js';
-import { waitForNics } from '../wait-for-nics.js';
-import { sourceOptionsFrom } from './plan.js';
+import { sourceOptionsFrom } from '../source-options.js';
 
 export const DEFAULT_WAIT_S = 10;
 
@@ -29,18 +21,36 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
   const waitMs = (waitSeconds ?? DEFAULT_WAIT_S) * 1000;
   const dryRun = values['dry-run'] === true;
 
-  // A dry run changes nothing, so it does not queue behind a real run.
-  const release = dryRun
-    ? async () => undefined
-    : await acquireRunLock(options.stateDir, {
+  // A dry run changes nothing, so it does not queue behind a real run. The lock is asked
+  // for first and the rest of the run's modules load while `flock` runs (npm run bench).
+  const locking = dryRun
+    ? Promise.resolve(async () => undefined)
+    : acquireRunLock(options.stateDir, {
         // As long as a whole run can take: its metadata deadline and its NIC wait.
         waitMs: (options.deadlineMs ?? DEFAULT_DEADLINE_MS) + waitMs,
         onWait: (message) => reporter.say(message),
       });
+  const modules = loadApplyModules();
+  // The document is read while `flock` runs: that changes nothing and reads no kernel
+  // state. The kernel and the state files are read only once the lock is ours, so a run
+  // that waited converges on what the previous one left.
+  const document = modules.then(({ loadNetworkData }) => loadNetworkData(options, run));
+  document.catch(() => undefined); // settled below; until then a failure is not unhandled
+  // Both settle before anything is decided: a failed import must not leave the lock unreleased.
+  const [locked, loaded] = await Promise.allSettled([locking, modules]);
+  if (locked.status === 'rejected') throw locked.reason;
+  const release = locked.value;
   try {
-    // Everything is read after the lock is ours: a run that waited converges on what
-    // the previous one left.
-    const prepare = () => preparePlan(run, options);
+    if (loaded.status === 'rejected') throw loaded.reason;
+    const { applyChanges, writeCachedNetworkData, writeApplied, writeState, writeSysctlOriginals, writeSysctls, preparePlan, waitForNics } = loaded.value;
+    const { describeChangeCount, describeNics, planChangeCount, planCommands, planJson } = loaded.value;
+    // The first plan uses the document read above; a run waiting for NICs reads it again.
+    let firstDocument: typeof document | undefined = document;
+    const prepare = () => {
+      const given = firstDocument;
+      firstDocument = undefined;
+      return preparePlan(run, options, given);
+    };
     const prepared = await waitForNics(await prepare(), prepare, reporter, {
       waitMs,
       // Waiting for NICs the metadata does not list yet only when asked (the udev unit
@@ -52,24 +62,37 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
     reporter.notes([...source.notes, ...plan.notes]);
     for (const line of describeNics(plan)) reporter.say(line);
     const commands = planCommands(plan);
-    // The document passed validation: keep it for runs without the network (--offline).
-    if (!dryRun && !options.offline) await writeCachedNetworkData(options.stateDir, source.text);
     if (dryRun) {
       reporter.say(`dry run: ${describeChangeCount(plan)}, nothing changed`);
       reporter.result(commands, { ...planJson(plan, mapping, source.origin), dryRun: true, applied: false });
       return 0;
     }
-    const result = await applyChanges(run, { changes: plan.changes, desired: plan.desired, before: live.owned, nics: plan.nics });
-    // The state is written only once the kernel holds the plan, so a failed run hands out no numbers.
-    await writeState(options.stateDir, plan.state);
-    await writeApplied(options.stateDir, { nics: plan.nics, desired: plan.desired });
-    if (options.sysctl) {
-      // Originals first: if a write fails half-way, what to put back is already on disk.
-      await writeSysctlOriginals(options.stateDir, plan.sysctl.originals);
-      await writeSysctls(plan.sysctl.set);
-    }
+    // The document passed validation: keep it for runs without the network (--offline),
+    // whatever the kernel makes of it. Written while `ip` runs (its fsyncs overlap the batch).
+    const caching = options.offline ? Promise.resolve() : writeCachedNetworkData(options.stateDir, source.text);
+    const [applying, cached] = await Promise.allSettled([
+      applyChanges(run, { changes: plan.changes, desired: plan.desired, before: live.owned, nics: plan.nics, known: live.routeAnswers }),
+      caching,
+    ]);
+    if (applying.status === 'rejected') throw applying.reason;
+    const result = applying.value;
+    // The state is written only once the kernel holds the plan, so a failed run hands out no
+    // numbers. Separate files, written side by side; the sysctl originals are on disk before
+    // any sysctl changes, so what to put back is never lost.
+    await Promise.all([
+      writeState(options.stateDir, plan.state),
+      writeApplied(options.stateDir, { nics: plan.nics, desired: plan.desired }),
+      options.sysctl ? writeSysctlOriginals(options.stateDir, plan.sysctl.originals) : undefined,
+    ]);
+    if (options.sysctl) await writeSysctls(plan.sysctl.set);
+    // Only now: the kernel and the state agree, so a failed cache write loses nothing else.
+    if (cached.status === 'rejected') throw cached.reason;
     // Last: the kernel holds the plan; now the network manager's own configuration keeps it.
-    const persisted = await persistPlan(plan, { choice: persist, root, stateDir: options.stateDir, sysctl: options.sysctl });
+    // The backends' modules load only when something is to be written.
+    const persisted =
+      persist === 'none'
+        ? PERSIST_NONE
+        : await (await import('../../persist/persist.js')).persistPlan(plan, { choice: persist, root, stateDir: options.stateDir, sysctl: options.sysctl });
     for (const note of persisted.notes) reporter.say(`warning: ${note}`);
     if (persisted.report) {
       const { written, removed, refused, unchanged } = persisted.report;
@@ -92,4 +115,20 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
   } finally {
     await release();
   }
+}
+
+/** What a run needs once it holds the lock, loaded while `flock` runs. */
+async function loadApplyModules() {
+  const [kernelApply, cache, applied, store, sysctl, describe, pipeline, wait, source] = await Promise.all([
+    import('../../kernel/apply.js'),
+    import('../../metadata/cache.js'),
+    import('../../state/applied.js'),
+    import('../../state/store.js'),
+    import('../../sysctl/read-write.js'),
+    import('../describe.js'),
+    import('../pipeline.js'),
+    import('../wait-for-nics.js'),
+    import('../../metadata/source.js'),
+  ]);
+  return { ...kernelApply, ...cache, ...applied, ...store, ...sysctl, ...describe, ...pipeline, ...wait, ...source };
 }

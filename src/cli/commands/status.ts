@@ -1,6 +1,7 @@
 import { readLive } from '../../kernel/read-live.js';
 import type { Run } from '../../kernel/run.js';
-import { DEFAULT_STATE_DIR, readState } from '../../state/store.js';
+import { DEFAULT_STATE_DIR } from '../../state/state-dir.js';
+import { readState } from '../../state/store.js';
 import { stringOption, type ParsedCommand } from '../args.js';
 import type { Reporter } from '../output.js';
 

@@ -1,11 +1,13 @@
 import { VerificationFailed } from '../../errors.js';
 import { readLive } from '../../kernel/read-live.js';
 import type { Run } from '../../kernel/run.js';
-import { checkRoutes } from '../../kernel/verify.js';
+import { routeGetLines } from '../../kernel/route-get.js';
+import { checkRoutes, probesFor } from '../../kernel/verify.js';
 import { diffRouting } from '../../plan/diff.js';
 import type { PlannedNic, RoutingState } from '../../plan/types.js';
 import { readApplied } from '../../state/applied.js';
-import { DEFAULT_STATE_DIR, readState } from '../../state/store.js';
+import { DEFAULT_STATE_DIR } from '../../state/state-dir.js';
+import { readState } from '../../state/store.js';
 import { stringOption, type ParsedCommand } from '../args.js';
 import type { Reporter } from '../output.js';
 
@@ -16,7 +18,9 @@ import type { Reporter } from '../output.js';
  */
 export async function verifyCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
   const stateDir = stringOption(values, 'state-dir') ?? DEFAULT_STATE_DIR;
-  const [state, live, applied] = await Promise.all([readState(stateDir), readLive(run), readApplied(stateDir)]);
+  const [state, applied] = await Promise.all([readState(stateDir), readApplied(stateDir)]);
+  // The recorded addresses' probes ride in the read; those of older state dirs are asked after.
+  const live = await readLive(run, { probes: applied ? routeGetLines(probesFor(applied.nics, applied.desired)) : [] });
   // Without a record of the last apply (older state dirs), check what is live.
   const expected: RoutingState = applied?.desired ?? live.owned;
   const nics: PlannedNic[] =
@@ -36,7 +40,7 @@ export async function verifyCommand(values: ParsedCommand['values'], run: Run, r
     ...drift.add.routes.map((route) => `route ${route.dst}${route.via ? ` via ${route.via}` : ''} dev ${route.dev} in table ${route.table} is missing`),
     ...nics.filter((nic) => nic.addresses.length === 0).map((nic) => `${nic.iface} (${nic.mac}): no rule in place for table ${nic.table}`),
   ];
-  const checks = await checkRoutes(run, nics, expected);
+  const checks = await checkRoutes(run, nics, expected, live.routeAnswers);
   failures.push(...checks.filter((check) => !check.ok).map((check) => check.message));
   for (const check of checks) reporter.say(`${check.ok ? 'ok' : 'FAIL'}: ${check.message}`);
   reporter.result(failures.length === 0 ? [`ok: ${checks.length} check(s) hold`] : failures, { ok: failures.length === 0, checks, failures });
