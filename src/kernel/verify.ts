@@ -37,10 +37,13 @@ export interface Probe {
 
 /** Which destination to ask about for each address: off-link when its table has a default route. */
 export function probesFor(nics: PlannedNic[], desired: RoutingState): Probe[] {
+  // Grouped by table once: filtering every route for every NIC grew as N² (npm run bench, N = 64).
+  const routesByTable = groupByTable(desired.routes);
+  const rulesByTable = groupByTable(desired.rules);
   const probes: Probe[] = [];
   for (const nic of nics) {
-    const tableRoutes = desired.routes.filter((route) => route.table === nic.table);
-    for (const rule of desired.rules.filter((candidate) => candidate.table === nic.table)) {
+    const tableRoutes = routesByTable.get(nic.table) ?? [];
+    for (const rule of rulesByTable.get(nic.table) ?? []) {
       const address = rule.from.split('/')[0] ?? '';
       const family = rule.family;
       const familyRoutes = tableRoutes.filter((route) => route.family === family);
@@ -68,6 +71,16 @@ export function probesFor(nics: PlannedNic[], desired: RoutingState): Probe[] {
     }
   }
   return probes;
+}
+
+function groupByTable<T extends { table: number }>(items: T[]): Map<number, T[]> {
+  const byTable = new Map<number, T[]>();
+  for (const item of items) {
+    const group = byTable.get(item.table);
+    if (group) group.push(item);
+    else byTable.set(item.table, [item]);
+  }
+  return byTable;
 }
 
 /**
