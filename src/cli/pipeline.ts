@@ -3,9 +3,8 @@
  * kernel → map → plan. Only the CLI wires the stages together.
  */
 import { readLive, type LiveState } from '../kernel/read-live.js';
-import { routeGetLines } from '../kernel/route-get.js';
 import type { Run } from '../kernel/run.js';
-import { probesFor } from '../kernel/verify.js';
+import { probeLinesFor } from '../kernel/verify.js';
 import { mapLinks } from '../links/map.js';
 import { loadNetworkData, type LoadedNetworkData } from '../metadata/source.js';
 import type { SourceOptions } from '../metadata/source-options.js';
@@ -34,7 +33,7 @@ export async function preparePlan(
   const [source, applied] = await Promise.all([document, readApplied(options.stateDir).catch(() => undefined)]);
   // The probes of the last apply ride in the read: a rerun with nothing to change is verified
   // from this one read (kernel/apply.ts).
-  const probes = applied ? routeGetLines(probesFor(applied.nics, applied.desired)) : [];
+  const probes = applied ? probeLinesFor(applied.nics, applied.desired) : [];
   const [live, state] = await Promise.all([readLive(run, { probes }), readState(options.stateDir)]);
   const mapping = mapLinks(source.data, live.interfaces, live.gateways);
   const sysctls = options.sysctl === false ? undefined : await readSysctlInput(options.stateDir, mapping);

@@ -10,8 +10,8 @@ import { toBatches } from '../plan/ip-commands.js';
 import type { Changes, PlannedNic, RoutingState } from '../plan/types.js';
 import { readLive } from './read-live.js';
 import { runChecked, type Run } from './run.js';
-import { routeGetLines, type RouteAnswers } from './route-get.js';
-import { checkRoutes, probesFor, type RouteCheck } from './verify.js';
+import type { RouteAnswers } from './route-get.js';
+import { checkRoutes, probeLinesFor, type RouteCheck } from './verify.js';
 
 export async function runBatches(run: Run, changes: Changes, options: { force?: boolean } = {}): Promise<void> {
   for (const [family, lines] of toBatches(changes)) {
@@ -43,7 +43,7 @@ export async function applyChanges(
     // diffed against (plan() is that same diffRouting, empty), and that read already carried
     // the probes of the last apply: a rerun spawns no process here unless a probe is new.
     // After a change, one read-back carries both the state and the probes (npm run bench).
-    const after = changed === 0 ? undefined : await readLive(run, { probes: routeGetLines(probesFor(input.nics, input.desired)) });
+    const after = changed === 0 ? undefined : await readLive(run, { probes: probeLinesFor(input.nics, input.desired) });
     const leftover = after ? diffRouting(input.desired, after.owned, after.foreign) : input.changes;
     if (countChanges(leftover) > 0) {
       throw new VerificationFailed('the kernel does not hold what was applied', [

@@ -73,6 +73,11 @@ export function probesFor(nics: PlannedNic[], desired: RoutingState): Probe[] {
   return probes;
 }
 
+/** The `route get` lines for these NICs' probes, to ride in a read of the kernel (readLive's `probes`). */
+export function probeLinesFor(nics: PlannedNic[], desired: RoutingState): string[] {
+  return routeGetLines(probesFor(nics, desired));
+}
+
 function groupByTable<T extends { table: number }>(items: T[]): Map<number, T[]> {
   const byTable = new Map<number, T[]>();
   for (const item of items) {

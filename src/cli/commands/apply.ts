@@ -45,13 +45,7 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
     const { applyChanges, writeCachedNetworkData, writeApplied, writeState, writeSysctlOriginals, writeSysctls, preparePlan, waitForNics } = loaded.value;
     const { describeChangeCount, describeNics, planChangeCount, planCommands, planJson } = loaded.value;
     // The first plan uses the document read above; a run waiting for NICs reads it again.
-    let firstDocument: typeof document | undefined = document;
-    const prepare = () => {
-      const given = firstDocument;
-      firstDocument = undefined;
-      return preparePlan(run, options, given);
-    };
-    const prepared = await waitForNics(await prepare(), prepare, reporter, {
+    const prepared = await waitForNics(await preparePlan(run, options, document), () => preparePlan(run, options), reporter, {
       waitMs,
       // Waiting for NICs the metadata does not list yet only when asked (the udev unit
       // does): on a guest with container interfaces every run would wait for nothing.

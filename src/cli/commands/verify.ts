@@ -1,8 +1,7 @@
 import { VerificationFailed } from '../../errors.js';
 import { readLive } from '../../kernel/read-live.js';
 import type { Run } from '../../kernel/run.js';
-import { routeGetLines } from '../../kernel/route-get.js';
-import { checkRoutes, probesFor } from '../../kernel/verify.js';
+import { checkRoutes, probeLinesFor } from '../../kernel/verify.js';
 import { diffRouting } from '../../plan/diff.js';
 import type { PlannedNic, RoutingState } from '../../plan/types.js';
 import { readApplied } from '../../state/applied.js';
@@ -20,7 +19,7 @@ export async function verifyCommand(values: ParsedCommand['values'], run: Run, r
   const stateDir = stringOption(values, 'state-dir') ?? DEFAULT_STATE_DIR;
   const [state, applied] = await Promise.all([readState(stateDir), readApplied(stateDir)]);
   // The recorded addresses' probes ride in the read; those of older state dirs are asked after.
-  const live = await readLive(run, { probes: applied ? routeGetLines(probesFor(applied.nics, applied.desired)) : [] });
+  const live = await readLive(run, { probes: applied ? probeLinesFor(applied.nics, applied.desired) : [] });
   // Without a record of the last apply (older state dirs), check what is live.
   const expected: RoutingState = applied?.desired ?? live.owned;
   const nics: PlannedNic[] =
