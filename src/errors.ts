@@ -9,7 +9,8 @@ export const ExitCode = {
   dataErr: 65, // EX_DATAERR: network_data.json is not what Nova writes
   unavailable: 69, // EX_UNAVAILABLE: no source of network_data.json answered
   software: 70, // EX_SOFTWARE: a bug, or the kernel refused what we asked
-  tempFail: 75, // EX_TEMPFAIL: try again later (lock held, NIC not there yet)
+  ioErr: 74, // EX_IOERR: the state dir cannot be read or written (full, read-only, not a directory)
+  tempFail: 75, // EX_TEMPFAIL: try again later (lock held, NIC not there yet, a bound hit)
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -62,6 +63,23 @@ export class VerificationFailed extends MultinicError {
 
 /** Something that will likely succeed later: the lock is held, a NIC is still coming. */
 export class TemporaryFailure extends MultinicError {
+  readonly exitCode = ExitCode.tempFail;
+}
+
+/**
+ * A file multinic must read or write cannot be: the state dir full, read-only, not a
+ * directory, not ours; a persisted file under --root. Raised before the kernel changes, or
+ * after the change was undone (the message says which).
+ */
+export class StorageFailed extends MultinicError {
+  readonly exitCode = ExitCode.ioErr;
+}
+
+/**
+ * A bound was hit: a command ran longer than its timeout or printed more than its cap and
+ * was killed. The message names the command and the bound. Retryable.
+ */
+export class BoundExceeded extends MultinicError {
   readonly exitCode = ExitCode.tempFail;
 }
 

@@ -17,6 +17,7 @@ const sourceOptions = {
 const common = {
   'state-dir': { type: 'string' },
   json: { type: 'boolean' },
+  debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -25,8 +26,8 @@ export const OPTIONS = {
   apply: { ...sourceOptions, ...common, persist: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-sysctl': { type: 'boolean' }, wait: { type: 'string' }, root: { type: 'string' } },
   status: { ...common },
   verify: { ...common },
-  install: { root: { type: 'string' }, bundle: { type: 'string' }, binary: { type: 'string' }, json: common.json, help: common.help },
-  uninstall: { root: { type: 'string' }, json: common.json, help: common.help },
+  install: { root: { type: 'string' }, bundle: { type: 'string' }, binary: { type: 'string' }, json: common.json, debug: common.debug, help: common.help },
+  uninstall: { root: { type: 'string' }, json: common.json, debug: common.debug, help: common.help },
 } satisfies Record<CommandName, ParseArgsConfig['options']>;
 
 export const USAGE = `multinic: make every NIC of an OpenStack guest answer on its own addresses
@@ -74,9 +75,12 @@ Options:
   --no-sysctl          leave arp_ignore, arp_announce and rp_filter of the NICs alone
                        (by default set to 1, 2, 2 on managed NICs against ARP flux)
   --json               machine-readable result on stdout (messages stay on stderr)
+  --debug              on an internal error, also print where it happened (a stack trace)
 
 Exit codes: 0 done, 64 usage, 65 invalid network_data.json, 69 metadata unavailable,
-70 internal error or the kernel refused, 75 temporary failure (try again).
+70 internal error or the kernel refused, 74 state dir unusable (full, read-only),
+75 temporary failure (try again: lock held, a bound hit). A run that fails leaves the
+guest as it found it.
 
 Examples:
   multinic plan --network-data /run/network_data.json

@@ -13,6 +13,8 @@ import { processIo, Reporter, type Io } from './output.js';
 
 export async function main(argv: string[], io: Io = processIo, run: Run = runCommand): Promise<number> {
   let reporter = new Reporter(io, false);
+  // Read before parsing, so that even a usage error or a crash in parsing can show its stack.
+  const debug = argv.includes('--debug');
   try {
     const parsed = parseCommandLine(argv);
     reporter = new Reporter(io, parsed.values.json === true);
@@ -44,7 +46,10 @@ export async function main(argv: string[], io: Io = processIo, run: Run = runCom
       if (reporter.json) io.stdout(`${JSON.stringify({ ok: false, error: error.name, exitCode: error.exitCode, message: error.message, details: details ?? [] }, null, 2)}\n`);
       return error.exitCode;
     }
-    reporter.say(`internal error: ${(error as Error)?.stack ?? String(error)}`);
+    // A bug: one line naming it; the stack only when asked for (a boot log is read by people).
+    const named = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    reporter.say(debug && error instanceof Error && error.stack ? `internal error: ${error.stack}` : `internal error: ${named} (--debug shows where)`);
+    if (reporter.json) io.stdout(`${JSON.stringify({ ok: false, error: 'InternalError', exitCode: ExitCode.software, message: named, details: [] }, null, 2)}\n`);
     return ExitCode.software;
   }
 }
@@ -58,18 +63,22 @@ if (invokedAs === realpathSync(fileURLToPath(import.meta.url))) {
   // left to wait for, even with a promise pending): that must never read as success.
   let settled = false;
   process.exitCode = ExitCode.software;
+  // A closed stdout or stderr (`apply 2>&1 | head -1`) must neither stop the run (and its
+  // undo) nor change its exit code: write errors are dropped (output.ts).
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
   process.on('exit', () => {
-    if (!settled) process.stderr.write('multinic: internal error: the run ended before it finished\n');
+    if (!settled) processIo.stderr('multinic: internal error: the run ended before it finished\n');
   });
-  main(process.argv.slice(2)).then(
-    (code) => {
-      settled = true;
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      settled = true;
-      process.stderr.write(`multinic: internal error: ${String(error)}\n`);
-      process.exitCode = ExitCode.software;
-    },
-  );
+  const done = (code: number) => {
+    settled = true;
+    process.exitCode = code;
+    // Whatever is still pending (an HTTP request past the deadline, a child being killed)
+    // is bounded on its own; this only keeps it from delaying the exit by more than a moment.
+    setTimeout(() => process.exit(code), 2000).unref();
+  };
+  main(process.argv.slice(2)).then(done, (error: unknown) => {
+    processIo.stderr(`multinic: internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+    done(ExitCode.software);
+  });
 }

@@ -1,48 +1,55 @@
 /**
- * The first half of every run, shared by `plan` and `apply`: fetch → parse → read the
- * kernel → map → plan. Only the CLI wires the stages together.
+ * The stages every run shares, as plain steps the commands call in order: read the kernel
+ * and the state (healing damaged state files), then plan. Only the CLI wires stages together.
  */
 import { readLive, type LiveState } from '../kernel/read-live.js';
 import type { Run } from '../kernel/run.js';
-import { probeLinesFor } from '../kernel/verify.js';
 import { mapLinks } from '../links/map.js';
-import { loadNetworkData, type LoadedNetworkData } from '../metadata/source.js';
-import type { SourceOptions } from '../metadata/source-options.js';
-import type { Mapping } from '../model/types.js';
+import type { LoadedNetworkData } from '../metadata/source.js';
+import type { Mac, Mapping } from '../model/types.js';
 import { plan } from '../plan/plan.js';
-import type { Plan } from '../plan/types.js';
-import { readApplied } from '../state/applied.js';
+import type { Plan, State } from '../plan/types.js';
+import type { Warn } from '../state/files.js';
+import { rebuildState } from '../state/rebuild.js';
 import { readState } from '../state/store.js';
+import type { LiveSysctls, SysctlOriginals } from '../sysctl/plan-sysctl.js';
 import { readSysctlOriginals, readSysctls } from '../sysctl/read-write.js';
 
-export interface Prepared {
-  source: LoadedNetworkData;
+export interface Current {
   live: LiveState;
+  /** From state.json, or rebuilt from the kernel's tagged rules when it is missing or damaged. */
+  state: State;
+  /** Absent with --no-sysctl. */
+  sysctls?: { live: LiveSysctls; originals: SysctlOriginals; ifaceOf: Map<Mac, string> };
+}
+
+export interface Prepared extends Current {
+  source: LoadedNetworkData;
   mapping: Mapping;
   plan: Plan;
 }
 
-/** `document`: the network_data.json already being read, when the caller started it early. */
-export async function preparePlan(
-  run: Run,
-  options: SourceOptions & { stateDir: string; sysctl?: boolean },
-  document: Promise<LoadedNetworkData> = loadNetworkData(options, run),
-): Promise<Prepared> {
-  // The document first: a failed fetch must stop the run before the kernel is read or
-  // anything planned. The last apply's record is only a file, read meanwhile.
-  const [source, applied] = await Promise.all([document, readApplied(options.stateDir).catch(() => undefined)]);
-  // The probes of the last apply ride in the read: a rerun with nothing to change is verified
-  // from this one read (kernel/apply.ts).
-  const probes = applied ? probeLinesFor(applied.nics, applied.desired) : [];
-  const [live, state] = await Promise.all([readLive(run, { probes }), readState(options.stateDir)]);
-  const mapping = mapLinks(source.data, live.interfaces, live.gateways);
-  const sysctls = options.sysctl === false ? undefined : await readSysctlInput(options.stateDir, mapping);
-  return { source, live, mapping, plan: plan({ mapping, live: live.owned, foreign: live.foreign, state, ...(sysctls ? { sysctls } : {}) }) };
+/** What is live now and what the state dir says about it. */
+export async function readCurrent(run: Run, options: { stateDir: string; sysctl?: boolean; warn: Warn }): Promise<Current> {
+  const live = await readLive(run);
+  // Rebuilt from the tagged rules when missing or damaged: every NIC keeps the table it has.
+  const state = (await readState(options.stateDir, options.warn)) ?? rebuildState(live.owned, live.interfaces);
+  if (options.sysctl === false) return { live, state };
+  const ifaceOf = new Map(live.interfaces.flatMap((iface) => (iface.mac ? [[iface.mac, iface.name] as const] : [])));
+  const originals = await readSysctlOriginals(options.stateDir, live.interfaces, options.warn);
+  // Every interface with a MAC: the managed ones and the released ones, whatever their name now.
+  return { live, state, sysctls: { live: await readSysctls([...ifaceOf.values()]), originals, ifaceOf } };
 }
 
-/** The sysctls of the NICs to manage and of those released since, and the values to put back. */
-async function readSysctlInput(stateDir: string, mapping: Mapping) {
-  const originals = await readSysctlOriginals(stateDir);
-  const ifaces = [...new Set([...mapping.nics.map((nic) => nic.iface), ...Object.keys(originals)])];
-  return { live: await readSysctls(ifaces), originals };
+/** Pure: the document and what is live, to a plan. */
+export function planFrom(source: LoadedNetworkData, current: Current): Prepared {
+  const mapping = mapLinks(source.data, current.live.interfaces, current.live.gateways);
+  const planned = plan({
+    mapping,
+    live: current.live.owned,
+    foreign: current.live.foreign,
+    state: current.state,
+    ...(current.sysctls ? { sysctls: current.sysctls } : {}),
+  });
+  return { ...current, source, mapping, plan: planned };
 }

@@ -2,8 +2,9 @@
  * Atomic file writes: a temporary file beside the target, fsync, rename, then fsync of
  * the directory, so a power cut leaves either the old file or the new one.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
+import { readBounded } from './read-bounded.js';
 
 /**
  * A temporary name no other writer picks: the process id and a counter keep this process's
@@ -16,22 +17,28 @@ function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.${unique}.tmp`);
 }
 
+/** Whether a directory entry is one of these temporary files (a killed run's leftovers). */
+export function isTempName(name: string): boolean {
+  return /^\..+\.[0-9a-z]+-[0-9a-z]+-[0-9a-z]*\.tmp$/.test(name);
+}
+
 export async function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const temp = tempName(path);
-  const handle = await open(temp, 'w', mode);
   try {
-    await handle.writeFile(content);
-    await handle.chmod(mode); // the umask must not loosen (or tighten) what we asked for
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await open(temp, 'w', mode);
+    try {
+      await handle.writeFile(content);
+      await handle.chmod(mode); // the umask must not loosen (or tighten) what we asked for
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temp, path);
   } catch (error) {
-    await rm(temp, { force: true });
+    // A full disk fails the write, not the open: the empty temp file must not pile up.
+    await rm(temp, { force: true }).catch(() => undefined);
     throw error;
   }
   const dirHandle = await open(dir, 'r');
@@ -44,7 +51,11 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
 
 /** Writes only when the content differs, so an unchanged file keeps its mtime. */
 export async function writeFileIfChanged(path: string, content: string, mode = 0o644): Promise<boolean> {
-  const current = await readFile(path, 'utf8').catch(() => undefined);
+  // Bounded: what sits at the path may be a FIFO or a huge file; either way it is replaced.
+  const current = await readBounded(path, { maxBytes: Buffer.byteLength(content) + 1, timeoutMs: 0 }).then(
+    (bytes) => bytes.toString('utf8'),
+    () => undefined,
+  );
   if (current === content) return false;
   await writeFileAtomic(path, content, mode);
   return true;

@@ -1,82 +1,64 @@
 /**
- * Apply → verify → undo. Records what multinic owned before, runs the changes in one
- * `ip -batch` per family, reads back, checks that the kernel holds exactly the desired
- * state and routes each address through its own table, and puts back what was there if
- * anything fails.
+ * Apply and undo: the changes in one `ip -batch` per family, and putting back exactly what
+ * multinic owned before the run when anything after the change fails. Verification is its
+ * own stage (verify-applied.ts).
  */
-import { KernelCommandFailed, VerificationFailed } from '../errors.js';
+import { KernelCommandFailed } from '../errors.js';
 import { countChanges, diffRouting } from '../plan/diff.js';
 import { toBatches } from '../plan/ip-commands.js';
-import type { Changes, PlannedNic, RoutingState } from '../plan/types.js';
+import type { Changes, RoutingState } from '../plan/types.js';
 import { readLive } from './read-live.js';
-import { runChecked, type Run } from './run.js';
-import type { RouteAnswers } from './route-get.js';
-import { checkRoutes, probeLinesFor, type RouteCheck } from './verify.js';
+import type { Run } from './run.js';
 
 export async function runBatches(run: Run, changes: Changes, options: { force?: boolean } = {}): Promise<void> {
   for (const [family, lines] of toBatches(changes)) {
-    const input = `${lines.map((args) => args.join(' ')).join('\n')}\n`;
-    await runChecked(run, 'ip', [`-${family}`, ...(options.force ? ['-force'] : []), '-batch', '-'], input);
+    const args = [`-${family}`, ...(options.force ? ['-force'] : []), '-batch', '-'];
+    const batch = lines.map((line) => line.join(' '));
+    const result = await run('ip', args, { input: `${batch.join('\n')}\n` });
+    if (result.exitCode !== 0) throw refusal(`ip ${args.join(' ')}`, batch, result.stderr, result.exitCode);
   }
 }
 
-export interface ApplyResult {
-  changed: number;
-  checks: RouteCheck[];
+/**
+ * The kernel's refusal in its own words, naming the command it refused: `ip -batch` says
+ * which input line failed ("Command failed -:3") after the kernel's message.
+ */
+function refusal(command: string, batch: string[], stderr: string, exitCode: number): KernelCommandFailed {
+  const lineNumber = Number(/Command failed -:(\d+)/.exec(stderr)?.[1]);
+  const words = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !line.startsWith('Command failed'))
+    .join('; ');
+  const line = Number.isInteger(lineNumber) ? batch[lineNumber - 1] : undefined;
+  const what = line ? `"ip ${line}" (line ${lineNumber} of ${command})` : `${command} (exit ${exitCode})`;
+  return new KernelCommandFailed(`the kernel refused ${what}: ${words || 'no message'}`, line ? `ip ${line}` : command, stderr);
 }
 
-export async function applyChanges(
-  run: Run,
-  input: {
-    changes: Changes;
-    desired: RoutingState;
-    before: RoutingState;
-    nics: PlannedNic[];
-    /** Route answers read with `before` (readLive's probes): they stand only if nothing changes. */
-    known?: RouteAnswers;
-  },
-): Promise<ApplyResult> {
-  const changed = countChanges(input.changes);
-  try {
-    if (changed > 0) await runBatches(run, input.changes);
-    // With nothing applied, reading the kernel again would repeat the read the plan was just
-    // diffed against (plan() is that same diffRouting, empty), and that read already carried
-    // the probes of the last apply: a rerun spawns no process here unless a probe is new.
-    // After a change, one read-back carries both the state and the probes (npm run bench).
-    const after = changed === 0 ? undefined : await readLive(run, { probes: probeLinesFor(input.nics, input.desired) });
-    const leftover = after ? diffRouting(input.desired, after.owned, after.foreign) : input.changes;
-    if (countChanges(leftover) > 0) {
-      throw new VerificationFailed('the kernel does not hold what was applied', [
-        ...leftover.add.rules.map((rule) => `rule from ${rule.from} lookup ${rule.table} is missing`),
-        ...leftover.add.routes.map((route) => `route ${route.dst} in table ${route.table} is missing`),
-        ...leftover.remove.rules.map((rule) => `rule from ${rule.from} lookup ${rule.table} is still there`),
-        ...leftover.remove.routes.map((route) => `route ${route.dst} in table ${route.table} is still there`),
-      ]);
-    }
-    const checks = await checkRoutes(run, input.nics, input.desired, after ? after.routeAnswers : input.known);
-    const failed = checks.filter((check) => !check.ok);
-    if (failed.length > 0) {
-      throw new VerificationFailed('an address does not route through its own table', failed.map((check) => check.message));
-    }
-    return { changed, checks };
-  } catch (error) {
-    if (changed > 0) await undo(run, input.before, error);
-    throw error;
-  }
-}
-
-/** Puts back exactly the rules and routes multinic owned before the run. */
-export async function undo(run: Run, before: RoutingState, reason: unknown): Promise<void> {
-  try {
-    const now = await readLive(run);
-    const back = diffRouting(before, now.owned);
-    if (countChanges(back) > 0) await runBatches(run, back, { force: true });
-  } catch (undoError) {
+/**
+ * Puts back exactly the rules and routes multinic owned before the run. A route through a
+ * NIC that left the guest meanwhile cannot come back (the kernel removed it with the NIC)
+ * and is not asked for. Checked by reading the kernel again.
+ */
+export async function undoRouting(run: Run, before: RoutingState): Promise<void> {
+  const now = await readLive(run);
+  const present = new Set(now.interfaces.map((iface) => iface.name));
+  const target: RoutingState = { routes: before.routes.filter((route) => present.has(route.dev)), rules: before.rules };
+  const back = diffRouting(target, now.owned);
+  if (countChanges(back) === 0) return;
+  // -force: one line that fails must not keep the others from being put back.
+  const failure = await runBatches(run, back, { force: true }).then(
+    () => undefined,
+    (error: unknown) => error as Error,
+  );
+  const after = await readLive(run);
+  const left = diffRouting(target, after.owned);
+  if (countChanges(left) > 0) {
     throw new KernelCommandFailed(
-      `applying failed (${(reason as Error).message}) and undoing it failed too: ${(undoError as Error).message}`,
+      `${countChanges(left)} route(s) or rule(s) could not be put back${failure ? ` (${failure.message})` : ''}`,
       'ip -batch (undo)',
       '',
-      { cause: undoError },
+      ...(failure ? [{ cause: failure }] : []),
     );
   }
 }

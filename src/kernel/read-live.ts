@@ -9,7 +9,8 @@ import { KernelCommandFailed } from '../errors.js';
 import { parseIpAddr } from '../links/parse-ip-addr.js';
 import type { Family, KernelInterface } from '../model/types.js';
 import type { RoutingState } from '../plan/types.js';
-import { foreignRouting, mainDefaultGateways, ownedRouting, type IpRoute, type IpRule } from './parse-live.js';
+import { checkAddrs, checkRoutes, checkRules, parseIpJson } from './ip-json.js';
+import { foreignRouting, mainDefaultGateways, ownedRouting, type IpRoute } from './parse-live.js';
 import { collectRouteAnswers, type RouteAnswers } from './route-get.js';
 import { runChecked, type Run } from './run.js';
 
@@ -60,12 +61,13 @@ export async function readLive(run: Run, options: ReadOptions = {}): Promise<Liv
     runChecked(run, 'ip', ['-j', '-N', '-6', 'rule', 'show']),
   ]);
   const [addrJson, routeJson, ruleJson] = batch.reads;
-  const rules6 = JSON.parse(v6Out.trim() || '[]') as IpRule[];
-  const routes = (routeJson ?? []) as IpRoute[];
+  const rules6 = checkRules(parseIpJson(v6Out, 'ip -j -N -6 rule show'), 'ip -j -N -6 rule show');
+  const routes = checkRoutes(routeJson ?? [], 'ip -j route show table all');
+  const rules4 = checkRules(ruleJson ?? [], 'ip -j rule show');
   return {
-    interfaces: parseIpAddr(addrJson),
-    owned: ownedRouting(routes, (ruleJson ?? []) as IpRule[], rules6),
-    foreign: foreignRouting(routes, (ruleJson ?? []) as IpRule[], rules6),
+    interfaces: parseIpAddr(checkAddrs(addrJson, 'ip -j addr show')),
+    owned: ownedRouting(routes, rules4, rules6),
+    foreign: foreignRouting(routes, rules4, rules6),
     gateways: mainDefaultGateways(routes),
     routes,
     routeAnswers: collectRouteAnswers(batch.answers),

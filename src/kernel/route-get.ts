@@ -33,7 +33,7 @@ export function routeGetLines(queries: RouteQuery[]): string[] {
 /** Indexes the JSON arrays that `route get` lines printed. */
 export function collectRouteAnswers(arrays: unknown[], into: RouteAnswers = new Map()): RouteAnswers {
   for (const answer of (arrays as RouteGetAnswer[][]).flat()) {
-    if (answer?.dst && answer.from) into.set(routeAnswerKey(answer.dst, answer.from), answer);
+    if (typeof answer?.dst === 'string' && typeof answer.from === 'string') into.set(routeAnswerKey(answer.dst, answer.from), answer);
   }
   return into;
 }

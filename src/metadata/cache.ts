@@ -1,26 +1,37 @@
 /**
- * The last good network_data.json: every document that passed validation is kept in the
- * state dir, so later boots can apply without the network (`--offline`).
+ * The last good network_data.json: a document the kernel accepted (written after verify),
+ * kept in the state dir so later boots can apply without the network (`--offline`).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MetadataUnavailable } from '../errors.js';
-import { writeFileIfChanged } from '../io/write-file-atomic.js';
+import * as z from '../schema/zod.js';
+import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from '../state/files.js';
 
 export const CACHE_FILE = 'network_data.json';
+
+/** At file level a JSON object; the document itself is validated by the parse step like any other. */
+const CACHE_SPEC: StateFileSpec<object> = {
+  name: CACHE_FILE,
+  schema: z.looseObject({}),
+  recovery: 'the next apply with the network caches a good document again',
+};
 
 export function cachePath(stateDir: string): string {
   return join(stateDir, CACHE_FILE);
 }
 
-export async function readCachedNetworkData(stateDir: string): Promise<string> {
-  try {
-    return await readFile(cachePath(stateDir), 'utf8');
-  } catch (error) {
-    throw new MetadataUnavailable(`${cachePath(stateDir)}: no cached network_data.json (run multinic apply once with the metadata service or a config drive)`, { cause: error });
+export async function readCachedNetworkData(stateDir: string, warn: Warn = () => undefined): Promise<string> {
+  const document = await readStateFile(stateDir, CACHE_SPEC, warn);
+  if (document === undefined) {
+    throw new MetadataUnavailable(`${cachePath(stateDir)}: no cached network_data.json (run multinic apply once with the metadata service or a config drive)`);
   }
+  return `${JSON.stringify(document)}\n`;
 }
 
-export async function writeCachedNetworkData(stateDir: string, text: string): Promise<void> {
-  await writeFileIfChanged(cachePath(stateDir), text.endsWith('\n') ? text : `${text}\n`, 0o600);
+export function cacheText(text: string): string {
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
+
+export async function writeCachedNetworkData(stateDir: string, text: string): Promise<boolean> {
+  return await writeStateFile(stateDir, CACHE_FILE, cacheText(text), 0o600);
 }

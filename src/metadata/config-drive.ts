@@ -8,8 +8,15 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MetadataUnavailable } from '../errors.js';
+import { InvalidNetworkData, MetadataUnavailable } from '../errors.js';
+import { readBounded } from '../io/read-bounded.js';
 import type { Run } from '../kernel/run.js';
+import { INPUT_CAP } from './read-file.js';
+
+/** The file on the drive, bounded like --network-data: a regular file of at most INPUT_CAP. */
+async function readDriveFile(path: string): Promise<string> {
+  return (await readBounded(path, { maxBytes: INPUT_CAP, timeoutMs: 0 })).toString('utf8');
+}
 
 export const CONFIG_DRIVE_LABELS = ['config-2', 'CONFIG-2'];
 export const NETWORK_DATA_PATH = 'openstack/latest/network_data.json';
@@ -50,7 +57,7 @@ export async function readConfigDrive(run: Run, drive: ConfigDrive, options: { p
   const mounts = options.procMounts ?? (await readFile('/proc/mounts', 'utf8').catch(() => ''));
   const mounted = mountPointOf(mounts, drive.device);
   if (mounted) {
-    const text = await readFile(join(mounted, NETWORK_DATA_PATH), 'utf8').catch(() => undefined);
+    const text = await readDriveFile(join(mounted, NETWORK_DATA_PATH)).catch(() => undefined);
     if (text !== undefined) return { text, origin: `${origin} mounted at ${mounted}` };
   }
   const dir = await mkdtemp(join(tmpdir(), 'multinic-configdrive-'));
@@ -58,7 +65,7 @@ export async function readConfigDrive(run: Run, drive: ConfigDrive, options: { p
     const mount = await run('mount', ['-o', 'ro', ...(drive.type === 'vfat' || drive.type === 'iso9660' ? ['-t', drive.type] : []), drive.device, dir]);
     if (mount.exitCode === 0) {
       try {
-        return { text: await readFile(join(dir, NETWORK_DATA_PATH), 'utf8'), origin };
+        return { text: await readDriveFile(join(dir, NETWORK_DATA_PATH)), origin };
       } catch (error) {
         throw new MetadataUnavailable(`${origin}: no ${NETWORK_DATA_PATH} on it`, { cause: error });
       } finally {
@@ -85,6 +92,7 @@ async function readInUserSpace(run: Run, drive: ConfigDrive, mountError: string)
     // images (a config drive written to a partition, a loop device): skip that check.
     const env = command === 'mtype' ? { env: { MTOOLS_SKIP_CHECK: '1' } } : {};
     const result = await run(command, args, env).catch((error: unknown) => ({ exitCode: 127, stdout: '', stderr: (error as Error).message }));
+    if (result.exitCode === 0 && result.stdout.length > INPUT_CAP) throw new InvalidNetworkData(`config drive ${drive.device}: ${NETWORK_DATA_PATH} is larger than ${INPUT_CAP} bytes: not a network_data.json`);
     if (result.exitCode === 0 && result.stdout.trim()) return result.stdout;
     failures.push(`${command}: ${result.stderr.trim() || (result.exitCode === 0 ? 'nothing read' : `exit ${result.exitCode}`)}`);
   }

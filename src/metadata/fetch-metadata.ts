@@ -136,22 +136,31 @@ export function pickVersions(list: string): string[] {
     .reverse();
 }
 
-async function fetchOnce(baseUrl: string, timeoutMs: number): Promise<{ text: string; url: string }> {
+/**
+ * One attempt: every request of it (version negotiation included) is given at most what is
+ * left of the deadline, so a slow service that lists many versions cannot stretch the run.
+ */
+async function fetchOnce(baseUrl: string, timeoutMs: number, end: number, now: () => number): Promise<{ text: string; url: string }> {
+  const budget = (url: string) => {
+    const remaining = end - now();
+    if (remaining <= 0) throw new AttemptFailed(`${url}: not asked, the deadline had passed`, false);
+    return Math.min(timeoutMs, remaining);
+  };
   const latest = networkDataUrl(baseUrl);
-  const answer = await get(latest, timeoutMs);
+  const answer = await get(latest, budget(latest));
   if (answer.status !== 404) {
     check(answer, latest);
     return { text: validJson(answer.body, latest), url: latest };
   }
   // An older service without `latest` for network_data.json: negotiate a version.
   const listUrl = `${baseUrl.replace(/\/+$/, '')}/openstack`;
-  const list = await get(listUrl, timeoutMs);
+  const list = await get(listUrl, budget(listUrl));
   check(list, listUrl);
   const versions = pickVersions(list.body);
   if (versions.length === 0) throw new AttemptFailed(`${latest}: HTTP 404, and ${listUrl} lists no version with network_data.json`, false, 404);
   for (const version of versions) {
     const url = networkDataUrl(baseUrl, version);
-    const dated = await get(url, timeoutMs);
+    const dated = await get(url, budget(url));
     if (dated.status === 404) continue;
     check(dated, url);
     return { text: validJson(dated.body, url), url };
@@ -182,14 +191,14 @@ export async function fetchNetworkData(baseUrl: string, options: FetchOptions): 
   for (let attempt = 1; ; attempt++) {
     const remaining = end - now();
     try {
-      const result = await fetchOnce(baseUrl, Math.max(1, Math.min(options.timeoutMs, remaining)));
+      const result = await fetchOnce(baseUrl, Math.max(1, Math.min(options.timeoutMs, remaining)), end, now);
       return { ...result, attempts: attempt };
     } catch (error) {
       if (!(error instanceof AttemptFailed)) throw error;
       const delay = backoffMs(attempt, random);
-      if (!error.retryable) throw new MetadataUnavailable(error.message, { cause: error });
+      if (!error.retryable && now() < end) throw new MetadataUnavailable(error.message, { cause: error });
       if (now() + delay >= end) {
-        throw new MetadataUnavailable(`${networkDataUrl(baseUrl)}: no answer within the deadline of ${Math.round(options.deadlineMs / 1000)} s after ${attempt} attempt(s); last: ${error.message}`, { cause: error });
+        throw new MetadataUnavailable(`${networkDataUrl(baseUrl)}: no answer within the deadline of ${Math.round(options.deadlineMs / 1000)} s (--deadline) after ${attempt} attempt(s); last: ${error.message}`, { cause: error });
       }
       options.onRetry?.({ attempt: attempt + 1, delayMs: delay, reason: error.message, url: networkDataUrl(baseUrl) });
       await sleep(delay);

@@ -11,6 +11,16 @@ import { findConfigDrive, readConfigDrive } from './config-drive.js';
 import { DEFAULT_METADATA_URL, fetchNetworkData } from './fetch-metadata.js';
 import { readNetworkDataFile } from './read-file.js';
 import { DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS, type SourceOptions } from './source-options.js';
+import { formatMs } from '../kernel/run.js';
+
+function parseJsonArray(text: string): unknown[] {
+  try {
+    const json = JSON.parse(text.trim() || '[]') as unknown;
+    return Array.isArray(json) ? json : [];
+  } catch {
+    return [];
+  }
+}
 
 export interface LoadedNetworkData extends ParsedNetworkData {
   /** Where it came from: a path, a URL, a device. */
@@ -19,20 +29,39 @@ export interface LoadedNetworkData extends ParsedNetworkData {
   text: string;
 }
 
+/**
+ * The source step, bounded as a whole by --deadline: finding a config drive, reading a
+ * file or a pipe, and every request and retry of the metadata service (each request also
+ * gets only what is left of the deadline, so nothing lingers after it).
+ */
 export async function loadNetworkData(options: SourceOptions, run: Run): Promise<LoadedNetworkData> {
-  const { text, origin } = await readSource(options, run);
-  return { ...parseNetworkDataText(text, origin), origin, text };
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const end = Date.now() + deadlineMs;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new MetadataUnavailable(`no network_data.json within the deadline of ${formatMs(deadlineMs)} (--deadline, the bound on reading the source)`)),
+      deadlineMs,
+    );
+  });
+  try {
+    const { text, origin } = await Promise.race([readSource(options, run, end), deadline]);
+    return { ...parseNetworkDataText(text, origin), origin, text };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-async function readSource(options: SourceOptions, run: Run): Promise<{ text: string; origin: string }> {
+async function readSource(options: SourceOptions, run: Run, end: number): Promise<{ text: string; origin: string }> {
   const source = options.source ?? 'auto';
   if (options.offline) {
     if (!options.stateDir) throw new UsageError('--offline needs a state dir');
-    return { text: await readCachedNetworkData(options.stateDir), origin: `${options.stateDir}/network_data.json (cached, --offline)` };
+    const warn = (message: string) => options.onNote?.(`warning: ${message}`);
+    return { text: await readCachedNetworkData(options.stateDir, warn), origin: `${options.stateDir}/network_data.json (cached, --offline)` };
   }
   if (source === 'file' || (source === 'auto' && options.networkDataFile)) {
     if (!options.networkDataFile) throw new UsageError('--source file needs --network-data FILE');
-    return { text: await readNetworkDataFile(options.networkDataFile), origin: options.networkDataFile };
+    return { text: await readNetworkDataFile(options.networkDataFile, Math.max(1, end - Date.now())), origin: options.networkDataFile };
   }
   if (source === 'configdrive' || source === 'auto') {
     // As cloud-init does: a config drive, when there is one, comes before the network.
@@ -55,7 +84,8 @@ async function readSource(options: SourceOptions, run: Run): Promise<{ text: str
   const baseUrl = options.metadataUrl ?? (await defaultMetadataUrl(run, options.onNote));
   const { text, url } = await fetchNetworkData(baseUrl, {
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS,
+    // What is left of the step's deadline after the config drive was looked for.
+    deadlineMs: Math.max(1, end - Date.now()),
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
   });
   return { text, origin: url };
@@ -72,8 +102,8 @@ async function defaultMetadataUrl(run: Run, onNote?: (message: string) => void):
   const v4 = await run('ip', ['-j', 'route', 'get', '169.254.169.254']);
   if (v4.exitCode === 0) return DEFAULT_METADATA_URL;
   const v6 = await run('ip', ['-j', '-6', 'route', 'show', 'default']);
-  const routes = v6.exitCode === 0 ? (JSON.parse(v6.stdout.trim() || '[]') as { dev?: string }[]) : [];
-  const dev = routes.find((route) => route.dev)?.dev;
+  const routes = v6.exitCode === 0 ? parseJsonArray(v6.stdout) : [];
+  const dev = routes.map((route) => (route as { dev?: unknown })?.dev).find((name): name is string => typeof name === 'string');
   if (!dev) return DEFAULT_METADATA_URL; // nothing better to try: the fetch names the failure
   const url = `http://[${METADATA_LINK_LOCAL}%${dev}]`;
   onNote?.(`no IPv4 route to 169.254.169.254; asking ${url}`);

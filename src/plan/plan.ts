@@ -2,7 +2,7 @@
  * plan(desired NICs, live routing, state) → Plan. Pure: no I/O, no clock, no randomness.
  * The state (tables already handed out) is passed in, never read from disk here.
  */
-import type { Mapping } from '../model/types.js';
+import type { Mac, Mapping } from '../model/types.js';
 import { allocateTables } from './allocate.js';
 import { desiredRouting } from './desired.js';
 import { diffRouting } from './diff.js';
@@ -16,8 +16,11 @@ export interface PlanInput {
   /** Untagged routes and rules that are live (never removed, not added twice). */
   foreign?: RoutingState;
   state: State;
-  /** Live per-interface sysctls and the values to put back; absent: leave sysctls alone. */
-  sysctls?: { live: LiveSysctls; originals: SysctlOriginals };
+  /**
+   * Live per-interface sysctls, the values to put back (by MAC) and each MAC's interface
+   * now (to find released NICs); absent: leave sysctls alone.
+   */
+  sysctls?: { live: LiveSysctls; originals: SysctlOriginals; ifaceOf?: ReadonlyMap<Mac, string> };
 }
 
 export function plan({ mapping, live, foreign, state, sysctls }: PlanInput): Plan {
@@ -34,7 +37,7 @@ export function plan({ mapping, live, foreign, state, sysctls }: PlanInput): Pla
     changes: diffRouting(desired, live, foreign),
     state: nextState,
     sysctl: sysctls
-      ? planSysctls(planned.map((nic) => nic.iface), sysctls.live, sysctls.originals)
+      ? planSysctls(planned.map((nic) => ({ mac: nic.mac, iface: nic.iface })), sysctls.live, sysctls.originals, sysctls.ifaceOf)
       : { set: [], desired: [], originals: {} },
     notes: [...mapping.notes, ...notes],
   };

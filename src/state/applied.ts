@@ -3,23 +3,54 @@
  * place. `multinic verify` checks the kernel against it, so it notices a route or rule
  * that went missing since, without asking the metadata service again.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileIfChanged } from '../io/write-file-atomic.js';
+import * as z from '../schema/zod.js';
 import type { PlannedNic, RoutingState } from '../plan/types.js';
+import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from './files.js';
 
-const APPLIED_FILE = 'applied.json';
+export const APPLIED_FILE = 'applied.json';
 
 export interface AppliedRecord {
   nics: PlannedNic[];
   desired: RoutingState;
 }
 
-export async function readApplied(stateDir: string): Promise<AppliedRecord | undefined> {
-  const text = await readFile(join(stateDir, APPLIED_FILE), 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : (JSON.parse(text) as AppliedRecord);
+const family = z.union([z.literal(4), z.literal(6)]);
+const appliedSchema = z.object({
+  nics: z.array(
+    z.object({
+      mac: z.string(),
+      iface: z.string(),
+      table: z.int(),
+      priority: z.int(),
+      addresses: z.array(z.string()),
+    }),
+  ),
+  desired: z.object({
+    routes: z.array(
+      z.object({
+        family,
+        table: z.int(),
+        dst: z.string(),
+        via: z.optional(z.string()),
+        dev: z.string(),
+        src: z.optional(z.string()),
+        scope: z.optional(z.literal('link')),
+      }),
+    ),
+    rules: z.array(z.object({ family, priority: z.int(), from: z.string(), table: z.int() })),
+  }),
+});
+
+export const APPLIED_SPEC: StateFileSpec<AppliedRecord> = {
+  name: APPLIED_FILE,
+  schema: appliedSchema,
+  recovery: 'verify checks what is live instead until the next apply',
+};
+
+export async function readApplied(stateDir: string, warn: Warn): Promise<AppliedRecord | undefined> {
+  return await readStateFile(stateDir, APPLIED_SPEC, warn);
 }
 
-export async function writeApplied(stateDir: string, record: AppliedRecord): Promise<void> {
-  await writeFileIfChanged(join(stateDir, APPLIED_FILE), `${JSON.stringify(record, null, 2)}\n`);
+export async function writeApplied(stateDir: string, record: AppliedRecord): Promise<boolean> {
+  return await writeStateFile(stateDir, APPLIED_FILE, `${JSON.stringify(record, null, 2)}\n`);
 }

@@ -13,7 +13,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { KernelCommandFailed, TemporaryFailure } from '../errors.js';
+import { KernelCommandFailed, StorageFailed, TemporaryFailure } from '../errors.js';
+import { describeErrno } from '../io/read-bounded.js';
 
 export const LOCK_FILE = 'run.lock';
 /** The descriptor number `flock` finds the lock file on. */
@@ -34,9 +35,19 @@ function lockDescriptor(path: string, fd: number, waitSeconds: number | 'nonbloc
   const child = spawn('flock', ['--exclusive', ...wait, String(LOCK_FD)], { stdio: ['ignore', 'ignore', 'pipe', fd] });
   return new Promise((resolve, reject) => {
     let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', (error) => reject(new KernelCommandFailed(`flock: could not run (${error.message})`, 'flock', '', { cause: error })));
+    // flock bounds its own wait; this bounds flock (a few seconds more), as every command is.
+    const bound = (waitSeconds === 'nonblock' ? 0 : waitSeconds) * 1000 + 10_000;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new KernelCommandFailed(`flock ${path}: no answer within ${bound / 1000} s; killed`, 'flock', ''));
+    }, bound);
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString().slice(0, 4096)));
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new KernelCommandFailed(`flock: could not run (${error.message})`, 'flock', '', { cause: error }));
+    });
     child.once('close', (code) => {
+      clearTimeout(timer);
       if (code === 0) resolve(true);
       else if (code === 1) resolve(false);
       else reject(new KernelCommandFailed(`flock ${path} failed (exit ${code}): ${stderr.trim()}`, 'flock', stderr));
@@ -45,14 +56,36 @@ function lockDescriptor(path: string, fd: number, waitSeconds: number | 'nonbloc
 }
 
 /**
+ * 'a': created when missing, never truncated, and openable however the file's mode was left.
+ * On a read-only state dir an existing lock file is opened for reading (flock(2) does not
+ * care how), so a run with nothing to change can still run; one that must write fails later,
+ * before it changes anything.
+ */
+function openLockFile(stateDir: string, path: string): number {
+  try {
+    mkdirSync(stateDir, { recursive: true });
+    return openSync(path, 'a', 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EROFS' || code === 'EACCES') {
+      try {
+        return openSync(path, 'r');
+      } catch {
+        // fall through: the lock file cannot even be read
+      }
+    }
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'not a directory' : describeErrno(error);
+    throw new StorageFailed(`state dir ${stateDir}: cannot take the run lock ${path} (${why}); nothing changed`, { cause: error });
+  }
+}
+
+/**
  * Everything up to starting `flock` is synchronous, so a caller can go on loading and
  * reading (not deciding) while `flock` runs.
  */
 export async function acquireRunLock(stateDir: string, options: LockOptions): Promise<Release> {
-  mkdirSync(stateDir, { recursive: true });
   const path = join(stateDir, LOCK_FILE);
-  // 'a': created when missing, never truncated, and openable however the file's mode was left.
-  const fd = openSync(path, 'a', 0o600);
+  const fd = openLockFile(stateDir, path);
   try {
     if (!(await lockDescriptor(path, fd, 'nonblock'))) {
       const seconds = Math.max(0, Math.ceil(options.waitMs / 1000));

@@ -1,14 +1,13 @@
 /**
  * The state file: which MAC has which table and priority. Read and written here only;
- * the planner gets it as a value.
+ * the planner gets it as a value. A missing or damaged file reads as undefined (moved
+ * aside by files.ts); the caller then rebuilds it from the kernel (rebuild.ts), so the
+ * tables stay where they are.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from '../schema/zod.js';
-import { InvalidNetworkData } from '../errors.js';
-import { writeFileIfChanged } from '../io/write-file-atomic.js';
-import { emptyState } from '../plan/allocate.js';
 import type { State } from '../plan/types.js';
+import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from './files.js';
 
 export const STATE_FILE = 'state.json';
 
@@ -26,27 +25,21 @@ const stateSchema = z.object({
   ),
 });
 
+export const STATE_SPEC: StateFileSpec<State> = {
+  name: STATE_FILE,
+  schema: stateSchema,
+  recovery: "rebuilt from the kernel's tagged rules (tables kept)",
+};
+
 export function statePath(stateDir: string): string {
   return join(stateDir, STATE_FILE);
 }
 
-export async function readState(stateDir: string): Promise<State> {
-  const path = statePath(stateDir);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-    throw error;
-  }
-  const parsed = stateSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) {
-    // Refuse rather than start from scratch: fresh numbers would move every NIC's table.
-    throw new InvalidNetworkData(`${path}: not a multinic state file:\n${z.prettifyError(parsed.error)}`);
-  }
-  return parsed.data as State;
+/** The state as written by the last run; undefined when missing or damaged (then rebuild it from the kernel). */
+export async function readState(stateDir: string, warn: Warn): Promise<State | undefined> {
+  return await readStateFile(stateDir, STATE_SPEC, warn);
 }
 
-export async function writeState(stateDir: string, state: State): Promise<void> {
-  await writeFileIfChanged(statePath(stateDir), `${JSON.stringify(state, null, 2)}\n`, 0o644);
+export async function writeState(stateDir: string, state: State): Promise<boolean> {
+  return await writeStateFile(stateDir, STATE_FILE, `${JSON.stringify(state, null, 2)}\n`, 0o644);
 }

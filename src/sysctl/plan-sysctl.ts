@@ -12,6 +12,7 @@
  * The kernel takes the maximum of `all` and the interface for each of these
  * (Documentation/networking/ip-sysctl.rst), so raising the interface value is enough.
  */
+import type { Mac } from '../model/types.js';
 
 export const MANAGED_SYSCTLS = { arp_ignore: '1', arp_announce: '2', rp_filter: '2' } as const;
 export type SysctlKey = keyof typeof MANAGED_SYSCTLS;
@@ -23,10 +24,13 @@ export interface SysctlSetting {
   value: string;
 }
 
-/** Values the kernel had before multinic changed them, per interface, to put back on detach. */
-export type SysctlOriginals = Record<string, Partial<Record<SysctlKey, string>>>;
+/**
+ * Values the kernel had before multinic changed them, per NIC by MAC (its identity
+ * everywhere else): a NIC renamed since keeps what is to be put back when it is released.
+ */
+export type SysctlOriginals = Record<Mac, Partial<Record<SysctlKey, string>>>;
 
-/** The live values per interface; an interface that is gone is absent. */
+/** The live values per interface name; an interface that is gone is absent. */
 export type LiveSysctls = Map<string, Partial<Record<SysctlKey, string>>>;
 
 export interface SysctlPlan {
@@ -37,15 +41,24 @@ export interface SysctlPlan {
   originals: SysctlOriginals;
 }
 
-export function planSysctls(managed: string[], live: LiveSysctls, originals: SysctlOriginals): SysctlPlan {
+/**
+ * `managed`: the NICs to manage; `ifaceOf`: the interface each MAC on the guest has now, to
+ * find released NICs (which the plan does not list) under whatever name they have today.
+ */
+export function planSysctls(
+  managed: { mac: Mac; iface: string }[],
+  live: LiveSysctls,
+  originals: SysctlOriginals,
+  ifaceOf: ReadonlyMap<Mac, string> = new Map(),
+): SysctlPlan {
   const set: SysctlSetting[] = [];
   const desired: SysctlSetting[] = [];
   const next: SysctlOriginals = {};
-  const managedSet = new Set(managed);
-  for (const iface of managed) {
+  const managedMacs = new Set(managed.map((nic) => nic.mac));
+  for (const { mac, iface } of managed) {
     const values = live.get(iface);
     if (!values) continue;
-    const kept = { ...(originals[iface] ?? {}) };
+    const kept = { ...(originals[mac] ?? {}) };
     for (const key of SYSCTL_KEYS) {
       const wanted = MANAGED_SYSCTLS[key];
       desired.push({ iface, key, value: wanted });
@@ -54,14 +67,15 @@ export function planSysctls(managed: string[], live: LiveSysctls, originals: Sys
       kept[key] ??= current; // the first value we saw is the one to put back
       set.push({ iface, key, value: wanted });
     }
-    if (Object.keys(kept).length > 0) next[iface] = kept;
+    if (Object.keys(kept).length > 0) next[mac] = kept;
   }
-  // Released interfaces that still exist get their old values back, unless someone
+  // Released NICs that are still on the guest get their old values back, unless someone
   // changed them since (then the value is theirs, not ours).
-  for (const [iface, saved] of Object.entries(originals)) {
-    if (managedSet.has(iface)) continue;
-    const values = live.get(iface);
-    if (!values) continue;
+  for (const [mac, saved] of Object.entries(originals)) {
+    if (managedMacs.has(mac)) continue;
+    const iface = ifaceOf.get(mac);
+    const values = iface === undefined ? undefined : live.get(iface);
+    if (!iface || !values) continue;
     for (const key of SYSCTL_KEYS) {
       const old = saved[key];
       if (old !== undefined && values[key] === MANAGED_SYSCTLS[key]) set.push({ iface, key, value: old });

@@ -4,14 +4,25 @@
  * No process is spawned.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KernelCommandFailed } from '../errors.js';
-import { writeFileIfChanged } from '../io/write-file-atomic.js';
+import { normaliseMac } from '../model/addresses.js';
+import type { KernelInterface } from '../model/types.js';
+import * as z from '../schema/zod.js';
+import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from '../state/files.js';
 import { SYSCTL_KEYS, sysctlName, type LiveSysctls, type SysctlKey, type SysctlOriginals, type SysctlSetting } from './plan-sysctl.js';
 
 export const PROC_SYS = '/proc/sys';
-const ORIGINALS_FILE = 'sysctl-originals.json';
+export const ORIGINALS_FILE = 'sysctl-originals.json';
+
+const value = z.optional(z.string());
+const originalsSchema = z.record(z.string(), z.object({ arp_ignore: value, arp_announce: value, rp_filter: value }));
+
+export const ORIGINALS_SPEC: StateFileSpec<SysctlOriginals> = {
+  name: ORIGINALS_FILE,
+  schema: originalsSchema,
+  recovery: 'the values live now are taken as the ones to put back',
+};
 
 function pathOf(procSys: string, iface: string, key: SysctlKey): string {
   return join(procSys, 'net', 'ipv4', 'conf', iface, key);
@@ -59,12 +70,40 @@ export async function writeSysctls(settings: SysctlSetting[], procSys = PROC_SYS
   }
 }
 
-export async function readSysctlOriginals(stateDir: string): Promise<SysctlOriginals> {
-  const text = await readFile(join(stateDir, ORIGINALS_FILE), 'utf8').catch(() => undefined);
-  if (text === undefined) return {};
-  return JSON.parse(text) as SysctlOriginals;
+/**
+ * The values to put back, by MAC. Files of earlier versions were keyed by interface name:
+ * such a key is turned into the MAC that interface has now.
+ */
+export async function readSysctlOriginals(stateDir: string, interfaces: KernelInterface[], warn: Warn): Promise<SysctlOriginals> {
+  const raw = (await readStateFile(stateDir, ORIGINALS_SPEC, warn)) ?? {};
+  const byMac: SysctlOriginals = {};
+  for (const [key, values] of Object.entries(raw)) {
+    const mac = normaliseMac(key) ?? interfaces.find((iface) => iface.name === key)?.mac;
+    if (mac) byMac[mac] = { ...values, ...byMac[mac] };
+  }
+  return byMac;
 }
 
-export async function writeSysctlOriginals(stateDir: string, originals: SysctlOriginals): Promise<void> {
-  await writeFileIfChanged(join(stateDir, ORIGINALS_FILE), `${JSON.stringify(originals, null, 2)}\n`);
+export async function writeSysctlOriginals(stateDir: string, originals: SysctlOriginals): Promise<boolean> {
+  return await writeStateFile(stateDir, ORIGINALS_FILE, `${JSON.stringify(originals, null, 2)}\n`);
+}
+
+/**
+ * Puts back the values read before the run for every setting it made: the undo of a run
+ * that failed after writing sysctls. An interface that is gone has nothing to put back.
+ * Returns what could not be put back.
+ */
+export function restoreSysctls(settings: SysctlSetting[], before: LiveSysctls, procSys = PROC_SYS): string[] {
+  const failed: string[] = [];
+  for (const setting of settings) {
+    const old = before.get(setting.iface)?.[setting.key];
+    if (old === undefined) continue;
+    try {
+      writeFileSync(pathOf(procSys, setting.iface, setting.key), `${old}\n`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // the NIC left: nothing to put back
+      failed.push(`${sysctlName(setting)}=${old} (${(error as Error).message})`);
+    }
+  }
+  return failed;
 }

@@ -1,13 +1,14 @@
 /**
- * applyChanges with a fake `ip`: a rerun with nothing to change does not read the kernel a
- * second time (the plan was just diffed against that read) but still probes every address;
- * a run that changed something reads back and fails when the kernel lacks what was applied.
+ * The apply, verify and undo stages with a fake `ip`: verify reads the kernel itself after
+ * apply (no answers carried from an earlier read), fails when the kernel lacks what was
+ * applied or routes an address elsewhere; a refusal names the command and the kernel's
+ * words; undo puts back exactly what multinic owned before.
  */
 import { describe, expect, it } from 'vitest';
-import { VerificationFailed } from '../../src/errors.js';
-import { applyChanges } from '../../src/kernel/apply.js';
-import { routeAnswerKey } from '../../src/kernel/route-get.js';
+import { KernelCommandFailed, VerificationFailed } from '../../src/errors.js';
+import { runBatches, undoRouting } from '../../src/kernel/apply.js';
 import type { RunResult } from '../../src/kernel/run.js';
+import { verifyApplied } from '../../src/kernel/verify-applied.js';
 import type { Changes, PlannedNic, RoutingState } from '../../src/plan/types.js';
 
 const nic: PlannedNic = { mac: 'fa:16:3e:00:00:05', iface: 'ens5', table: 10003, priority: 10003, addresses: ['192.0.2.30'] };
@@ -20,57 +21,92 @@ const desired: RoutingState = {
 };
 const nothing: Changes = { add: { routes: [], rules: [] }, remove: { routes: [], rules: [] } };
 
+/** `ip -j` output for the desired state, as the kernel prints it (tagged with proto 147). */
+const kernelRoutes = [
+  { dst: '192.0.2.0/24', dev: 'ens5', table: '10003', protocol: '147', scope: '253', prefsrc: '192.0.2.30' },
+  { dst: 'default', gateway: '192.0.2.1', dev: 'ens5', table: '10003', protocol: '147' },
+];
+const kernelRules = [{ priority: 10003, src: '192.0.2.30', srclen: 32, table: '10003', protocol: '147' }];
+const ens5 = [{ ifindex: 5, ifname: 'ens5', flags: ['UP'], link_type: 'ether', address: 'fa:16:3e:00:00:05', addr_info: [{ family: 'inet', local: '192.0.2.30', prefixlen: 24 }] }];
+
 /**
- * An `ip` that knows an empty kernel and answers every route get through ens5's table, line
+ * An `ip` holding `routes` and `rules`, answering route gets through `answerDev`'s table, line
  * by line as `ip -batch` does; each call is logged with what its input held.
  */
-function fakeIp(calls: string[]) {
+function fakeIp(calls: string[], kernel: { routes: object[]; rules: object[]; answerDev?: string; refuse?: string }) {
   return async (command: string, args: string[], options?: { input?: string }): Promise<RunResult> => {
     const lines = (options?.input ?? '').split('\n').filter((line) => line.length > 0);
     const held = [
       lines.some((line) => line === 'addr show') ? '<read>' : '',
       lines.some((line) => line.startsWith('route get')) ? '<route get>' : '',
-      lines.some((line) => line.startsWith('rule add') || line.startsWith('route add')) ? '<changes>' : '',
+      lines.some((line) => / (add|del) /.test(` ${line} `)) ? '<changes>' : '',
     ].filter(Boolean);
     calls.push([command, ...args, ...held].join(' '));
+    if (kernel.refuse && lines.some((line) => line.includes('add'))) {
+      return { stdout: '', stderr: `Error: Nexthop has invalid gateway.\nCommand failed -:${lines.findIndex((line) => line.includes(kernel.refuse as string)) + 1}\n`, exitCode: 1 };
+    }
     if (args.includes('rule') && args.includes('show')) return { stdout: '[]\n', stderr: '', exitCode: 0 };
+    const dev = kernel.answerDev ?? 'ens5';
     const answers = lines.flatMap((line) => {
-      if (line.startsWith('route get')) return [JSON.stringify([{ dst: line.split(' ')[2], from: '192.0.2.30', gateway: '192.0.2.1', dev: 'ens5', table: '10003' }])];
-      if (line.endsWith(' show') || line === 'route show table all') return ['[]'];
+      if (line === 'addr show') return [JSON.stringify(ens5)];
+      if (line === 'route show table all') return [JSON.stringify(kernel.routes)];
+      if (line === 'rule show') return [JSON.stringify(kernel.rules)];
+      if (line.startsWith('route get')) return [JSON.stringify([{ dst: line.split(' ')[2], from: '192.0.2.30', gateway: '192.0.2.1', dev, table: dev === 'ens5' ? '10003' : '254' }])];
       return [];
     });
     return { stdout: answers.map((answer) => `${answer}\n`).join(''), stderr: '', exitCode: 0 };
   };
 }
 
-describe('applyChanges', () => {
-  it('with nothing to change and no answers read before, asks only the route probes, in one process', async () => {
+describe('verifyApplied', () => {
+  it('reads the kernel itself, with the route probes in the same batch, and passes when it holds the plan', async () => {
     const calls: string[] = [];
-    const result = await applyChanges(fakeIp(calls), { changes: nothing, desired, before: desired, nics: [nic] });
-    expect(result.changed).toBe(0);
-    expect(result.checks.map((check) => check.ok)).toEqual([true]);
-    expect(calls).toEqual(['ip -j -N -force -batch - <route get>']);
+    const checks = await verifyApplied(fakeIp(calls, { routes: kernelRoutes, rules: kernelRules }), [nic], desired);
+    expect(checks.map((check) => check.ok)).toEqual([true]);
+    expect(calls).toEqual(['ip -j -d -N -force -batch - <read> <route get>', 'ip -j -N -6 rule show']);
   });
 
-  it('with nothing to change, judges the probes the first read answered and spawns nothing', async () => {
-    const calls: string[] = [];
-    const known = new Map([[routeAnswerKey('198.51.100.254', '192.0.2.30'), { dst: '198.51.100.254', from: '192.0.2.30', gateway: '192.0.2.1', dev: 'ens5', table: '10003' }]]);
-    const result = await applyChanges(fakeIp(calls), { changes: nothing, desired, before: desired, nics: [nic], known });
-    expect(result.checks).toEqual([expect.objectContaining({ address: '192.0.2.30', destination: '198.51.100.254', ok: true })]);
-    expect(calls).toEqual([]);
+  it('fails when the kernel does not hold what was applied, naming what is missing', async () => {
+    const error = await verifyApplied(fakeIp([], { routes: kernelRoutes, rules: [] }), [nic], desired).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(VerificationFailed);
+    expect((error as VerificationFailed).failures).toEqual(['rule from 192.0.2.30/32 lookup 10003 is missing']);
   });
 
-  it('with nothing to change, still fails when the answer read before leaves by another NIC', async () => {
-    const known = new Map([[routeAnswerKey('198.51.100.254', '192.0.2.30'), { dst: '198.51.100.254', from: '192.0.2.30', gateway: '203.0.113.1', dev: 'ens3', table: '254' }]]);
-    await expect(applyChanges(fakeIp([]), { changes: nothing, desired, before: desired, nics: [nic], known })).rejects.toThrow(VerificationFailed);
+  it('fails when an address routes through another NIC', async () => {
+    await expect(verifyApplied(fakeIp([], { routes: kernelRoutes, rules: kernelRules, answerDev: 'ens3' }), [nic], desired)).rejects.toThrow(VerificationFailed);
   });
+});
 
-  it('after a change, reads the kernel back with the probes in the same batch, and fails (undoing) when it does not hold the change', async () => {
+describe('runBatches', () => {
+  it('names the refused command and the kernel words, not "Command failed -:2" (issue 17)', async () => {
+    const changes: Changes = { ...nothing, add: desired };
+    const error = await runBatches(fakeIp([], { routes: [], rules: [], refuse: 'default' }), changes).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(KernelCommandFailed);
+    expect((error as Error).message).toMatch(/^the kernel refused "ip route add default via 192\.0\.2\.1 dev ens5 table 10003 .*" \(line \d of ip -4 -batch -\): Error: Nexthop has invalid gateway\.$/);
+    expect((error as Error).message).not.toContain('Command failed');
+  });
+});
+
+describe('undoRouting', () => {
+  it('removes what the run added, then reads again to check: a kernel that kept them fails the undo, saying so', async () => {
     const calls: string[] = [];
-    const changes: Changes = { ...nothing, add: { routes: [], rules: desired.rules } };
-    await expect(applyChanges(fakeIp(calls), { changes, desired, before: { routes: [], rules: [] }, nics: [nic] })).rejects.toThrow(VerificationFailed);
-    expect(calls.slice(0, 3)).toEqual(['ip -4 -batch - <changes>', 'ip -j -d -N -force -batch - <read> <route get>', 'ip -j -N -6 rule show']);
-    // The undo reads again; nothing was owned before and nothing is now, so it changes nothing.
+    // This fake kernel never changes, so the deletions do not take.
+    const error = await undoRouting(fakeIp(calls, { routes: kernelRoutes, rules: kernelRules }), { routes: [], rules: [] }).catch((caught: unknown) => caught);
+    expect(calls[2]).toBe('ip -4 -force -batch - <changes>');
     expect(calls.slice(3)).toEqual(['ip -j -d -N -batch - <read>', 'ip -j -N -6 rule show']);
+    expect((error as Error).message).toBe('3 route(s) or rule(s) could not be put back');
+  });
+
+  it('does nothing when the kernel already holds what was there before', async () => {
+    const calls: string[] = [];
+    await undoRouting(fakeIp(calls, { routes: kernelRoutes, rules: kernelRules }), desired);
+    expect(calls).toEqual(['ip -j -d -N -batch - <read>', 'ip -j -N -6 rule show']);
+  });
+
+  it('does not try to put back a route through a NIC that left the guest', async () => {
+    const calls: string[] = [];
+    const gone: RoutingState = { routes: [{ family: 4, table: 10004, dst: '203.0.113.0/24', dev: 'ens9', src: '203.0.113.9', scope: 'link' }], rules: [] };
+    await undoRouting(fakeIp(calls, { routes: [], rules: [] }), gone);
+    expect(calls).toEqual(['ip -j -d -N -batch - <read>', 'ip -j -N -6 rule show']);
   });
 });

@@ -70,8 +70,35 @@ describe('fetchNetworkData', () => {
     const time = fakeTime();
     const error = await fetchNetworkData(BASE, { timeoutMs: 1000, deadlineMs: 4000, ...time }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(MetadataUnavailable);
-    expect((error as Error).message).toMatch(/no answer within the deadline of 4 s after 4 attempt\(s\); last: .*HTTP 500/);
+    expect((error as Error).message).toMatch(/no answer within the deadline of 4 s \(--deadline\) after 4 attempt\(s\); last: .*HTTP 500/);
     expect(time.now()).toBeLessThanOrEqual(4000);
+    nock.cleanAll();
+  });
+
+  it('bounds version negotiation by the deadline: a slow service listing 60 versions is not asked 60 times (issue 17)', async () => {
+    // Each answer takes 2 s of the fake clock; on the old main every request had its own
+    // timeout and the run took 62 s against --deadline 10.
+    const time = fakeTime();
+    const slow = (status: number, body = '') => () => {
+      time.sleep(2000);
+      return [status, body] as [number, string];
+    };
+    const versions = Array.from({ length: 60 }, (_, i) => `2016-${String((i % 12) + 1).padStart(2, '0')}-${String(Math.floor(i / 12) + 10)}`);
+    nock(BASE).get('/openstack/latest/network_data.json').reply(slow(404));
+    nock(BASE).get('/openstack').reply(slow(200, versions.join('\n')));
+    let dated = 0;
+    nock(BASE)
+      .get(/\/openstack\/2016-.*\/network_data.json/)
+      .times(60)
+      .reply(() => {
+        dated++;
+        return slow(404)();
+      });
+    const error = await fetchNetworkData(BASE, { timeoutMs: 5000, deadlineMs: 10_000, ...time }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(MetadataUnavailable);
+    expect((error as Error).message).toMatch(/deadline of 10 s \(--deadline\)/);
+    expect(dated).toBeLessThanOrEqual(4);
+    expect(time.now()).toBeLessThanOrEqual(12_000);
     nock.cleanAll();
   });
 

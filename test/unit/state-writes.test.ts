@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeCachedNetworkData } from '../../src/metadata/cache.js';
 import { writeApplied } from '../../src/state/applied.js';
-import { readState, writeState } from '../../src/state/store.js';
+import { emptyState } from '../../src/plan/allocate.js';
+import { writeState } from '../../src/state/store.js';
 import { writeSysctlOriginals } from '../../src/sysctl/read-write.js';
 
 const dirs: string[] = [];
@@ -27,12 +28,12 @@ const inode = (path: string) => statSync(path).ino;
 describe('state dir writes on a rerun', () => {
   it('leave state.json, applied.json, the cached document and the sysctl originals alone when unchanged', async () => {
     const dir = aStateDir();
-    const state = await readState(dir);
+    const state = emptyState();
     const write = async (text: string, value: string) => {
       await writeState(dir, state);
       await writeApplied(dir, { nics: [], desired: { routes: [], rules: [] } });
       await writeCachedNetworkData(dir, text);
-      await writeSysctlOriginals(dir, { ens4: { rp_filter: value } });
+      await writeSysctlOriginals(dir, { 'fa:16:3e:00:00:04': { rp_filter: value } });
     };
     await write('{"links":[]}', '1');
     const files = ['state.json', 'applied.json', 'network_data.json', 'sysctl-originals.json'].map((name) => join(dir, name));
@@ -45,6 +46,6 @@ describe('state dir writes on a rerun', () => {
     expect(inode(files[2]!)).not.toBe(before[2]);
     expect(inode(files[3]!)).not.toBe(before[3]);
     expect(readFileSync(files[2]!, 'utf8')).toBe('{"links":[],"networks":[]}\n');
-    expect(JSON.parse(readFileSync(files[3]!, 'utf8'))).toEqual({ ens4: { rp_filter: '0' } });
+    expect(JSON.parse(readFileSync(files[3]!, 'utf8'))).toEqual({ 'fa:16:3e:00:00:04': { rp_filter: '0' } });
   });
 });

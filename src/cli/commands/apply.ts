@@ -1,128 +1,163 @@
+import { access, constants } from 'node:fs/promises';
+import { StorageFailed } from '../../errors.js';
+import { describeErrno } from '../../io/read-bounded.js';
+import { runBatches, undoRouting } from '../../kernel/apply.js';
 import type { Run } from '../../kernel/run.js';
+import { verifyApplied } from '../../kernel/verify-applied.js';
+import { loadNetworkData } from '../../metadata/source.js';
 import { DEFAULT_DEADLINE_MS } from '../../metadata/source-options.js';
 import { parsePersistChoice, PERSIST_NONE } from '../../persist/choice.js';
+import { cleanTempFiles } from '../../state/files.js';
 import { acquireRunLock } from '../../state/lock.js';
+import { writeRecord } from '../../state/record.js';
+import { restoreSysctls, writeSysctlOriginals, writeSysctls } from '../../sysctl/read-write.js';
 import { secondsOption, stringOption, type ParsedCommand } from '../args.js';
+import { describeChangeCount, describeNics, planChangeCount, planCommands, planJson } from '../describe.js';
 import type { Reporter } from '../output.js';
+import { planFrom, readCurrent } from '../pipeline.js';
 import { sourceOptionsFrom } from '../source-options.js';
+import { waitForNics } from '../wait-for-nics.js';
 
 export const DEFAULT_WAIT_S = 10;
 
+/** Appended to the message of a run that failed after the kernel changed and was undone. */
+export const PUT_BACK = 'the guest was put back as it was before this run';
+
 /**
- * `multinic apply`: one run at a time (a lock in the state dir); plan; wait a bounded
- * time for NICs still on their way; run only what differs in one batch per family;
- * verify; undo on failure; then record the state.
+ * `multinic apply`, step by step: lock, read the source, read the kernel, plan, apply,
+ * verify, record, persist. Whatever fails after the kernel changed puts back the rules,
+ * routes and sysctls of before the run: a run that fails leaves the guest as it found it.
  */
 export async function applyCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
   const persist = parsePersistChoice(stringOption(values, 'persist') ?? 'auto');
   const root = stringOption(values, 'root') ?? '/';
   const options = { ...sourceOptionsFrom(values, reporter), sysctl: values['no-sysctl'] !== true };
+  const { stateDir } = options;
   const waitSeconds = secondsOption(values, 'wait');
   const waitMs = (waitSeconds ?? DEFAULT_WAIT_S) * 1000;
   const dryRun = values['dry-run'] === true;
+  const warn = (message: string) => reporter.say(`warning: ${message}`);
 
-  // A dry run changes nothing, so it does not queue behind a real run. The lock is asked
-  // for first and the rest of the run's modules load while `flock` runs (npm run bench).
-  const locking = dryRun
-    ? Promise.resolve(async () => undefined)
-    : acquireRunLock(options.stateDir, {
-        // As long as a whole run can take: its metadata deadline and its NIC wait.
+  // 1. Lock. One run at a time (udev starts one per attached NIC), and before anything is
+  // read, so a run that waited reads the kernel and the state as the previous one left them.
+  // A dry run changes nothing, so it does not queue.
+  const release = dryRun
+    ? async () => undefined
+    : await acquireRunLock(stateDir, {
+        // As long as a whole run can take: its source deadline and its NIC wait.
         waitMs: (options.deadlineMs ?? DEFAULT_DEADLINE_MS) + waitMs,
         onWait: (message) => reporter.say(message),
       });
-  const modules = loadApplyModules();
-  // The document is read while `flock` runs: that changes nothing and reads no kernel
-  // state. The kernel and the state files are read only once the lock is ours, so a run
-  // that waited converges on what the previous one left.
-  const document = modules.then(({ loadNetworkData }) => loadNetworkData(options, run));
-  document.catch(() => undefined); // settled below; until then a failure is not unhandled
-  // Both settle before anything is decided: a failed import must not leave the lock unreleased.
-  const [locked, loaded] = await Promise.allSettled([locking, modules]);
-  if (locked.status === 'rejected') throw locked.reason;
-  const release = locked.value;
   try {
-    if (loaded.status === 'rejected') throw loaded.reason;
-    const { applyChanges, writeCachedNetworkData, writeApplied, writeState, writeSysctlOriginals, writeSysctls, preparePlan, waitForNics } = loaded.value;
-    const { describeChangeCount, describeNics, planChangeCount, planCommands, planJson } = loaded.value;
-    // The first plan uses the document read above; a run waiting for NICs reads it again.
-    const prepared = await waitForNics(await preparePlan(run, options, document), () => preparePlan(run, options), reporter, {
-      waitMs,
+    // Temporary files of a run killed mid-write are ours to remove now that we hold the lock.
+    if (!dryRun) await cleanTempFiles(stateDir);
+
+    // 2. Read the source, before the kernel: a failed fetch stops the run before anything is
+    // planned, and is never an empty desired state. Bounded as a whole by --deadline.
+    const source = await loadNetworkData(options, run);
+
+    // 3. Read the kernel, and the state files beside it (damaged ones are moved aside and
+    // rebuilt from the kernel's tagged rules, so every NIC keeps its table).
+    const current = await readCurrent(run, { stateDir, sysctl: options.sysctl, warn });
+
+    // 4. Plan (pure). NICs still on their way after a hotplug are waited for a bounded time,
+    // reading the source and the kernel again while they come.
+    const prepared = await waitForNics(
+      planFrom(source, current),
+      async () => planFrom(await loadNetworkData(options, run), await readCurrent(run, { stateDir, sysctl: options.sysctl, warn })),
+      reporter,
       // Waiting for NICs the metadata does not list yet only when asked (the udev unit
       // does): on a guest with container interfaces every run would wait for nothing.
-      includeUnlisted: waitSeconds !== undefined,
-    });
-    const { source, mapping, plan, live } = prepared;
-    reporter.say(`network_data.json from ${source.origin}`);
-    reporter.notes([...source.notes, ...plan.notes]);
+      { waitMs, includeUnlisted: waitSeconds !== undefined },
+    );
+    const { plan, mapping, live, sysctls } = prepared;
+    reporter.say(`network_data.json from ${prepared.source.origin}`);
+    reporter.notes([...prepared.source.notes, ...plan.notes]);
     for (const line of describeNics(plan)) reporter.say(line);
     const commands = planCommands(plan);
+    const changed = planChangeCount(plan);
     if (dryRun) {
       reporter.say(`dry run: ${describeChangeCount(plan)}, nothing changed`);
-      reporter.result(commands, { ...planJson(plan, mapping, source.origin), dryRun: true, applied: false });
+      reporter.result(commands, { ...planJson(plan, mapping, prepared.source.origin), dryRun: true, applied: false });
       return 0;
     }
-    // The document passed validation: keep it for runs without the network (--offline),
-    // whatever the kernel makes of it. Written while `ip` runs (its fsyncs overlap the batch).
-    const caching = options.offline ? Promise.resolve() : writeCachedNetworkData(options.stateDir, source.text);
-    const [applying, cached] = await Promise.allSettled([
-      applyChanges(run, { changes: plan.changes, desired: plan.desired, before: live.owned, nics: plan.nics, known: live.routeAnswers }),
-      caching,
-    ]);
-    if (applying.status === 'rejected') throw applying.reason;
-    const result = applying.value;
-    // The state is written only once the kernel holds the plan, so a failed run hands out no
-    // numbers. Separate files, written side by side; the sysctl originals are on disk before
-    // any sysctl changes, so what to put back is never lost.
-    await Promise.all([
-      writeState(options.stateDir, plan.state),
-      writeApplied(options.stateDir, { nics: plan.nics, desired: plan.desired }),
-      options.sysctl ? writeSysctlOriginals(options.stateDir, plan.sysctl.originals) : undefined,
-    ]);
-    if (options.sysctl) await writeSysctls(plan.sysctl.set);
-    // Only now: the kernel and the state agree, so a failed cache write loses nothing else.
-    if (cached.status === 'rejected') throw cached.reason;
-    // Last: the kernel holds the plan; now the network manager's own configuration keeps it.
-    // The backends' modules load only when something is to be written.
-    const persisted =
-      persist === 'none'
-        ? PERSIST_NONE
-        : await (await import('../../persist/persist.js')).persistPlan(plan, { choice: persist, root, stateDir: options.stateDir, sysctl: options.sysctl });
-    for (const note of persisted.notes) reporter.say(`warning: ${note}`);
-    if (persisted.report) {
-      const { written, removed, refused, unchanged } = persisted.report;
-      reporter.say(`persisted for ${persisted.backend} (${persisted.why}): ${written.length} written, ${unchanged.length} unchanged, ${removed.length} removed`);
-      for (const path of refused) reporter.say(`warning: ${path} exists and was not written by multinic: left alone`);
-    } else if (persist !== 'none') {
-      reporter.say(`not persisted: ${persisted.why}`);
+    // Nothing is changed that could not be recorded: a read-only state dir stops the run
+    // here, with the guest untouched. (With nothing to change it writes nothing, and may run.)
+    if (changed > 0) await assertWritable(stateDir);
+    // The values to put back go to disk before any sysctl changes, so a kill cannot lose them.
+    if (options.sysctl) await writeSysctlOriginals(stateDir, plan.sysctl.originals);
+
+    let restoreRecord: (() => Promise<void>) | undefined;
+    try {
+      // 5. Apply: only what differs, one `ip -batch` per family, then the sysctls.
+      await runBatches(run, plan.changes);
+      if (options.sysctl) await writeSysctls(plan.sysctl.set);
+
+      // 6. Verify: a read of its own after the change; every address must route through its
+      // own NIC and table. A rerun with nothing to change is checked the same way.
+      const checks = await verifyApplied(run, plan.nics, plan.desired);
+
+      // 7. Record, only now that the kernel holds the plan (a failed run hands out no numbers)
+      // and verify accepted it (the last-good cache never holds a document the kernel refused).
+      restoreRecord = await writeRecord(stateDir, {
+        state: plan.state,
+        applied: { nics: plan.nics, desired: plan.desired },
+        ...(options.offline ? {} : { document: prepared.source.text }),
+      });
+
+      // 8. Persist, last: the network manager's own configuration keeps what the kernel now
+      // holds. The backends' modules load only when something is to be written.
+      const persisted =
+        persist === 'none'
+          ? PERSIST_NONE
+          : await (await import('../../persist/persist.js')).persistPlan(plan, { choice: persist, root, stateDir, sysctl: options.sysctl }).catch((error: unknown) => {
+              throw error instanceof Error && 'exitCode' in error ? error : new StorageFailed(`persist: ${describeErrno(error)}`, { cause: error });
+            });
+      for (const note of persisted.notes) reporter.say(`warning: ${note}`);
+      if (persisted.report) {
+        const { written, removed, refused, unchanged } = persisted.report;
+        reporter.say(`persisted for ${persisted.backend} (${persisted.why}): ${written.length} written, ${unchanged.length} unchanged, ${removed.length} removed`);
+        for (const path of refused) reporter.say(`warning: ${path} exists and was not written by multinic: left alone`);
+      } else if (persist !== 'none') {
+        reporter.say(`not persisted: ${persisted.why}`);
+      }
+      reporter.say(changed === 0 ? 'no changes' : `applied: ${describeChangeCount(plan)}`);
+      reporter.say(`verified: ${checks.length} address(es) route through their own NIC`);
+      reporter.result(changed === 0 ? [] : commands, { ...planJson(plan, mapping, prepared.source.origin), applied: true, changed, checks, persisted });
+      return 0;
+    } catch (error) {
+      // Undo: the routing multinic owned before the run, the sysctls read before it, and
+      // the state files as they were. An undo that fails says what it could not put back.
+      await putBack(run, { before: live.owned, sysctlsSet: plan.sysctl.set, sysctlsBefore: sysctls?.live, restoreRecord }, error);
+      throw error;
     }
-    const changed = planChangeCount(plan);
-    reporter.say(changed === 0 ? 'no changes' : `applied: ${describeChangeCount(plan)}`);
-    reporter.say(`verified: ${result.checks.length} address(es) route through their own NIC`);
-    reporter.result(changed === 0 ? [] : commands, {
-      ...planJson(plan, mapping, source.origin),
-      applied: true,
-      changed,
-      checks: result.checks,
-      persisted,
-    });
-    return 0;
   } finally {
     await release();
   }
 }
 
-/** What a run needs once it holds the lock, loaded while `flock` runs. */
-async function loadApplyModules() {
-  const [kernelApply, cache, applied, store, sysctl, describe, pipeline, wait, source] = await Promise.all([
-    import('../../kernel/apply.js'),
-    import('../../metadata/cache.js'),
-    import('../../state/applied.js'),
-    import('../../state/store.js'),
-    import('../../sysctl/read-write.js'),
-    import('../describe.js'),
-    import('../pipeline.js'),
-    import('../wait-for-nics.js'),
-    import('../../metadata/source.js'),
-  ]);
-  return { ...kernelApply, ...cache, ...applied, ...store, ...sysctl, ...describe, ...pipeline, ...wait, ...source };
+/** A state dir this run can write to, checked before the kernel changes. */
+async function assertWritable(stateDir: string): Promise<void> {
+  await access(stateDir, constants.W_OK).catch((error: unknown) => {
+    throw new StorageFailed(`state dir ${stateDir}: cannot be written (${describeErrno(error)}); nothing changed`, { cause: error });
+  });
+}
+
+async function putBack(
+  run: Run,
+  what: {
+    before: Parameters<typeof undoRouting>[1];
+    sysctlsSet: Parameters<typeof restoreSysctls>[0];
+    sysctlsBefore: Parameters<typeof restoreSysctls>[1] | undefined;
+    restoreRecord: (() => Promise<void>) | undefined;
+  },
+  error: unknown,
+): Promise<void> {
+  const problems: string[] = [];
+  await undoRouting(run, what.before).catch((undoError: unknown) => problems.push((undoError as Error).message));
+  if (what.sysctlsBefore) problems.push(...restoreSysctls(what.sysctlsSet, what.sysctlsBefore));
+  await what.restoreRecord?.().catch((undoError: unknown) => problems.push(`state files: ${describeErrno(undoError)}`));
+  if (error instanceof Error) {
+    error.message = problems.length === 0 ? `${error.message}; ${PUT_BACK}` : `${error.message}; putting the guest back failed too: ${problems.join('; ')}`;
+  }
 }

@@ -1,6 +1,7 @@
 import { readLive } from '../../kernel/read-live.js';
 import type { Run } from '../../kernel/run.js';
 import { DEFAULT_STATE_DIR } from '../../state/state-dir.js';
+import { rebuildState } from '../../state/rebuild.js';
 import { readState } from '../../state/store.js';
 import { stringOption, type ParsedCommand } from '../args.js';
 import type { Reporter } from '../output.js';
@@ -8,7 +9,8 @@ import type { Reporter } from '../output.js';
 /** `multinic status`: the tables handed out, and what of them is live. Reads only. */
 export async function statusCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
   const stateDir = stringOption(values, 'state-dir') ?? DEFAULT_STATE_DIR;
-  const [state, live] = await Promise.all([readState(stateDir), readLive(run)]);
+  const live = await readLive(run);
+  const state = (await readState(stateDir, (message) => reporter.say(`warning: ${message}`))) ?? rebuildState(live.owned, live.interfaces);
   const rows = Object.entries(state.allocations)
     .sort(([, a], [, b]) => a.slot - b.slot)
     .map(([mac, allocation]) => {

@@ -6,6 +6,7 @@ import { diffRouting } from '../../plan/diff.js';
 import type { PlannedNic, RoutingState } from '../../plan/types.js';
 import { readApplied } from '../../state/applied.js';
 import { DEFAULT_STATE_DIR } from '../../state/state-dir.js';
+import { rebuildState } from '../../state/rebuild.js';
 import { readState } from '../../state/store.js';
 import { stringOption, type ParsedCommand } from '../args.js';
 import type { Reporter } from '../output.js';
@@ -17,10 +18,12 @@ import type { Reporter } from '../output.js';
  */
 export async function verifyCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
   const stateDir = stringOption(values, 'state-dir') ?? DEFAULT_STATE_DIR;
-  const [state, applied] = await Promise.all([readState(stateDir), readApplied(stateDir)]);
-  // The recorded addresses' probes ride in the read; those of older state dirs are asked after.
+  const warn = (message: string) => reporter.say(`warning: ${message}`);
+  const applied = await readApplied(stateDir, warn);
+  // The recorded addresses' probes ride in the read; without a record they are asked after.
   const live = await readLive(run, { probes: applied ? probeLinesFor(applied.nics, applied.desired) : [] });
-  // Without a record of the last apply (older state dirs), check what is live.
+  const state = (await readState(stateDir, warn)) ?? rebuildState(live.owned, live.interfaces);
+  // Without a record of the last apply (missing or damaged), check what is live.
   const expected: RoutingState = applied?.desired ?? live.owned;
   const nics: PlannedNic[] =
     applied?.nics ??

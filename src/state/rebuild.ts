@@ -1,0 +1,40 @@
+/**
+ * The state, rebuilt from what the kernel shows when state.json is missing or damaged (a
+ * first run killed right after its batch, a truncated file, a deleted one). Every rule
+ * multinic adds is tagged with its protocol and names its table; the address it is `from`
+ * belongs to an interface, and that interface's MAC is the NIC's identity. So each NIC
+ * keeps the table it has: nothing is renumbered, no rule deleted and added again. Pure.
+ */
+import { canonicalAddress } from '../model/addresses.js';
+import type { KernelInterface, Mac } from '../model/types.js';
+import { SLOT_COUNT, slotNumbers, TABLE_BASE } from '../plan/allocate.js';
+import type { Allocation, RoutingState, State } from '../plan/types.js';
+
+export function rebuildState(owned: RoutingState, interfaces: KernelInterface[]): State {
+  const macOfAddress = new Map<string, { mac: Mac; iface: string }>();
+  const macOfIface = new Map<string, Mac>();
+  for (const iface of interfaces) {
+    if (!iface.mac) continue;
+    macOfIface.set(iface.name, iface.mac);
+    for (const address of iface.addresses) macOfAddress.set(canonicalAddress(address.address), { mac: iface.mac, iface: iface.name });
+  }
+  const allocations: Record<Mac, Allocation> = {};
+  const tablesTaken = new Set<number>();
+  const claim = (mac: Mac, iface: string, table: number, priority: number) => {
+    if (allocations[mac] || tablesTaken.has(table)) return; // one table per MAC, one MAC per table
+    if (table <= TABLE_BASE || table > TABLE_BASE + SLOT_COUNT) return; // not one multinic hands out
+    tablesTaken.add(table);
+    allocations[mac] = { slot: table - TABLE_BASE, table, priority, iface, attached: true };
+  };
+  // Rules first: they name the address, and so the NIC, and carry the priority.
+  for (const rule of [...owned.rules].sort((a, b) => a.table - b.table)) {
+    const owner = macOfAddress.get(canonicalAddress(rule.from.split('/')[0] ?? ''));
+    if (owner) claim(owner.mac, owner.iface, rule.table, rule.priority);
+  }
+  // A table with routes but no rule left (a run killed between the two): its routes name the device.
+  for (const route of [...owned.routes].sort((a, b) => a.table - b.table)) {
+    const mac = macOfIface.get(route.dev);
+    if (mac) claim(mac, route.dev, route.table, slotNumbers(route.table - TABLE_BASE).priority);
+  }
+  return { version: 1, allocations };
+}
