@@ -10,7 +10,8 @@ import type { Mac, Mapping } from '../model/types.js';
 import { plan } from '../plan/plan.js';
 import type { Plan, State } from '../plan/types.js';
 import type { Warn } from '../state/files.js';
-import { rebuildState } from '../state/rebuild.js';
+import { emptyState } from '../plan/allocate.js';
+import { adoptTaggedTables } from '../state/rebuild.js';
 import { readState } from '../state/store.js';
 import type { LiveSysctls, SysctlOriginals } from '../sysctl/plan-sysctl.js';
 import { readSysctlOriginals, readSysctls } from '../sysctl/read-write.js';
@@ -32,8 +33,9 @@ export interface Prepared extends Current {
 /** What is live now and what the state dir says about it. */
 export async function readCurrent(run: Run, options: { stateDir: string; sysctl?: boolean; warn: Warn }): Promise<Current> {
   const live = await readLive(run);
-  // Rebuilt from the tagged rules when missing or damaged: every NIC keeps the table it has.
-  const state = (await readState(options.stateDir, options.warn)) ?? rebuildState(live.owned, live.interfaces);
+  // Rebuilt from the tagged rules when missing or damaged, and completed from them when a run
+  // was killed before recording its new NICs: every NIC keeps the table it has.
+  const state = adoptTaggedTables((await readState(options.stateDir, options.warn)) ?? emptyState(), live.owned, live.interfaces);
   if (options.sysctl === false) return { live, state };
   const ifaceOf = new Map(live.interfaces.flatMap((iface) => (iface.mac ? [[iface.mac, iface.name] as const] : [])));
   const originals = await readSysctlOriginals(options.stateDir, live.interfaces, options.warn);

@@ -4,6 +4,7 @@
  */
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
+import { chaosPoint } from '../state/chaos.js';
 import { readBounded } from './read-bounded.js';
 
 /**
@@ -35,6 +36,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     } finally {
       await handle.close();
     }
+    chaosPoint(`${basename(path)}:temp`);
     await rename(temp, path);
   } catch (error) {
     // A full disk fails the write, not the open: the empty temp file must not pile up.

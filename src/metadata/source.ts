@@ -40,7 +40,7 @@ export async function loadNetworkData(options: SourceOptions, run: Run): Promise
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new MetadataUnavailable(`no network_data.json within the deadline of ${formatMs(deadlineMs)} (--deadline, the bound on reading the source)`)),
+      () => reject(new MetadataUnavailable(`${describeSource(options)}: no network_data.json within the deadline of ${formatMs(deadlineMs)} (--deadline, the bound on reading the source)`)),
       deadlineMs,
     );
   });
@@ -50,6 +50,13 @@ export async function loadNetworkData(options: SourceOptions, run: Run): Promise
   } finally {
     clearTimeout(timer);
   }
+}
+
+function describeSource(options: SourceOptions): string {
+  if (options.offline) return `${options.stateDir}/network_data.json`;
+  if (options.networkDataFile && (options.source ?? 'auto') !== 'metadata' && options.source !== 'configdrive') return options.networkDataFile;
+  if (options.source === 'configdrive') return 'the config drive';
+  return options.metadataUrl ?? (options.source === 'metadata' ? DEFAULT_METADATA_URL : 'the config drive or the metadata service');
 }
 
 async function readSource(options: SourceOptions, run: Run, end: number): Promise<{ text: string; origin: string }> {

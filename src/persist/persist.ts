@@ -6,7 +6,7 @@ import { renderBackend } from './render.js';
 import { PERSIST_NONE, type PersistChoice, type PersistResult } from './choice.js';
 import { writePersisted } from './write.js';
 
-export async function persistPlan(plan: Plan, options: { choice: PersistChoice; root: string; stateDir: string; sysctl: boolean }): Promise<PersistResult> {
+export async function persistPlan(plan: Plan, options: { choice: PersistChoice; root: string; stateDir: string; sysctl: boolean; warn?: (message: string) => void }): Promise<PersistResult> {
   if (options.choice === 'none') return PERSIST_NONE;
   const detected = options.choice === 'auto' ? detectOwner(await readOwnerFacts(options.root)) : { backend: options.choice, why: `--persist ${options.choice}` };
   if (detected.backend === 'none') return { ...detected, notes: [] };
@@ -16,6 +16,6 @@ export async function persistPlan(plan: Plan, options: { choice: PersistChoice; 
     sysctl: options.sysctl ? plan.sysctl.desired : [],
     tree: await readTreeFacts(options.root),
   });
-  const report = await writePersisted(options.root, options.stateDir, rendered.files);
+  const report = await writePersisted(options.root, options.stateDir, rendered.files, options.warn);
   return { backend: detected.backend, why: detected.why, report, notes: rendered.notes };
 }

@@ -6,7 +6,9 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic, writeFileIfChanged } from '../io/write-file-atomic.js';
+import { writeFileIfChanged } from '../io/write-file-atomic.js';
+import * as z from '../schema/zod.js';
+import { readStateFile, writeStateFile, type StateFileSpec } from '../state/files.js';
 import { isGenerated } from './header.js';
 import type { RenderedFile } from './types.js';
 
@@ -20,12 +22,13 @@ export interface WriteReport {
   refused: string[];
 }
 
-async function readManifest(stateDir: string): Promise<string[]> {
-  const text = await readFile(join(stateDir, MANIFEST), 'utf8').catch(() => '[]');
-  return JSON.parse(text) as string[];
-}
+const MANIFEST_SPEC: StateFileSpec<string[]> = {
+  name: MANIFEST,
+  schema: z.array(z.string()),
+  recovery: 'files written by earlier runs and no longer rendered are left in place this time',
+};
 
-export async function writePersisted(root: string, stateDir: string, files: RenderedFile[]): Promise<WriteReport> {
+export async function writePersisted(root: string, stateDir: string, files: RenderedFile[], warn: (message: string) => void = () => undefined): Promise<WriteReport> {
   const report: WriteReport = { written: [], unchanged: [], removed: [], refused: [] };
   const kept: string[] = [];
   for (const file of files) {
@@ -39,7 +42,7 @@ export async function writePersisted(root: string, stateDir: string, files: Rend
     if (await writeFileIfChanged(target, file.content, file.mode)) report.written.push(file.path);
     else report.unchanged.push(file.path);
   }
-  const previous = await readManifest(stateDir);
+  const previous = (await readStateFile(stateDir, MANIFEST_SPEC, warn)) ?? [];
   for (const path of previous.filter((old) => !kept.includes(old))) {
     const target = join(root, path);
     const current = await readFile(target, 'utf8').catch(() => undefined);
@@ -48,8 +51,6 @@ export async function writePersisted(root: string, stateDir: string, files: Rend
       report.removed.push(path);
     }
   }
-  const manifest = `${JSON.stringify([...kept].sort(), null, 2)}\n`;
-  const oldManifest = await readFile(join(stateDir, MANIFEST), 'utf8').catch(() => undefined);
-  if (oldManifest !== manifest) await writeFileAtomic(join(stateDir, MANIFEST), manifest);
+  await writeStateFile(stateDir, MANIFEST, `${JSON.stringify([...kept].sort(), null, 2)}\n`);
   return report;
 }

@@ -13,6 +13,7 @@ import * as z from '../schema/zod.js';
 import { StorageFailed } from '../errors.js';
 import { BoundedReadError, describeErrno, readBounded } from '../io/read-bounded.js';
 import { isTempName, writeFileIfChanged } from '../io/write-file-atomic.js';
+import { chaosPoint } from './chaos.js';
 
 /** State files are a few kB at 64 NICs; the cap only stops a runaway file from filling memory. */
 export const STATE_FILE_CAP = 16 * 1024 * 1024;
@@ -81,11 +82,14 @@ async function moveAside(path: string, problem: string, recovery: string, warn: 
 /** Writes a state file (temp, fsync, rename) when its content changed; failures name the file and the cause. */
 export async function writeStateFile(stateDir: string, name: string, content: string, mode = 0o644): Promise<boolean> {
   const path = join(stateDir, name);
+  let written: boolean;
   try {
-    return await writeFileIfChanged(path, content, mode);
+    written = await writeFileIfChanged(path, content, mode);
   } catch (error) {
     throw new StorageFailed(`${path}: cannot write (${describeErrno(error)})`, { cause: error });
   }
+  chaosPoint(name);
+  return written;
 }
 
 /** Removes a state file (undo of a first write); a missing one is fine. */

@@ -11,7 +11,7 @@
  * and no helper process left running (npm run bench: one process instead of three).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { KernelCommandFailed, StorageFailed, TemporaryFailure } from '../errors.js';
 import { describeErrno } from '../io/read-bounded.js';
@@ -64,7 +64,19 @@ function lockDescriptor(path: string, fd: number, waitSeconds: number | 'nonbloc
 function openLockFile(stateDir: string, path: string): number {
   try {
     mkdirSync(stateDir, { recursive: true });
-    return openSync(path, 'a', 0o600);
+    // Non-blocking and not through a link: a FIFO put there must not hang the run at open.
+    const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOFOLLOW;
+    let fd: number;
+    try {
+      fd = openSync(path, flags, 0o600);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENXIO' && code !== 'ELOOP' && code !== 'EISDIR') throw error;
+      return openSync(moveAsideAndRetry(path), flags, 0o600);
+    }
+    if (fstatSync(fd).isFile()) return fd;
+    closeSync(fd);
+    return openSync(moveAsideAndRetry(path), flags, 0o600);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EROFS' || code === 'EACCES') {
@@ -77,6 +89,12 @@ function openLockFile(stateDir: string, path: string): number {
     const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'not a directory' : describeErrno(error);
     throw new StorageFailed(`state dir ${stateDir}: cannot take the run lock ${path} (${why}); nothing changed`, { cause: error });
   }
+}
+
+/** Something other than a file at run.lock (a FIFO, a link, a directory): kept aside, and a new lock file made. */
+function moveAsideAndRetry(path: string): string {
+  renameSync(path, `${path}.damaged-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
+  return path;
 }
 
 /**

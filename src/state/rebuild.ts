@@ -1,16 +1,22 @@
 /**
- * The state, rebuilt from what the kernel shows when state.json is missing or damaged (a
- * first run killed right after its batch, a truncated file, a deleted one). Every rule
- * multinic adds is tagged with its protocol and names its table; the address it is `from`
- * belongs to an interface, and that interface's MAC is the NIC's identity. So each NIC
- * keeps the table it has: nothing is renumbered, no rule deleted and added again. Pure.
+ * The state, completed from what the kernel shows: rebuilt whole when state.json is missing
+ * or damaged (a truncated file, a deleted one), and for NICs it does not list yet when a
+ * run was killed between its batch and its state write. Every rule multinic adds is tagged
+ * with its protocol and names its table; the address it is `from` belongs to an interface,
+ * and that interface's MAC is the NIC's identity. So each NIC keeps the table it has:
+ * nothing is renumbered, no rule deleted and added again. Pure.
  */
 import { canonicalAddress } from '../model/addresses.js';
 import type { KernelInterface, Mac } from '../model/types.js';
-import { SLOT_COUNT, slotNumbers, TABLE_BASE } from '../plan/allocate.js';
+import { emptyState, SLOT_COUNT, slotNumbers, TABLE_BASE } from '../plan/allocate.js';
 import type { Allocation, RoutingState, State } from '../plan/types.js';
 
 export function rebuildState(owned: RoutingState, interfaces: KernelInterface[]): State {
+  return adoptTaggedTables(emptyState(), owned, interfaces);
+}
+
+/** `state` with every MAC it does not know given the table its tagged rules use, where no other MAC holds it. */
+export function adoptTaggedTables(state: State, owned: RoutingState, interfaces: KernelInterface[]): State {
   const macOfAddress = new Map<string, { mac: Mac; iface: string }>();
   const macOfIface = new Map<string, Mac>();
   for (const iface of interfaces) {
@@ -18,8 +24,8 @@ export function rebuildState(owned: RoutingState, interfaces: KernelInterface[])
     macOfIface.set(iface.name, iface.mac);
     for (const address of iface.addresses) macOfAddress.set(canonicalAddress(address.address), { mac: iface.mac, iface: iface.name });
   }
-  const allocations: Record<Mac, Allocation> = {};
-  const tablesTaken = new Set<number>();
+  const allocations: Record<Mac, Allocation> = { ...state.allocations };
+  const tablesTaken = new Set(Object.values(state.allocations).map((allocation) => allocation.table));
   const claim = (mac: Mac, iface: string, table: number, priority: number) => {
     if (allocations[mac] || tablesTaken.has(table)) return; // one table per MAC, one MAC per table
     if (table <= TABLE_BASE || table > TABLE_BASE + SLOT_COUNT) return; // not one multinic hands out

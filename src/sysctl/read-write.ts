@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KernelCommandFailed } from '../errors.js';
+import { KernelCommandFailed, TemporaryFailure } from '../errors.js';
 import { normaliseMac } from '../model/addresses.js';
 import type { KernelInterface } from '../model/types.js';
 import * as z from '../schema/zod.js';
@@ -60,6 +60,10 @@ export async function writeSysctls(settings: SysctlSetting[], procSys = PROC_SYS
     try {
       writeFileSync(pathOf(procSys, setting.iface, setting.key), `${setting.value}\n`);
     } catch (error) {
+      // The NIC left the guest during the run (a detach racing the run): try again.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new TemporaryFailure(`${setting.iface}: left the guest during the run (cannot set ${sysctlName(setting)})`, { cause: error });
+      }
       throw new KernelCommandFailed(
         `${setting.iface}: cannot set ${sysctlName(setting)}=${setting.value} (${(error as Error).message})`,
         `sysctl -w ${sysctlName(setting)}=${setting.value}`,

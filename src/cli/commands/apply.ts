@@ -7,6 +7,7 @@ import { verifyApplied } from '../../kernel/verify-applied.js';
 import { loadNetworkData } from '../../metadata/source.js';
 import { DEFAULT_DEADLINE_MS } from '../../metadata/source-options.js';
 import { parsePersistChoice, PERSIST_NONE } from '../../persist/choice.js';
+import { chaosPoint } from '../../state/chaos.js';
 import { cleanTempFiles } from '../../state/files.js';
 import { acquireRunLock } from '../../state/lock.js';
 import { writeRecord } from '../../state/record.js';
@@ -51,14 +52,17 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
   try {
     // Temporary files of a run killed mid-write are ours to remove now that we hold the lock.
     if (!dryRun) await cleanTempFiles(stateDir);
+    chaosPoint('locked');
 
     // 2. Read the source, before the kernel: a failed fetch stops the run before anything is
     // planned, and is never an empty desired state. Bounded as a whole by --deadline.
     const source = await loadNetworkData(options, run);
+    chaosPoint('source');
 
     // 3. Read the kernel, and the state files beside it (damaged ones are moved aside and
     // rebuilt from the kernel's tagged rules, so every NIC keeps its table).
     const current = await readCurrent(run, { stateDir, sysctl: options.sysctl, warn });
+    chaosPoint('kernel');
 
     // 4. Plan (pure). NICs still on their way after a hotplug are waited for a bounded time,
     // reading the source and the kernel again while they come.
@@ -91,7 +95,9 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
     try {
       // 5. Apply: only what differs, one `ip -batch` per family, then the sysctls.
       await runBatches(run, plan.changes);
+      chaosPoint('batch');
       if (options.sysctl) await writeSysctls(plan.sysctl.set);
+      chaosPoint('sysctls');
 
       // 6. Verify: a read of its own after the change; every address must route through its
       // own NIC and table. A rerun with nothing to change is checked the same way.
@@ -110,7 +116,7 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
       const persisted =
         persist === 'none'
           ? PERSIST_NONE
-          : await (await import('../../persist/persist.js')).persistPlan(plan, { choice: persist, root, stateDir, sysctl: options.sysctl }).catch((error: unknown) => {
+          : await (await import('../../persist/persist.js')).persistPlan(plan, { choice: persist, root, stateDir, sysctl: options.sysctl, warn }).catch((error: unknown) => {
               throw error instanceof Error && 'exitCode' in error ? error : new StorageFailed(`persist: ${describeErrno(error)}`, { cause: error });
             });
       for (const note of persisted.notes) reporter.say(`warning: ${note}`);
