@@ -74,6 +74,6 @@ describe('sysctl files', () => {
     expect(await readSysctls(['ens3', 'gone0'], procSys)).toEqual(new Map([['ens3', defaults]]));
     await writeSysctls([{ iface: 'ens3', key: 'rp_filter', value: '2' }], procSys);
     expect(await readFile(join(dir, 'rp_filter'), 'utf8')).toBe('2\n');
-    await expect(writeSysctls([{ iface: 'gone0', key: 'rp_filter', value: '2' }], procSys)).rejects.toThrow(/gone0: cannot set net.ipv4.conf.gone0.rp_filter=2/);
+    await expect(writeSysctls([{ iface: 'gone0', key: 'rp_filter', value: '2' }], procSys)).rejects.toThrow(/gone0: left the guest during the run \(cannot set net.ipv4.conf.gone0.rp_filter\)/);
   });
 });
