@@ -67,6 +67,14 @@ if (invokedAs === realpathSync(fileURLToPath(import.meta.url))) {
   // undo) nor change its exit code: write errors are dropped (output.ts).
   process.stdout.on('error', () => undefined);
   process.stderr.on('error', () => undefined);
+  // An error thrown outside the run's promise chain (an event handler): one line, like any
+  // internal error, the stack only with --debug.
+  process.on('uncaughtException', (error) => {
+    const debug = process.argv.includes('--debug');
+    processIo.stderr(`multinic: internal error: ${debug && error.stack ? error.stack : `${error.name}: ${error.message} (--debug shows where)`}\n`);
+    settled = true;
+    process.exit(ExitCode.software);
+  });
   process.on('exit', () => {
     if (!settled) processIo.stderr('multinic: internal error: the run ended before it finished\n');
   });
