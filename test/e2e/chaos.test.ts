@@ -15,7 +15,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { THREE_NIC_GUEST, THREE_NIC_NETWORKS } from '../../mocks/lab/guests.js';
 import { createLab, type ExecResult, type Lab } from '../../mocks/lab/lab.js';
 import { findRepoRoot } from '../../mocks/lab/repo-root.js';
-import { isTempName } from '../../src/io/write-file-atomic.js';
 import { e2eAvailability } from '../support/e2e.js';
 
 const availability = await e2eAvailability();
@@ -50,8 +49,9 @@ function expectClean(result: ExecResult, code: number): void {
   expect(result.stderr).not.toContain('internal error');
 }
 
+/** The temporary files of atomic writes (.state.json.<id>.tmp). */
 function tempFilesIn(dir: string): string[] {
-  return readdirSync(dir).filter(isTempName);
+  return readdirSync(dir).filter((name) => /^\..+\.tmp$/.test(name));
 }
 
 describe.skipIf(!availability.ok)(`chaos: a run that fails leaves the guest as it found it (${availability.reason})`, () => {
