@@ -10,7 +10,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { formatBytes, formatMs } from '../kernel/run.js';
+import { formatBytes, formatMs } from './units.js';
 
 export type ReadFailure = 'missing' | 'not-a-file' | 'too-large' | 'timeout' | 'unreadable';
 

@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { BoundExceeded, KernelCommandFailed } from '../errors.js';
+import { formatBytes, formatMs } from '../io/units.js';
 
 export interface RunResult {
   stdout: string;
@@ -103,14 +104,6 @@ export const runCommand: Run = (command, args, options = {}) => {
     child.stdin.end(options.input ?? '');
   });
 };
-
-export function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-export function formatBytes(bytes: number): string {
-  return bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MiB` : `${bytes} bytes`;
-}
 
 /** Run and require exit 0; the error names the command and repeats what it said. */
 export async function runChecked(run: Run, command: string, args: string[], input?: string): Promise<string> {

@@ -11,7 +11,7 @@ import { findConfigDrive, readConfigDrive } from './config-drive.js';
 import { DEFAULT_METADATA_URL, fetchNetworkData } from './fetch-metadata.js';
 import { readNetworkDataFile } from './read-file.js';
 import { DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS, type SourceOptions } from './source-options.js';
-import { formatMs } from '../kernel/run.js';
+import { formatMs } from '../io/units.js';
 
 function parseJsonArray(text: string): unknown[] {
   try {

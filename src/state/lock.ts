@@ -15,6 +15,7 @@ import { closeSync, constants, fstatSync, mkdirSync, openSync, renameSync } from
 import { join } from 'node:path';
 import { KernelCommandFailed, StorageFailed, TemporaryFailure } from '../errors.js';
 import { describeErrno } from '../io/read-bounded.js';
+import { asidePath } from './files.js';
 
 export const LOCK_FILE = 'run.lock';
 /** The descriptor number `flock` finds the lock file on. */
@@ -93,7 +94,7 @@ function openLockFile(stateDir: string, path: string): number {
 
 /** Something other than a file at run.lock (a FIFO, a link, a directory): kept aside, and a new lock file made. */
 function moveAsideAndRetry(path: string): string {
-  renameSync(path, `${path}.damaged-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
+  renameSync(path, asidePath(path));
   return path;
 }
 

@@ -1,5 +1,5 @@
 import { access, constants } from 'node:fs/promises';
-import { StorageFailed } from '../../errors.js';
+import { MultinicError, StorageFailed } from '../../errors.js';
 import { describeErrno } from '../../io/read-bounded.js';
 import { runBatches, undoRouting } from '../../kernel/apply.js';
 import type { Run } from '../../kernel/run.js';
@@ -117,7 +117,7 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
         persist === 'none'
           ? PERSIST_NONE
           : await (await import('../../persist/persist.js')).persistPlan(plan, { choice: persist, root, stateDir, sysctl: options.sysctl, warn }).catch((error: unknown) => {
-              throw error instanceof Error && 'exitCode' in error ? error : new StorageFailed(`persist: ${describeErrno(error)}`, { cause: error });
+              throw error instanceof MultinicError ? error : new StorageFailed(`persist: ${(error as Error).message}`, { cause: error });
             });
       for (const note of persisted.notes) reporter.say(`warning: ${note}`);
       if (persisted.report) {
