@@ -2,6 +2,8 @@
  * The first half of every run, shared by `plan` and `apply`: fetch → parse → read the
  * kernel → map → plan. Only the CLI wires the stages together.
  */
+import { excludeNics, type Exclusion } from '../config/exclude.js';
+import type { LoadedConfig } from '../config/parse-config.js';
 import { readLive, type LiveState } from '../kernel/read-live.js';
 import type { Run } from '../kernel/run.js';
 import { probeLinesFor } from '../kernel/verify.js';
@@ -20,12 +22,14 @@ export interface Prepared {
   live: LiveState;
   mapping: Mapping;
   plan: Plan;
+  /** NICs the configuration leaves alone. */
+  excluded: Exclusion[];
 }
 
 /** `document`: the network_data.json already being read, when the caller started it early. */
 export async function preparePlan(
   run: Run,
-  options: SourceOptions & { stateDir: string; sysctl?: boolean },
+  options: SourceOptions & { stateDir: string; sysctl?: boolean; config?: LoadedConfig },
   document: Promise<LoadedNetworkData> = loadNetworkData(options, run),
 ): Promise<Prepared> {
   // The document first: a failed fetch must stop the run before the kernel is read or
@@ -35,14 +39,18 @@ export async function preparePlan(
   // from this one read (kernel/apply.ts).
   const probes = applied ? probeLinesFor(applied.nics, applied.desired) : [];
   const [live, state] = await Promise.all([readLive(run, { probes }), readState(options.stateDir)]);
-  const mapping = mapLinks(source.data, live.interfaces, live.gateways);
-  const sysctls = options.sysctl === false ? undefined : await readSysctlInput(options.stateDir, mapping);
-  return { source, live, mapping, plan: plan({ mapping, live: live.owned, foreign: live.foreign, state, ...(sysctls ? { sysctls } : {}) }) };
+  // NICs the configuration leaves alone go before planning: to the planner they are not there.
+  const mapped = mapLinks(source.data, live.interfaces, live.gateways);
+  const { mapping, excluded } = options.config ? excludeNics(mapped, options.config, new Set(live.gateways.keys())) : { mapping: mapped, excluded: [] };
+  const sysctls = options.sysctl === false ? undefined : await readSysctlInput(options.stateDir, mapping, options.config);
+  const tables = options.config?.config.tables;
+  return { source, live, mapping, excluded, plan: plan({ mapping, live: live.owned, foreign: live.foreign, state, ...(sysctls ? { sysctls } : {}), ...(tables ? { tables } : {}) }) };
 }
 
 /** The sysctls of the NICs to manage and of those released since, and the values to put back. */
-async function readSysctlInput(stateDir: string, mapping: Mapping) {
+async function readSysctlInput(stateDir: string, mapping: Mapping, config?: LoadedConfig) {
   const originals = await readSysctlOriginals(stateDir);
   const ifaces = [...new Set([...mapping.nics.map((nic) => nic.iface), ...Object.keys(originals)])];
-  return { live: await readSysctls(ifaces), originals };
+  const wanted = config ? { arp_ignore: config.config.arpIgnore, arp_announce: config.config.arpAnnounce, rp_filter: config.config.rpFilter } : undefined;
+  return { live: await readSysctls(ifaces), originals, ...(wanted ? { wanted } : {}) };
 }

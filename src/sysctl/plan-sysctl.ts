@@ -15,6 +15,8 @@
 
 export const MANAGED_SYSCTLS = { arp_ignore: '1', arp_announce: '2', rp_filter: '2' } as const;
 export type SysctlKey = keyof typeof MANAGED_SYSCTLS;
+/** The values to set (MULTINIC_ARP_IGNORE, MULTINIC_ARP_ANNOUNCE, MULTINIC_RP_FILTER). */
+export type SysctlValues = Record<SysctlKey, string>;
 export const SYSCTL_KEYS = Object.keys(MANAGED_SYSCTLS) as SysctlKey[];
 
 export interface SysctlSetting {
@@ -37,7 +39,7 @@ export interface SysctlPlan {
   originals: SysctlOriginals;
 }
 
-export function planSysctls(managed: string[], live: LiveSysctls, originals: SysctlOriginals): SysctlPlan {
+export function planSysctls(managed: string[], live: LiveSysctls, originals: SysctlOriginals, wantedValues: SysctlValues = MANAGED_SYSCTLS): SysctlPlan {
   const set: SysctlSetting[] = [];
   const desired: SysctlSetting[] = [];
   const next: SysctlOriginals = {};
@@ -47,7 +49,7 @@ export function planSysctls(managed: string[], live: LiveSysctls, originals: Sys
     if (!values) continue;
     const kept = { ...(originals[iface] ?? {}) };
     for (const key of SYSCTL_KEYS) {
-      const wanted = MANAGED_SYSCTLS[key];
+      const wanted = wantedValues[key];
       desired.push({ iface, key, value: wanted });
       const current = values[key];
       if (current === undefined || current === wanted) continue;
@@ -64,7 +66,7 @@ export function planSysctls(managed: string[], live: LiveSysctls, originals: Sys
     if (!values) continue;
     for (const key of SYSCTL_KEYS) {
       const old = saved[key];
-      if (old !== undefined && values[key] === MANAGED_SYSCTLS[key]) set.push({ iface, key, value: old });
+      if (old !== undefined && values[key] === wantedValues[key]) set.push({ iface, key, value: old });
     }
   }
   return { set, desired, originals: next };

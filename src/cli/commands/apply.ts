@@ -16,7 +16,7 @@ export const DEFAULT_WAIT_S = 10;
 export async function applyCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
   const persist = parsePersistChoice(stringOption(values, 'persist') ?? 'auto');
   const root = stringOption(values, 'root') ?? '/';
-  const options = { ...sourceOptionsFrom(values, reporter), sysctl: values['no-sysctl'] !== true };
+  const options = sourceOptionsFrom(values, reporter); // with the configuration file and --no-sysctl
   const waitSeconds = secondsOption(values, 'wait');
   const waitMs = (waitSeconds ?? DEFAULT_WAIT_S) * 1000;
   const dryRun = values['dry-run'] === true;

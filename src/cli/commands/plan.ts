@@ -7,7 +7,7 @@ import { sourceOptionsFrom } from '../source-options.js';
 
 /** `multinic plan`: the exact ip commands, nothing changed. */
 export async function planCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
-  const { source, mapping, plan } = await preparePlan(run, { ...sourceOptionsFrom(values, reporter), sysctl: values['no-sysctl'] !== true });
+  const { source, mapping, plan } = await preparePlan(run, sourceOptionsFrom(values, reporter));
   reporter.say(`network_data.json from ${source.origin}`);
   reporter.notes([...source.notes, ...plan.notes]);
   for (const line of describeNics(plan)) reporter.say(line);
