@@ -7,7 +7,7 @@
 import { canonicalAddress, contains } from '../model/addresses.js';
 import type { Family, KernelInterface, NetworkData } from '../model/types.js';
 import type { PlannedNic, RuleSpec } from '../plan/types.js';
-import type { RouteGetAnswer } from '../kernel/route-get.js';
+import { tableName, type RouteGetAnswer } from '../kernel/route-get.js';
 
 export interface ExplainFacts {
   address: string;
@@ -104,7 +104,7 @@ export function explain(facts: ExplainFacts): Explanation {
       sentences.push({ text: `Replies to ${to}: no route.`, command });
       continue;
     }
-    const through = `${route.answer.dev}${route.answer.gateway ? ` via ${route.answer.gateway}` : ''}, table ${route.answer.table ?? 'main'}`;
+    const through = `${route.answer.dev}${route.answer.gateway ? ` via ${route.answer.gateway}` : ''}, table ${tableName(route.answer.table)}`;
     const good = route.answer.dev === own;
     sentences.push({ text: `Replies to ${to} leave by ${through}${good ? ': its own NIC.' : `: NOT its own NIC ${own ?? '(none)'}; port security drops them (source ${address} with ${route.answer.dev}'s MAC).`}`, command });
     if (route.kind === 'far') answers = good;

@@ -12,7 +12,7 @@ import { canonicalAddress } from '../model/addresses.js';
 import type { Family } from '../model/types.js';
 import { routeKey, ruleKey } from '../plan/diff.js';
 import type { PlannedNic, RouteSpec, RoutingState } from '../plan/types.js';
-import { routeAnswerKey, type RouteAnswers, type RouteQuery } from '../kernel/route-get.js';
+import { routeAnswerKey, tableName, type RouteAnswers, type RouteQuery } from '../kernel/route-get.js';
 import { probesFor } from '../kernel/verify.js';
 
 export type StatusState = 'ok' | 'drift' | 'missing';
@@ -96,7 +96,7 @@ function check(answers: RouteAnswers, destination: string, address: string, nic:
 }
 
 function describeCheck(result: RouteCheckResult): string {
-  return result.dev ? `${result.dev}${result.gateway ? ` via ${result.gateway}` : ''} (table ${result.table ?? 'main'})` : 'nowhere (no route)';
+  return result.dev ? `${result.dev}${result.gateway ? ` via ${result.gateway}` : ''} (table ${tableName(result.table)})` : 'nowhere (no route)';
 }
 
 export function judgeStatus(input: StatusInput): StatusRow[] {
