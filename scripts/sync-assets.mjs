@@ -14,6 +14,9 @@ const ASSETS = {
   MULTINIC_HOTPLUG_SERVICE: 'multinic@.service',
   UDEV_RULE: '99-multinic.rules',
   DEFAULT_CONFIG: 'multinic.conf',
+  RECONCILE_TIMER: 'multinic.timer',
+  RECONCILE_SERVICE: 'multinic-reconcile.service',
+  TIMER_GENERATOR: 'multinic-generator',
 };
 const lines = [
   '/**',
