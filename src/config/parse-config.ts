@@ -41,7 +41,6 @@ function unquote(raw: string): string | undefined {
 
 export function parseConfig(text: string, file: string): LoadedConfig {
   const loaded = defaultConfig(file, true);
-  const seen = new Map<string, number>();
   const lines = text.split('\n');
   for (const [index, line] of lines.entries()) {
     const number = index + 1;
@@ -52,9 +51,8 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     if (!match) throw new InvalidConfiguration(`${where}: "${trimmed}" is not KEY=value (keys: ${Object.keys(KEYS).join(', ')})`);
     const key = match[1] as string;
     if (!(key in KEYS)) throw new InvalidConfiguration(`${where}: unknown key ${key}; known keys: ${Object.keys(KEYS).join(', ')}`);
-    const previous = seen.get(key);
-    if (previous !== undefined) throw new InvalidConfiguration(`${where}: ${key} is set a second time (first on line ${previous})`);
-    seen.set(key, number);
+    // Set twice: the last one wins, as for systemd's EnvironmentFile= and the shell, so the
+    // units and multinic read the same value (multinic config shows which line).
     const spec = KEYS[key as ConfigKey];
     const value = unquote(match[2] as string);
     if (value === undefined) throw new InvalidConfiguration(`${where}: ${key}: the value ${(match[2] as string).trim()} is not one shell word; quote it: ${key}="..."`);

@@ -45,12 +45,16 @@ describe('multinic.conf (src/config)', () => {
     ['MULTINIC_EXCLUDES=ens7', 3, /unknown key MULTINIC_EXCLUDES; known keys: MULTINIC_ARGS/],
     ['MULTINIC_ARGS=--persist none', 3, /not one shell word; quote it/],
     ['exclude ens7', 3, /"exclude ens7" is not KEY=value/],
-    ['MULTINIC_HOTPLUG_WAIT=5', 3, /MULTINIC_HOTPLUG_WAIT is set a second time \(first on line 2\)/],
   ])('refuses %j with the file, its line number and what is allowed', (line, number, message) => {
     const text = ['# settings', 'MULTINIC_HOTPLUG_WAIT=30', line].join('\n');
     expect(() => parseConfig(text, FILE)).toThrow(InvalidConfiguration);
     expect(() => parseConfig(text, FILE)).toThrow(new RegExp(`^${FILE}:${number}: `));
     expect(() => parseConfig(text, FILE)).toThrow(message);
+  });
+
+  it('a key set twice takes the last value, as systemd and the shell do, and says which line', () => {
+    const loaded = parseConfig('MULTINIC_EXCLUDE=""\n# added later\nMULTINIC_EXCLUDE="ens9"\n', FILE);
+    expect([loaded.config.exclude, loaded.origins.exclude]).toEqual([['ens9'], `${FILE}:3`]);
   });
 
   it('a missing default file means the defaults; a missing file named with --config is refused', () => {
