@@ -77,7 +77,7 @@ export const KEYS = {
       return patterns.every((pattern) => /^[A-Za-z0-9_.:@*?![\]-]+$/.test(pattern)) ? patterns : undefined;
     },
   },
-  MULTINIC_MANAGE_PRIMARY: { field: 'managePrimary', allowed: 'yes or no', parse: yesNo },
+  MULTINIC_MANAGE_PRIMARY: { field: 'managePrimary', allowed: "yes or no (no: leave the NIC holding the main table's default route to the main table)", parse: yesNo },
   MULTINIC_TABLES: {
     field: 'tables',
     allowed: `a range FIRST-LAST of routing table numbers within ${LOWEST_TABLE}-${HIGHEST_TABLE} (the rule priority equals the table), e.g. "${LOWEST_TABLE}-${TABLE_BASE + SLOT_COUNT}"`,

@@ -55,7 +55,14 @@ multinic.service, multinic@.service, multinic.timer, multinic-reconcile.service
 99-multinic.rules
     the udev rule that starts multinic@.service when a NIC is attached or detached`;
 
-export function renderManPage(usage: string, version: string, date: string): string {
+/** One configuration key for the CONFIGURATION section: its name, default and what it allows. */
+export interface ManConfigKey {
+  key: string;
+  value: string;
+  allowed: string;
+}
+
+export function renderManPage(usage: string, version: string, date: string, config: ManConfigKey[] = []): string {
   const { name, sections } = usageSections(usage);
   const [command = 'multinic', summary = ''] = name.split(/:\s+/, 2);
   const out = [
@@ -67,6 +74,10 @@ export function renderManPage(usage: string, version: string, date: string): str
   const block = (lines: string[]) => ['.nf', ...lines.map((line) => (line === '' ? '' : escapeRoff(line))), '.fi'];
   for (const section of sections) {
     out.push(`.SH ${TITLES[section.title] ?? section.title}`, ...block(section.lines.map((line) => line.replace(/^  /, ''))));
+  }
+  if (config.length > 0) {
+    out.push('.SH CONFIGURATION', `/etc/multinic/multinic.conf holds KEY=value lines (shell quoting; also a systemd EnvironmentFile). A bad line stops every command with the file, the line and what is allowed (exit 78). The keys, with their defaults:`);
+    for (const entry of config) out.push('.TP', `.B ${escapeRoff(`${entry.key}="${entry.value}"`)}`, escapeRoff(entry.allowed));
   }
   out.push('.SH FILES', ...block(MAN_FILES.split('\n')));
   out.push('.SH SEE ALSO', 'ip\\-rule(8), ip\\-route(8), systemd.timer(5), journalctl(1)');

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, OPTIONS, USAGE } from '../../src/cli/args.js';
 import { renderBashCompletion } from '../../src/docs/completion.js';
+import { manConfigKeys } from '../../src/docs/config-keys.js';
 import { MAN_DATE, renderManPage } from '../../src/docs/man.js';
 import { VERSION } from '../../src/version.js';
 
@@ -16,7 +17,7 @@ if (!manAvailable && process.env.CI) throw new Error('man is missing (apt-get in
 
 describe('man page and completion, generated from the command line itself', () => {
   it('man/multinic.8 is what --help renders to (else: npm run docs)', async () => {
-    expect(await readFile(join(repo, 'man', 'multinic.8'), 'utf8')).toBe(renderManPage(USAGE, VERSION, MAN_DATE));
+    expect(await readFile(join(repo, 'man', 'multinic.8'), 'utf8')).toBe(renderManPage(USAGE, VERSION, MAN_DATE, manConfigKeys()));
   });
 
   it('completion/multinic is what the options render to (else: npm run docs)', async () => {
@@ -28,7 +29,8 @@ describe('man page and completion, generated from the command line itself', () =
     expect(stderr).toBe('');
     expect(stdout).toMatch(/^MULTINIC\(8\) +System Administration +MULTINIC\(8\)$/m);
     expect(stdout).toMatch(/^NAME\n {7}multinic - make every NIC of an OpenStack guest answer on its own addresses$/m);
-    for (const section of ['SYNOPSIS', 'COMMANDS', 'SOURCE', 'OPTIONS', 'COMMON', 'EXIT CODES', 'EXAMPLES', 'FILES', 'SEE ALSO']) expect(stdout).toMatch(new RegExp(`^${section}$`, 'm'));
+    expect(stdout).toMatch(/^ {7}MULTINIC_EXCLUDE=""\n {14}interface +names +or +MACs,/m);
+    for (const section of ['SYNOPSIS', 'COMMANDS', 'SOURCE', 'OPTIONS', 'COMMON', 'EXIT CODES', 'EXAMPLES', 'CONFIGURATION', 'FILES', 'SEE ALSO']) expect(stdout).toMatch(new RegExp(`^${section}$`, 'm'));
     // Every line of --help is on the page, as written (indentation aside).
     const page = stdout.split('\n').map((line) => line.trim());
     for (const line of USAGE.split('\n').slice(2).filter((text) => text.startsWith('  '))) expect(page).toContain(line.trim());
