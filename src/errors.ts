@@ -11,6 +11,7 @@ export const ExitCode = {
   software: 70, // EX_SOFTWARE: a bug, or the kernel refused what we asked
   ioErr: 74, // EX_IOERR: the state dir cannot be read or written (full, read-only, not a directory)
   tempFail: 75, // EX_TEMPFAIL: try again later (lock held, NIC not there yet, a bound hit)
+  config: 78, // EX_CONFIG: /etc/multinic/multinic.conf holds a value multinic refuses
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -58,6 +59,27 @@ export class VerificationFailed extends MultinicError {
     readonly failures: string[],
   ) {
     super(message);
+  }
+}
+
+/** /etc/multinic/multinic.conf (or --config FILE) holds a line or value multinic refuses; the message names file and line. */
+export class InvalidConfiguration extends MultinicError {
+  readonly exitCode = ExitCode.config;
+}
+
+/**
+ * A `multinic reconcile` run (the timer's) that found no source of network_data.json
+ * answering: it kept what is there, which is not a failure of the timer (exit 0).
+ * `firstTime`: the previous run got an answer, so this is news worth a warning.
+ */
+export class ReconcileSkipped extends MultinicError {
+  readonly exitCode = ExitCode.ok;
+  constructor(
+    message: string,
+    readonly firstTime: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
   }
 }
 

@@ -2,22 +2,27 @@
 /**
  * The CLI entry point, and the one place that turns errors into exit codes and messages.
  */
-import { ExitCode, MultinicError } from '../errors.js';
+import { ExitCode, MultinicError, ReconcileSkipped } from '../errors.js';
 import { runCommand, type Run } from '../kernel/run.js';
 import { VERSION } from '../version.js';
 import { parseCommandLine, USAGE } from './args.js';
-import { processIo, Reporter, type Io } from './output.js';
+import { journalWanted, processIo, Reporter, type Io } from './output.js';
+import { tracedRun } from './trace.js';
 
 // Each command's modules are loaded when that command runs (dynamic import): a boot-time
 // `apply` should not pay for install's yaml and manifest schema, nor `--version` for anything.
 
-export async function main(argv: string[], io: Io = processIo, run: Run = runCommand): Promise<number> {
-  let reporter = new Reporter(io, false);
+export async function main(argv: string[], io: Io = processIo, runner: Run = runCommand, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const journal = journalWanted(env);
+  let reporter = new Reporter(io, false, { journal });
   // Read before parsing, so that even a usage error or a crash in parsing can show its stack.
   const debug = argv.includes('--debug');
   try {
     const parsed = parseCommandLine(argv);
-    reporter = new Reporter(io, parsed.values.json === true);
+    const verbosity = parsed.values.verbose === true ? 'verbose' : parsed.values.quiet === true ? 'quiet' : 'normal';
+    reporter = new Reporter(io, parsed.values.json === true, { journal, verbosity });
+    // --verbose: every command run, with its exit code and time, as debug lines.
+    const run = reporter.shows('debug') ? tracedRun(runner, reporter) : runner;
     switch (parsed.command) {
       case 'help':
         io.stdout(USAGE);
@@ -29,6 +34,12 @@ export async function main(argv: string[], io: Io = processIo, run: Run = runCom
         return await (await import('./commands/plan.js')).planCommand(parsed.values, run, reporter);
       case 'apply':
         return await (await import('./commands/apply.js')).applyCommand(parsed.values, run, reporter);
+      case 'reconcile':
+        return await (await import('./commands/reconcile.js')).reconcileCommand(parsed.values, run, reporter);
+      case 'explain':
+        return await (await import('./commands/explain.js')).explainCommand(parsed.argument ?? '', parsed.values, run, reporter);
+      case 'config':
+        return (await import('./commands/config.js')).configCommand(parsed.values, reporter);
       case 'status':
         return await (await import('./commands/status.js')).statusCommand(parsed.values, run, reporter);
       case 'verify':
@@ -39,16 +50,24 @@ export async function main(argv: string[], io: Io = processIo, run: Run = runCom
         return await (await import('../install/command.js')).uninstallCommand(parsed.values, reporter);
     }
   } catch (error) {
+    // The timer's run with no answering source kept what is there: a warning the first
+    // time, then quiet (debug) until a source answers again; not a failure (exit 0).
+    if (error instanceof ReconcileSkipped) {
+      if (error.firstTime) reporter.warn(error.message);
+      else reporter.debug(error.message);
+      if (reporter.json) io.stdout(`${JSON.stringify({ ok: true, applied: false, skipped: error.message }, null, 2)}\n`);
+      return error.exitCode;
+    }
     if (error instanceof MultinicError) {
-      reporter.say(`error: ${error.message}`);
+      reporter.error(error.message);
       const details = (error as { failures?: string[] }).failures;
-      for (const detail of details ?? []) reporter.say(`  ${detail}`);
+      for (const detail of details ?? []) reporter.log('error', `  ${detail}`);
       if (reporter.json) io.stdout(`${JSON.stringify({ ok: false, error: error.name, exitCode: error.exitCode, message: error.message, details: details ?? [] }, null, 2)}\n`);
       return error.exitCode;
     }
     // A bug: one line naming it; the stack only when asked for (a boot log is read by people).
     const named = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    reporter.say(debug && error instanceof Error && error.stack ? `internal error: ${error.stack}` : `internal error: ${named} (--debug shows where)`);
+    reporter.log('error', debug && error instanceof Error && error.stack ? `internal error: ${error.stack}` : `internal error: ${named} (--debug shows where)`);
     if (reporter.json) io.stdout(`${JSON.stringify({ ok: false, error: 'InternalError', exitCode: ExitCode.software, message: named, details: [] }, null, 2)}\n`);
     return ExitCode.software;
   }
@@ -57,8 +76,23 @@ export async function main(argv: string[], io: Io = processIo, run: Run = runCom
 // Run only when executed, not when imported by tests.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-const invokedAs = process.argv[1] ? realpathSync(process.argv[1]) : '';
-if (invokedAs === realpathSync(fileURLToPath(import.meta.url))) {
+// A single executable typed by name (`multinic` found on PATH) has argv[1] = "multinic",
+// which is no path from here: compared as it is, not resolved (realpath would throw).
+const realOrAsIs = (path: string): string => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+};
+const self = realOrAsIs(fileURLToPath(import.meta.url));
+const invokedAs = process.argv[1] ? realOrAsIs(process.argv[1]) : '';
+// A single executable is always invoked as itself, however it was typed (and without /proc
+// in a chroot, neither argv nor execPath says where it is). getBuiltinModule: Node >= 20.16;
+// older nodes never run as one.
+const getBuiltin = (process as { getBuiltinModule?: (id: string) => { isSea?: () => boolean } | undefined }).getBuiltinModule;
+const singleExecutable = getBuiltin?.('node:sea')?.isSea?.() === true;
+if (singleExecutable || invokedAs === self) {
   // Until main settles, an exit means the run stopped half-way (Node ends when nothing is
   // left to wait for, even with a promise pending): that must never read as success.
   let settled = false;

@@ -2,6 +2,8 @@
  * The stages every run shares, as plain steps the commands call in order: read the kernel
  * and the state (healing damaged state files), then plan. Only the CLI wires stages together.
  */
+import { excludeNics, type Exclusion } from '../config/exclude.js';
+import type { LoadedConfig } from '../config/parse-config.js';
 import { readLive, type LiveState } from '../kernel/read-live.js';
 import type { Run } from '../kernel/run.js';
 import { mapLinks } from '../links/map.js';
@@ -28,6 +30,8 @@ export interface Prepared extends Current {
   source: LoadedNetworkData;
   mapping: Mapping;
   plan: Plan;
+  /** NICs the configuration leaves alone. */
+  excluded: Exclusion[];
 }
 
 /** What is live now and what the state dir says about it. */
@@ -43,15 +47,23 @@ export async function readCurrent(run: Run, options: { stateDir: string; sysctl?
   return { live, state, sysctls: { live: await readSysctls([...ifaceOf.values()]), originals, ifaceOf } };
 }
 
-/** Pure: the document and what is live, to a plan. */
-export function planFrom(source: LoadedNetworkData, current: Current): Prepared {
-  const mapping = mapLinks(source.data, current.live.interfaces, current.live.gateways);
+/**
+ * Pure: the document and what is live, to a plan. `config`: multinic.conf, whose excluded
+ * NICs go before planning (to the planner they are not there), with its table range and
+ * sysctl values.
+ */
+export function planFrom(source: LoadedNetworkData, current: Current, config?: LoadedConfig): Prepared {
+  const mapped = mapLinks(source.data, current.live.interfaces, current.live.gateways);
+  const { mapping, excluded } = config ? excludeNics(mapped, config, new Set(current.live.gateways.keys())) : { mapping: mapped, excluded: [] };
+  const wanted = config ? { arp_ignore: config.config.arpIgnore, arp_announce: config.config.arpAnnounce, rp_filter: config.config.rpFilter } : undefined;
+  const tables = config?.config.tables;
   const planned = plan({
     mapping,
     live: current.live.owned,
     foreign: current.live.foreign,
     state: current.state,
-    ...(current.sysctls ? { sysctls: current.sysctls } : {}),
+    ...(current.sysctls ? { sysctls: { ...current.sysctls, ...(wanted ? { wanted } : {}) } } : {}),
+    ...(tables ? { tables } : {}),
   });
-  return { ...current, source, mapping, plan: planned };
+  return { ...current, source, mapping, excluded, plan: planned };
 }

@@ -6,6 +6,9 @@ import { describePending, nothingPending, pendingNics } from '../links/pending.j
 import type { Reporter } from './output.js';
 import type { Prepared } from './pipeline.js';
 
+/** How often a wait that goes on says so again. */
+export const REPEAT_MS = 10_000;
+
 export interface WaitOptions {
   waitMs: number;
   includeUnlisted: boolean;
@@ -19,6 +22,7 @@ export async function waitForNics(first: Prepared, reread: () => Promise<Prepare
   const end = now() + options.waitMs;
   let prepared = first;
   let lastSaid = '';
+  let saidAt = 0;
   for (;;) {
     const known = new Set(Object.keys(prepared.plan.state.allocations));
     const pending = pendingNics(prepared.mapping, prepared.live.interfaces, known, options.includeUnlisted);
@@ -30,9 +34,12 @@ export async function waitForNics(first: Prepared, reread: () => Promise<Prepare
       return prepared;
     }
     const said = lines.join('; ');
-    if (said !== lastSaid) {
-      reporter.say(`waiting up to ${Math.ceil(remaining / 1000)} s for: ${said}`);
+    // Said again every REPEAT_MS even when nothing changed: a long wait in the journal must
+    // not look like a hang.
+    if (said !== lastSaid || now() - saidAt >= REPEAT_MS) {
+      reporter.say(`${said === lastSaid ? 'still ' : ''}waiting up to ${Math.ceil(remaining / 1000)} s for: ${said}`);
       lastSaid = said;
+      saidAt = now();
     }
     await sleep(Math.min(1000, remaining));
     prepared = await reread();

@@ -4,7 +4,7 @@
  * nothing is read or written here (src/install/write-install.ts does that).
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_CONFIG, MULTINIC_HOTPLUG_SERVICE, MULTINIC_SERVICE, UDEV_RULE } from './assets.js';
+import { DEFAULT_CONFIG, MULTINIC_HOTPLUG_SERVICE, MULTINIC_SERVICE, RECONCILE_SERVICE, RECONCILE_TIMER, TIMER_GENERATOR, UDEV_RULE } from './assets.js';
 
 export type ProgramKind = 'bundle' | 'binary';
 
@@ -26,11 +26,14 @@ export const PATHS = {
   service: '/etc/systemd/system/multinic.service',
   hotplugService: '/etc/systemd/system/multinic@.service',
   udevRule: '/etc/udev/rules.d/99-multinic.rules',
+  timer: '/etc/systemd/system/multinic.timer',
+  reconcileService: '/etc/systemd/system/multinic-reconcile.service',
+  generator: '/usr/local/lib/systemd/system-generators/multinic-generator',
   config: '/etc/multinic/multinic.conf',
 } as const;
 
 /** The unit files, for finding the links `systemctl enable` made to them. */
-export const UNIT_NAMES = ['multinic.service', 'multinic@.service'] as const;
+export const UNIT_NAMES = ['multinic.service', 'multinic@.service', 'multinic.timer', 'multinic-reconcile.service'] as const;
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 
@@ -61,6 +64,9 @@ export function renderInstall(kind: ProgramKind, program: Uint8Array): Installed
     { path: PATHS.service, content: text(MULTINIC_SERVICE), mode: 0o644, kind: 'unit' },
     { path: PATHS.hotplugService, content: text(MULTINIC_HOTPLUG_SERVICE), mode: 0o644, kind: 'unit' },
     { path: PATHS.udevRule, content: text(UDEV_RULE), mode: 0o644, kind: 'udev' },
+    { path: PATHS.timer, content: text(RECONCILE_TIMER), mode: 0o644, kind: 'unit' },
+    { path: PATHS.reconcileService, content: text(RECONCILE_SERVICE), mode: 0o644, kind: 'unit' },
+    { path: PATHS.generator, content: text(TIMER_GENERATOR), mode: 0o755, kind: 'unit' },
     { path: PATHS.config, content: text(DEFAULT_CONFIG), mode: 0o644, kind: 'config' },
   ];
 }

@@ -21,6 +21,11 @@ export interface RouteQuery {
   address: string;
 }
 
+/** A table as people know it: `ip -N` prints the reserved ones as numbers too. */
+export function tableName(table: string | undefined): string {
+  return ({ '254': 'main', '255': 'local', '253': 'default' } as Record<string, string>)[table ?? '254'] ?? (table as string);
+}
+
 export function routeAnswerKey(destination: string, from: string): string {
   return `${canonicalAddress(destination)} ${canonicalAddress(from)}`;
 }

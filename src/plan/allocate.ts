@@ -17,6 +17,14 @@ export function emptyState(): State {
   return { version: 1, allocations: {} };
 }
 
+/** Table numbers new NICs may get (MULTINIC_TABLES); a NIC keeps a table it already has. */
+export interface TableRange {
+  first: number;
+  last: number;
+}
+
+export const DEFAULT_TABLES: TableRange = { first: TABLE_BASE + 1, last: TABLE_BASE + SLOT_COUNT };
+
 export interface AllocationRequest {
   mac: Mac;
   iface: string;
@@ -27,7 +35,7 @@ export interface AllocationRequest {
  * used; when none is left, the slot of a detached NIC whose objects are gone
  * (`tablesInUse` does not hold its table) is given away.
  */
-export function allocateTables(state: State, wanted: AllocationRequest[], tablesInUse: ReadonlySet<number>): State {
+export function allocateTables(state: State, wanted: AllocationRequest[], tablesInUse: ReadonlySet<number>, range: TableRange = DEFAULT_TABLES): State {
   const allocations: Record<Mac, Allocation> = {};
   const wantedMacs = new Set(wanted.map((request) => request.mac));
   for (const [mac, allocation] of Object.entries(state.allocations)) {
@@ -39,7 +47,7 @@ export function allocateTables(state: State, wanted: AllocationRequest[], tables
       allocations[request.mac] = { ...known, iface: request.iface, attached: true };
       continue;
     }
-    const slot = freeSlot(allocations, tablesInUse);
+    const slot = freeSlot(allocations, tablesInUse, range);
     allocations[request.mac] = { ...slotNumbers(slot), iface: request.iface, attached: true };
   }
   return { version: 1, allocations };
@@ -49,16 +57,17 @@ export function slotNumbers(slot: number): Pick<Allocation, 'slot' | 'table' | '
   return { slot, table: TABLE_BASE + slot, priority: PRIORITY_BASE + slot };
 }
 
-function freeSlot(allocations: Record<Mac, Allocation>, tablesInUse: ReadonlySet<number>): number {
+function freeSlot(allocations: Record<Mac, Allocation>, tablesInUse: ReadonlySet<number>, range: TableRange): number {
   const taken = new Set(Object.values(allocations).map((allocation) => allocation.slot));
-  for (let slot = 1; slot <= SLOT_COUNT; slot++) {
+  const [firstSlot, lastSlot] = [range.first - TABLE_BASE, range.last - TABLE_BASE];
+  for (let slot = firstSlot; slot <= lastSlot; slot++) {
     if (!taken.has(slot) && !tablesInUse.has(TABLE_BASE + slot)) return slot;
   }
   // Every slot was handed out once: reuse a detached NIC's, once its objects are gone.
   const reusable = Object.entries(allocations)
-    .filter(([, allocation]) => !allocation.attached && !tablesInUse.has(allocation.table))
+    .filter(([, allocation]) => !allocation.attached && !tablesInUse.has(allocation.table) && allocation.slot >= firstSlot && allocation.slot <= lastSlot)
     .sort(([, a], [, b]) => a.slot - b.slot)[0];
-  if (!reusable) throw new RangeError(`all ${SLOT_COUNT} routing tables are in use`);
+  if (!reusable) throw new RangeError(`all ${lastSlot - firstSlot + 1} routing tables of ${range.first}-${range.last} are in use`);
   const [mac, allocation] = reusable;
   delete allocations[mac];
   return allocation.slot;

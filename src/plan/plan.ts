@@ -6,8 +6,9 @@ import type { Mac, Mapping } from '../model/types.js';
 import { allocateTables } from './allocate.js';
 import { desiredRouting } from './desired.js';
 import { diffRouting } from './diff.js';
-import { planSysctls, type LiveSysctls, type SysctlOriginals } from '../sysctl/plan-sysctl.js';
+import { planSysctls, type LiveSysctls, type SysctlOriginals, type SysctlValues } from '../sysctl/plan-sysctl.js';
 import type { Plan, RoutingState, State } from './types.js';
+import type { TableRange } from './allocate.js';
 
 export interface PlanInput {
   mapping: Mapping;
@@ -17,18 +18,21 @@ export interface PlanInput {
   foreign?: RoutingState;
   state: State;
   /**
-   * Live per-interface sysctls, the values to put back (by MAC) and each MAC's interface
-   * now (to find released NICs); absent: leave sysctls alone.
+   * Live per-interface sysctls, the values to put back (by MAC), each MAC's interface now
+   * (to find released NICs) and the values to set; absent: leave sysctls alone.
    */
-  sysctls?: { live: LiveSysctls; originals: SysctlOriginals; ifaceOf?: ReadonlyMap<Mac, string> };
+  sysctls?: { live: LiveSysctls; originals: SysctlOriginals; ifaceOf?: ReadonlyMap<Mac, string>; wanted?: SysctlValues };
+  /** Table numbers new NICs get (MULTINIC_TABLES); absent: the documented 10001-12000. */
+  tables?: TableRange;
 }
 
-export function plan({ mapping, live, foreign, state, sysctls }: PlanInput): Plan {
+export function plan({ mapping, live, foreign, state, sysctls, tables }: PlanInput): Plan {
   const tablesInUse = new Set([...live.routes.map((route) => route.table), ...live.rules.map((rule) => rule.table)]);
   const nextState = allocateTables(
     state,
     mapping.nics.map((nic) => ({ mac: nic.mac, iface: nic.iface })),
     tablesInUse,
+    tables,
   );
   const { desired, planned, notes } = desiredRouting(mapping.nics, nextState);
   return {
@@ -37,7 +41,7 @@ export function plan({ mapping, live, foreign, state, sysctls }: PlanInput): Pla
     changes: diffRouting(desired, live, foreign),
     state: nextState,
     sysctl: sysctls
-      ? planSysctls(planned.map((nic) => ({ mac: nic.mac, iface: nic.iface })), sysctls.live, sysctls.originals, sysctls.ifaceOf)
+      ? planSysctls(planned.map((nic) => ({ mac: nic.mac, iface: nic.iface })), sysctls.live, sysctls.originals, sysctls.ifaceOf, sysctls.wanted)
       : { set: [], desired: [], originals: {} },
     notes: [...mapping.notes, ...notes],
   };

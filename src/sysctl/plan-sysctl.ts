@@ -16,6 +16,8 @@ import type { Mac } from '../model/types.js';
 
 export const MANAGED_SYSCTLS = { arp_ignore: '1', arp_announce: '2', rp_filter: '2' } as const;
 export type SysctlKey = keyof typeof MANAGED_SYSCTLS;
+/** The values to set (MULTINIC_ARP_IGNORE, MULTINIC_ARP_ANNOUNCE, MULTINIC_RP_FILTER). */
+export type SysctlValues = Record<SysctlKey, string>;
 export const SYSCTL_KEYS = Object.keys(MANAGED_SYSCTLS) as SysctlKey[];
 
 export interface SysctlSetting {
@@ -43,13 +45,15 @@ export interface SysctlPlan {
 
 /**
  * `managed`: the NICs to manage; `ifaceOf`: the interface each MAC on the guest has now, to
- * find released NICs (which the plan does not list) under whatever name they have today.
+ * find released NICs (which the plan does not list) under whatever name they have today;
+ * `wantedValues`: the values to set (multinic.conf), by default the documented ones.
  */
 export function planSysctls(
   managed: { mac: Mac; iface: string }[],
   live: LiveSysctls,
   originals: SysctlOriginals,
   ifaceOf: ReadonlyMap<Mac, string> = new Map(),
+  wantedValues: SysctlValues = MANAGED_SYSCTLS,
 ): SysctlPlan {
   const set: SysctlSetting[] = [];
   const desired: SysctlSetting[] = [];
@@ -60,7 +64,7 @@ export function planSysctls(
     if (!values) continue;
     const kept = { ...(originals[mac] ?? {}) };
     for (const key of SYSCTL_KEYS) {
-      const wanted = MANAGED_SYSCTLS[key];
+      const wanted = wantedValues[key];
       desired.push({ iface, key, value: wanted });
       const current = values[key];
       if (current === undefined || current === wanted) continue;
@@ -78,7 +82,7 @@ export function planSysctls(
     if (!iface || !values) continue;
     for (const key of SYSCTL_KEYS) {
       const old = saved[key];
-      if (old !== undefined && values[key] === MANAGED_SYSCTLS[key]) set.push({ iface, key, value: old });
+      if (old !== undefined && values[key] === wantedValues[key]) set.push({ iface, key, value: old });
     }
   }
   return { set, desired, originals: next };

@@ -13,7 +13,7 @@ import { access, copyFile, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { VERSION } from '../../src/version.js';
@@ -152,8 +152,8 @@ describe.skipIf(!status.ok)(`packaging: bundle, single executable, install into 
     const text = await readFile(file, 'utf8');
     const config = parse(text) as { write_files: { path: string; encoding: string; content: string }[] };
     const [carried] = config.write_files;
-    expect([carried?.path, carried?.encoding]).toEqual(['/usr/local/lib/multinic/multinic.cjs', 'gz+b64']);
-    expect(gunzipSync(Buffer.from(carried?.content ?? '', 'base64')).equals(await readFile(bundle))).toBe(true);
+    expect([carried?.path, carried?.encoding]).toEqual(['/usr/local/lib/multinic/multinic.cjs.br', 'b64']);
+    expect(brotliDecompressSync(Buffer.from(carried?.content ?? '', 'base64')).equals(await readFile(bundle))).toBe(true);
     const size = Buffer.byteLength(text);
     // Nova refuses user_data over 65,535 bytes: the whole bundle must fit.
     expect(size).toBeLessThanOrEqual(65_535);

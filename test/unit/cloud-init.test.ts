@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { MULTINIC_HOTPLUG_SERVICE, UDEV_RULE } from '../../src/install/assets.js';
@@ -82,14 +82,21 @@ describe('the embedded-bundle user_data (rendered from bytes)', () => {
   const small = new TextEncoder().encode('console.log("multinic")\n'.repeat(100));
   const large = new Uint8Array(randomBytes(80_000));
 
-  it('carries the bytes exactly (gz+b64), then installs and enables multinic', () => {
+  it('carries the bytes exactly (brotli + b64, unpacked by node), then installs and enables multinic', async () => {
     const text = renderEmbeddedUserData(small, '9.9.9');
     const config = parse(text) as { packages: string[]; write_files: WriteFile[]; runcmd: string[][] };
     expect(config.packages).toEqual(['nodejs']);
     const [file] = config.write_files;
-    expect([file?.path, file?.encoding]).toEqual([PATHS.bundle, 'gz+b64']);
-    expect(new Uint8Array(gunzipSync(Buffer.from(file?.content ?? '', 'base64')))).toEqual(small);
-    expect(config.runcmd[0]).toEqual(['node', PATHS.bundle, 'install', '--root', '/', '--bundle', PATHS.bundle]);
+    expect([file?.path, file?.encoding]).toEqual([`${PATHS.bundle}.br`, 'b64']);
+    expect(new Uint8Array(brotliDecompressSync(Buffer.from(file?.content ?? '', 'base64')))).toEqual(small);
+    // The unpack command itself, run as cloud-init's runcmd would: the bundle appears, the packed file goes.
+    const [node, flag, script, packed, bundle] = config.runcmd[0] ?? [];
+    expect([node, flag, packed, bundle]).toEqual(['node', '-e', `${PATHS.bundle}.br`, PATHS.bundle]);
+    await writeFile(join(work, 'in.br'), Buffer.from(file?.content ?? '', 'base64'));
+    await exec(process.execPath, ['-e', script ?? '', join(work, 'in.br'), join(work, 'out.cjs')]);
+    expect(new Uint8Array(await readFile(join(work, 'out.cjs')))).toEqual(small);
+    await expect(readFile(join(work, 'in.br'))).rejects.toThrow();
+    expect(config.runcmd[1]).toEqual(['node', PATHS.bundle, 'install', '--root', '/', '--bundle', PATHS.bundle]);
     expect(config.runcmd.at(-1)).toEqual(['systemctl', 'enable', '--now', 'multinic.service']);
   });
 

@@ -193,7 +193,7 @@ describe('messages', () => {
     expect(plain.stderr).toBe('multinic: internal error: TypeError: dst.split is not a function (--debug shows where)\n');
     const debug = await capture(['plan', '--network-data', join(dir, 'doc.json'), '--state-dir', dir, '--debug'], broken);
     expect(debug.code).toBe(70);
-    expect(debug.stderr).toMatch(/internal error: TypeError: dst.split is not a function\n\s+at /);
+    expect(debug.stderr).toMatch(/internal error: TypeError: dst.split is not a function\n(multinic: )?\s+at /);
   });
 
   it('a state dir that is a file is exit 74 in one line', async () => {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import * as assets from '../../src/install/assets.js';
+// @ts-expect-error: a plain .mjs script, shared with scripts/sync-assets.mjs
+import { KEEP_COMMENTS, stripComments } from '../../scripts/strip-comments.mjs';
 import { MANIFEST_PATH, parseManifest } from '../../src/install/manifest.js';
 import { readProgram } from '../../src/install/program-source.js';
 import { PATHS, renderInstall } from '../../src/install/render-install.js';
@@ -33,8 +35,12 @@ describe('the files install carries are the ones in cloud-init/', () => {
     ['MULTINIC_HOTPLUG_SERVICE', 'multinic@.service'],
     ['UDEV_RULE', '99-multinic.rules'],
     ['DEFAULT_CONFIG', 'multinic.conf'],
+    ['RECONCILE_TIMER', 'multinic.timer'],
+    ['RECONCILE_SERVICE', 'multinic-reconcile.service'],
+    ['TIMER_GENERATOR', 'multinic-generator'],
   ] as const)('%s equals cloud-init/%s (else: node scripts/sync-assets.mjs)', async (name, file) => {
-    expect(assets[name]).toBe(await readFile(join(repo, 'cloud-init', file), 'utf8'));
+    const original = await readFile(join(repo, 'cloud-init', file), 'utf8');
+    expect(assets[name]).toBe(KEEP_COMMENTS.has(file) ? original : stripComments(original, file));
   });
 });
 
@@ -46,6 +52,9 @@ describe('renderInstall', () => {
       ['/etc/systemd/system/multinic.service', '644', 'unit'],
       ['/etc/systemd/system/multinic@.service', '644', 'unit'],
       ['/etc/udev/rules.d/99-multinic.rules', '644', 'udev'],
+      ['/etc/systemd/system/multinic.timer', '644', 'unit'],
+      ['/etc/systemd/system/multinic-reconcile.service', '644', 'unit'],
+      ['/usr/local/lib/systemd/system-generators/multinic-generator', '755', 'unit'],
       ['/etc/multinic/multinic.conf', '644', 'config'],
     ]);
     expect(files[0]?.content).toEqual(BINARY);
@@ -63,6 +72,9 @@ describe('renderInstall', () => {
 
   it('the units run the program where install puts it', () => {
     for (const unit of [assets.MULTINIC_SERVICE, assets.MULTINIC_HOTPLUG_SERVICE]) expect(unit).toContain(`${PATHS.sbin} apply`);
+    expect(assets.RECONCILE_SERVICE).toContain(`ExecStart=${PATHS.sbin} reconcile $MULTINIC_ARGS`);
+    expect(assets.RECONCILE_TIMER).toContain('Unit=multinic-reconcile.service');
+    expect(assets.MULTINIC_SERVICE).toContain('Also=multinic.timer');
     expect(assets.UDEV_RULE).toContain('multinic@$name.service');
   });
 });
@@ -82,7 +94,7 @@ describe('writeInstall and writeUninstall on a tree', () => {
 
   it('writes every file with its mode and a manifest; a second run writes nothing and keeps mtimes', async () => {
     const first = await writeInstall(root, 'binary', renderInstall('binary', BINARY));
-    expect(first.written).toHaveLength(5);
+    expect(first.written).toHaveLength(8);
     expect(new Uint8Array(await readFile(join(root, PATHS.sbin)))).toEqual(BINARY);
     expect((await stat(join(root, PATHS.sbin))).mode & 0o777).toBe(0o755);
     const manifest = parseManifest(await readFile(join(root, MANIFEST_PATH), 'utf8'));
@@ -95,7 +107,7 @@ describe('writeInstall and writeUninstall on a tree', () => {
     const before = await Promise.all([PATHS.sbin, PATHS.service, MANIFEST_PATH].map(async (path) => (await stat(join(root, path))).mtimeMs));
     const second = await writeInstall(root, 'binary', renderInstall('binary', BINARY));
     expect(second.written).toEqual([]);
-    expect(second.unchanged).toHaveLength(5);
+    expect(second.unchanged).toHaveLength(8);
     expect(await Promise.all([PATHS.sbin, PATHS.service, MANIFEST_PATH].map(async (path) => (await stat(join(root, path))).mtimeMs))).toEqual(before);
   });
 
@@ -106,6 +118,8 @@ describe('writeInstall and writeUninstall on a tree', () => {
     await symlink('/etc/systemd/system/multinic.service', join(root, 'etc/systemd/system/multi-user.target.wants/multinic.service'));
     await mkdir(join(root, 'etc/systemd/system/network-online.target.wants'));
     await symlink('/etc/systemd/system/multinic.service', join(root, 'etc/systemd/system/network-online.target.wants/multinic.service'));
+    await mkdir(join(root, 'etc/systemd/system/timers.target.wants'));
+    await symlink('/etc/systemd/system/multinic.timer', join(root, 'etc/systemd/system/timers.target.wants/multinic.timer'));
     const report = await writeUninstall(root);
     expect(report.kept).toEqual([]);
     expect(await listing(root)).toEqual(pristine);

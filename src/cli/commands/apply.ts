@@ -32,7 +32,7 @@ export const PUT_BACK = 'the guest was put back as it was before this run';
 export async function applyCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
   const persist = parsePersistChoice(stringOption(values, 'persist') ?? 'auto');
   const root = stringOption(values, 'root') ?? '/';
-  const options = { ...sourceOptionsFrom(values, reporter), sysctl: values['no-sysctl'] !== true };
+  const options = sourceOptionsFrom(values, reporter); // with the configuration file and --no-sysctl
   const { stateDir } = options;
   const waitSeconds = secondsOption(values, 'wait');
   const waitMs = (waitSeconds ?? DEFAULT_WAIT_S) * 1000;
@@ -67,8 +67,8 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
     // 4. Plan (pure). NICs still on their way after a hotplug are waited for a bounded time,
     // reading the source and the kernel again while they come.
     const prepared = await waitForNics(
-      planFrom(source, current),
-      async () => planFrom(await loadNetworkData(options, run), await readCurrent(run, { stateDir, sysctl: options.sysctl, warn })),
+      planFrom(source, current, options.config),
+      async () => planFrom(await loadNetworkData(options, run), await readCurrent(run, { stateDir, sysctl: options.sysctl, warn }), options.config),
       reporter,
       // Waiting for NICs the metadata does not list yet only when asked (the udev unit
       // does): on a guest with container interfaces every run would wait for nothing.

@@ -1,48 +1,62 @@
 import { readLive } from '../../kernel/read-live.js';
+import { routeGetLines } from '../../kernel/route-get.js';
 import type { Run } from '../../kernel/run.js';
+import type { PlannedNic, RoutingState } from '../../plan/types.js';
+import { readApplied } from '../../state/applied.js';
 import { DEFAULT_STATE_DIR } from '../../state/state-dir.js';
 import { rebuildState } from '../../state/rebuild.js';
 import { readState } from '../../state/store.js';
+import { judgeStatus, renderStatusTable, statusQueries, toRouteQueries } from '../../status/judge.js';
+import { readPersistedLookup } from '../../status/persisted.js';
 import { stringOption, type ParsedCommand } from '../args.js';
 import type { Reporter } from '../output.js';
 
-/** `multinic status`: the tables handed out, and what of them is live. Reads only. */
+/** Exit status of `status` when some address is not ok (0: every address is ok). */
+export const STATUS_NOT_OK = 1;
+
+/**
+ * `multinic status`: one line per address the last apply made answer, with what the kernel
+ * holds for it now, how it routes replies, and who keeps it across reboots. Reads only.
+ * Exit 0 only when every address is ok, so monitoring can run it.
+ */
 export async function statusCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
   const stateDir = stringOption(values, 'state-dir') ?? DEFAULT_STATE_DIR;
-  const live = await readLive(run);
-  const state = (await readState(stateDir, (message) => reporter.say(`warning: ${message}`))) ?? rebuildState(live.owned, live.interfaces);
-  const rows = Object.entries(state.allocations)
+  const root = stringOption(values, 'root') ?? '/';
+  const warn = (message: string) => reporter.say(`warning: ${message}`);
+  const [stored, applied, persisted] = await Promise.all([readState(stateDir, warn), readApplied(stateDir, warn), readPersistedLookup(stateDir, root)]);
+  // Without a record of the last apply (missing or damaged), the tables' live tagged rules stand in;
+  // without state.json, the tables are rebuilt from them too (state/rebuild.ts).
+  const first = applied && stored ? undefined : await readLive(run);
+  const state = stored ?? rebuildState(first?.owned ?? { routes: [], rules: [] }, first?.interfaces ?? []);
+  const nics: PlannedNic[] =
+    applied?.nics ??
+    Object.entries(state.allocations)
+      .filter(([, allocation]) => allocation.attached && allocation.iface)
+      .map(([mac, allocation]) => ({ mac, iface: allocation.iface as string, table: allocation.table, priority: allocation.priority, addresses: (first?.owned.rules ?? []).filter((rule) => rule.table === allocation.table).map((rule) => rule.from.split('/')[0] ?? '') }));
+  const desired: RoutingState = applied?.desired ?? first?.owned ?? { routes: [], rules: [] };
+  // One read of the kernel with every route question in the same batch.
+  const live = await readLive(run, { probes: routeGetLines(toRouteQueries(statusQueries(nics, desired))) });
+  const rows = judgeStatus({
+    nics,
+    desired,
+    owned: live.owned,
+    foreign: live.foreign,
+    addresses: new Map(live.interfaces.map((iface) => [iface.name, iface.addresses.map((address) => address.address)])),
+    answers: live.routeAnswers,
+    persisted,
+  });
+  // The tables handed out, as before (the converge tests and scripts read these).
+  const tables = Object.entries(state.allocations)
     .sort(([, a], [, b]) => a.slot - b.slot)
     .map(([mac, allocation]) => {
       const rules = live.owned.rules.filter((rule) => rule.table === allocation.table);
       const routes = live.owned.routes.filter((route) => route.table === allocation.table);
-      return {
-        mac,
-        iface: allocation.iface ?? null,
-        table: allocation.table,
-        priority: allocation.priority,
-        attached: allocation.attached,
-        addresses: rules.map((rule) => rule.from.split('/')[0]),
-        rules: rules.length,
-        routes: routes.length,
-      };
+      return { mac, iface: allocation.iface ?? null, table: allocation.table, priority: allocation.priority, attached: allocation.attached, addresses: rules.map((rule) => rule.from.split('/')[0]), rules: rules.length, routes: routes.length };
     });
-  const human = rows.length === 0
-    ? ['no tables handed out yet (run multinic apply)']
-    : [
-        'MAC                IFACE        TABLE  PRIO   RULES ROUTES ADDRESSES',
-        ...rows.map((row) =>
-          [
-            row.mac.padEnd(18),
-            (row.iface ?? '-').padEnd(12) + (row.attached ? '' : '(detached)'),
-            String(row.table).padEnd(6),
-            String(row.priority).padEnd(6),
-            String(row.rules).padEnd(5),
-            String(row.routes).padEnd(6),
-            row.addresses.join(', ') || '-',
-          ].join(' '),
-        ),
-      ];
-  reporter.result(human, { stateDir, nics: rows });
-  return 0;
+  const ok = applied !== undefined || rows.length > 0 ? rows.every((row) => row.state === 'ok') : false;
+  const counts = (['ok', 'drift', 'missing'] as const).map((word) => `${rows.filter((row) => row.state === word).length} ${word}`).join(', ');
+  if (!applied && rows.length === 0) reporter.say(`nothing managed yet: ${stateDir} has no record of an apply (run multinic apply)`);
+  else reporter.say(`${rows.length} managed address(es): ${counts}`);
+  reporter.result(rows.length === 0 ? [] : renderStatusTable(rows), { ok, stateDir, addresses: rows, nics: tables });
+  return ok ? 0 : STATUS_NOT_OK;
 }
