@@ -7,7 +7,7 @@
 import { KernelCommandFailed, VerificationFailed } from '../errors.js';
 import { countChanges, diffRouting } from '../plan/diff.js';
 import { toBatches } from '../plan/ip-commands.js';
-import type { Changes, PlannedNic, RoutingState } from '../plan/types.js';
+import type { Changes, PlannedNic, RouteSpec, RoutingState } from '../plan/types.js';
 import { readLive } from './read-live.js';
 import { runChecked, type Run } from './run.js';
 import type { RouteAnswers } from './route-get.js';
@@ -34,6 +34,8 @@ export async function applyChanges(
     nics: PlannedNic[];
     /** Route answers read with `before` (readLive's probes): they stand only if nothing changes. */
     known?: RouteAnswers;
+    /** Routes someone else made, read with `before`: those in multinic's tables are probed too. */
+    others?: RouteSpec[];
   },
 ): Promise<ApplyResult> {
   const changed = countChanges(input.changes);
@@ -53,7 +55,8 @@ export async function applyChanges(
         ...leftover.remove.routes.map((route) => `route ${route.dst} in table ${route.table} is still there`),
       ]);
     }
-    const checks = await checkRoutes(run, input.nics, input.desired, after ? after.routeAnswers : input.known);
+    const others = after ? after.foreign.routes : (input.others ?? []);
+    const checks = await checkRoutes(run, input.nics, input.desired, after ? after.routeAnswers : input.known, others);
     const failed = checks.filter((check) => !check.ok);
     if (failed.length > 0) {
       throw new VerificationFailed('an address does not route through its own table', failed.map((check) => check.message));

@@ -6,7 +6,7 @@
  * priority PRIORITY_BASE + n, i.e. tables and priorities 10001-12000. Priorities stay
  * below 32766, where the kernel's `lookup main` rule sits, so our rules are consulted first.
  */
-import type { Mac } from '../model/types.js';
+import type { Mac, Note } from '../model/types.js';
 import type { Allocation, State } from './types.js';
 
 export const TABLE_BASE = 10000;
@@ -27,7 +27,14 @@ export interface AllocationRequest {
  * used; when none is left, the slot of a detached NIC whose objects are gone
  * (`tablesInUse` does not hold its table) is given away.
  */
-export function allocateTables(state: State, wanted: AllocationRequest[], tablesInUse: ReadonlySet<number>): State {
+export function allocateTables(
+  state: State,
+  wanted: AllocationRequest[],
+  tablesInUse: ReadonlySet<number>,
+  /** Tables that hold someone else's routes or rules, and what: never handed out (issue 14). */
+  occupied: ReadonlyMap<number, string> = new Map(),
+  notes: Note[] = [],
+): State {
   const allocations: Record<Mac, Allocation> = {};
   const wantedMacs = new Set(wanted.map((request) => request.mac));
   for (const [mac, allocation] of Object.entries(state.allocations)) {
@@ -39,7 +46,7 @@ export function allocateTables(state: State, wanted: AllocationRequest[], tables
       allocations[request.mac] = { ...known, iface: request.iface, attached: true };
       continue;
     }
-    const slot = freeSlot(allocations, tablesInUse);
+    const slot = freeSlot(allocations, tablesInUse, occupied, request, notes);
     allocations[request.mac] = { ...slotNumbers(slot), iface: request.iface, attached: true };
   }
   return { version: 1, allocations };
@@ -49,14 +56,26 @@ export function slotNumbers(slot: number): Pick<Allocation, 'slot' | 'table' | '
   return { slot, table: TABLE_BASE + slot, priority: PRIORITY_BASE + slot };
 }
 
-function freeSlot(allocations: Record<Mac, Allocation>, tablesInUse: ReadonlySet<number>): number {
+function freeSlot(
+  allocations: Record<Mac, Allocation>,
+  tablesInUse: ReadonlySet<number>,
+  occupied: ReadonlyMap<number, string>,
+  request: AllocationRequest,
+  notes: Note[],
+): number {
   const taken = new Set(Object.values(allocations).map((allocation) => allocation.slot));
   for (let slot = 1; slot <= SLOT_COUNT; slot++) {
-    if (!taken.has(slot) && !tablesInUse.has(TABLE_BASE + slot)) return slot;
+    if (taken.has(slot) || tablesInUse.has(TABLE_BASE + slot)) continue;
+    const why = occupied.get(TABLE_BASE + slot);
+    if (why !== undefined) {
+      notes.push({ level: 'warn', message: `table ${TABLE_BASE + slot} skipped for ${request.iface} (${request.mac}): it holds ${why}, which multinic did not make` });
+      continue;
+    }
+    return slot;
   }
   // Every slot was handed out once: reuse a detached NIC's, once its objects are gone.
   const reusable = Object.entries(allocations)
-    .filter(([, allocation]) => !allocation.attached && !tablesInUse.has(allocation.table))
+    .filter(([, allocation]) => !allocation.attached && !tablesInUse.has(allocation.table) && !occupied.has(allocation.table))
     .sort(([, a], [, b]) => a.slot - b.slot)[0];
   if (!reusable) throw new RangeError(`all ${SLOT_COUNT} routing tables are in use`);
   const [mac, allocation] = reusable;

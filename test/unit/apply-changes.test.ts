@@ -48,15 +48,25 @@ describe('applyChanges', () => {
     const calls: string[] = [];
     const result = await applyChanges(fakeIp(calls), { changes: nothing, desired, before: desired, nics: [nic] });
     expect(result.changed).toBe(0);
-    expect(result.checks.map((check) => check.ok)).toEqual([true]);
+    // A far address (by the gateway) and the gateway itself (also the on-link neighbour here).
+    expect(result.checks.map((check) => [check.destination, check.ok])).toEqual([
+      ['198.51.100.254', true],
+      ['192.0.2.1', true],
+    ]);
     expect(calls).toEqual(['ip -j -N -force -batch - <route get>']);
   });
 
   it('with nothing to change, judges the probes the first read answered and spawns nothing', async () => {
     const calls: string[] = [];
-    const known = new Map([[routeAnswerKey('198.51.100.254', '192.0.2.30'), { dst: '198.51.100.254', from: '192.0.2.30', gateway: '192.0.2.1', dev: 'ens5', table: '10003' }]]);
+    const known = new Map([
+      [routeAnswerKey('198.51.100.254', '192.0.2.30'), { dst: '198.51.100.254', from: '192.0.2.30', gateway: '192.0.2.1', dev: 'ens5', table: '10003' }],
+      [routeAnswerKey('192.0.2.1', '192.0.2.30'), { dst: '192.0.2.1', from: '192.0.2.30', dev: 'ens5', table: '10003' }],
+    ]);
     const result = await applyChanges(fakeIp(calls), { changes: nothing, desired, before: desired, nics: [nic], known });
-    expect(result.checks).toEqual([expect.objectContaining({ address: '192.0.2.30', destination: '198.51.100.254', ok: true })]);
+    expect(result.checks).toEqual([
+      expect.objectContaining({ address: '192.0.2.30', destination: '198.51.100.254', ok: true }),
+      expect.objectContaining({ address: '192.0.2.30', destination: '192.0.2.1', ok: true }),
+    ]);
     expect(calls).toEqual([]);
   });
 

@@ -65,7 +65,7 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
     // whatever the kernel makes of it. Written while `ip` runs (its fsyncs overlap the batch).
     const caching = options.offline ? Promise.resolve() : writeCachedNetworkData(options.stateDir, source.text);
     const [applying, cached] = await Promise.allSettled([
-      applyChanges(run, { changes: plan.changes, desired: plan.desired, before: live.owned, nics: plan.nics, known: live.routeAnswers }),
+      applyChanges(run, { changes: plan.changes, desired: plan.desired, before: live.owned, nics: plan.nics, known: live.routeAnswers, others: live.foreign.routes }),
       caching,
     ]);
     if (applying.status === 'rejected') throw applying.reason;
