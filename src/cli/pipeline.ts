@@ -9,6 +9,7 @@ import { mapLinks } from '../links/map.js';
 import { loadNetworkData, type LoadedNetworkData } from '../metadata/source.js';
 import type { SourceOptions } from '../metadata/source-options.js';
 import type { Mapping } from '../model/types.js';
+import { judgeAgainstKernel } from '../plan/judge.js';
 import { plan } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { readApplied } from '../state/applied.js';
@@ -35,6 +36,7 @@ export async function preparePlan(
   // from this one read (kernel/apply.ts).
   const probes = applied ? probeLinesFor(applied.nics, applied.desired) : [];
   const [live, state] = await Promise.all([readLive(run, { probes }), readState(options.stateDir)]);
+  judgeAgainstKernel(source.data, live.interfaces);
   const mapping = mapLinks(source.data, live.interfaces, live.gateways);
   const sysctls = options.sysctl === false ? undefined : await readSysctlInput(options.stateDir, mapping);
   return { source, live, mapping, plan: plan({ mapping, live: live.owned, foreign: live.foreign, state, ...(sysctls ? { sysctls } : {}) }) };
