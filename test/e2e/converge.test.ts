@@ -155,7 +155,9 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
   it('waits for a NIC the metadata lists before the guest has it, and says so', async () => {
     await lab.metadata.setNetworkData(doc([ENS3, ENS4, ENS5, ENS6], [N3, N4, N5, N6]));
     const running = apply('--wait', '20');
-    await new Promise((done) => setTimeout(done, 1500));
+    // Long enough for the run to have read the guest even on a loaded 2-core machine (1.5 s
+    // was not, under parallel test runs); the wait itself is up to 20 s.
+    await new Promise((done) => setTimeout(done, 4000));
     await lab.addNic({ name: 'ens6', mac: ENS6.ethernet_mac_address, network: 'net-a', addresses: ['203.0.113.26/24'] });
     const result = await running;
     expect(result.exitCode, result.stderr).toBe(0);
