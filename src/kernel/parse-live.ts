@@ -108,7 +108,9 @@ export function isOwnedRule(rule: IpRule): boolean {
   const tier = tierOf(rule.priority);
   const table = Number(rule.table);
   if (tier === 'main') return table === MAIN_TABLE_ID && rule.suppress_prefixlen === 0 && (rule.dst === undefined || rule.dst === 'all');
-  if (tier === 'to') return isOurTable(table) && rule.dst !== undefined && rule.dst !== 'all' && rule.suppress_prefixlen === undefined;
+  // Tier 1 with or without `to`: releases before issue 14 put `from ADDR lookup T` here, and
+  // an upgrade must remove those (they would shadow tier 2 and break container paths).
+  if (tier === 'to') return isOurTable(table) && rule.suppress_prefixlen === undefined;
   if (tier === 'from') return isOurTable(table) && (rule.dst === undefined || rule.dst === 'all') && rule.suppress_prefixlen === undefined;
   return false;
 }

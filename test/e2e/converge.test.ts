@@ -210,6 +210,22 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
     expect([...(await lab.reachability()).values()]).toEqual([true, true, true]);
   });
 
+  it('an upgrade removes the single rule per address of earlier releases, which would shadow the main-table rule (issue 14)', async () => {
+    expect((await apply()).exitCode).toBe(0);
+    const table = await tableOf('fa:16:3e:a1:00:02');
+    const slot = String(table);
+    // What releases before issue 14 left: from ADDR lookup T at the slot's first priority,
+    // where tier 1 now sits (the kernel calls the old rule a duplicate of a tier-1 rule, so
+    // those go first, as they were not there before the upgrade).
+    while ((await lab.exec('guest', 'ip', ['-4', 'rule', 'del', 'priority', slot])).exitCode === 0);
+    const added = await lab.exec('guest', 'ip', ['-4', 'rule', 'add', 'from', '203.0.113.22', 'lookup', slot, 'priority', slot, 'protocol', '147']);
+    expect(added.exitCode, `${slot}: ${added.stderr}`).toBe(0);
+    const result = await apply();
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect((await lab.exec('guest', 'ip', ['-4', 'rule'])).stdout).not.toContain(`${slot}:\tfrom 203.0.113.22 lookup ${slot} proto 147`);
+    expect([...(await lab.reachability()).values()].every(Boolean)).toBe(true);
+  });
+
   it('objects tagged 147 outside multinic\'s tables and priorities are never changed (issue 14)', async () => {
     const strangers = [
       ['-4', 'route', 'add', '198.51.100.64/26', 'via', '203.0.113.1', 'dev', 'ens3', 'proto', '147'],

@@ -22,6 +22,8 @@ const rules4 = [
   { priority: 10002, src: '203.0.113.22', dst: '203.0.113.0', dstlen: 24, table: '10002', protocol: '147' },
   { priority: 12002, src: '203.0.113.22', table: '254', suppress_prefixlen: 0, protocol: '147' },
   { priority: 14002, src: '203.0.113.22', table: '10002', protocol: '147' },
+  // The one rule per address of releases before issue 14: still multinic's, so an upgrade removes it.
+  { priority: 10004, src: '203.0.113.24', table: '10004', protocol: '147' },
   { priority: 10002, src: '203.0.113.0', srclen: 24, table: '10002', protocol: '0' },
   // Tagged 147 but not at multinic's priorities, or not in its shape: someone else's.
   { priority: 500, src: '203.0.113.22', table: '300', protocol: '147' },
@@ -48,6 +50,7 @@ describe('reading live routing', () => {
         { family: 4, priority: 10002, from: '203.0.113.22/32', to: '203.0.113.0/24', table: 10002 },
         { family: 4, priority: 12002, from: '203.0.113.22/32', table: 254, suppressPrefixlength: 0 },
         { family: 4, priority: 14002, from: '203.0.113.22/32', table: 10002 },
+        { family: 4, priority: 10004, from: '203.0.113.24/32', table: 10004 },
         { family: 6, priority: 14002, from: '2001:db8:a::22/128', table: 10002 },
       ],
     });
