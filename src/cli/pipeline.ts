@@ -9,6 +9,7 @@ import type { Run } from '../kernel/run.js';
 import { mapLinks } from '../links/map.js';
 import type { LoadedNetworkData } from '../metadata/source.js';
 import type { Mac, Mapping } from '../model/types.js';
+import { judgeAgainstKernel } from '../plan/judge.js';
 import { plan } from '../plan/plan.js';
 import type { Plan, State } from '../plan/types.js';
 import type { Warn } from '../state/files.js';
@@ -53,6 +54,8 @@ export async function readCurrent(run: Run, options: { stateDir: string; sysctl?
  * sysctl values.
  */
 export function planFrom(source: LoadedNetworkData, current: Current, config?: LoadedConfig): Prepared {
+  // A document that would move an address to another NIC than the one holding it is refused.
+  judgeAgainstKernel(source.data, current.live.interfaces);
   const mapped = mapLinks(source.data, current.live.interfaces, current.live.gateways);
   const { mapping, excluded } = config ? excludeNics(mapped, config, new Set(current.live.gateways.keys())) : { mapping: mapped, excluded: [] };
   const wanted = config ? { arp_ignore: config.config.arpIgnore, arp_announce: config.config.arpAnnounce, rp_filter: config.config.rpFilter } : undefined;

@@ -29,7 +29,9 @@ export interface Config {
 export type ConfigField = keyof Config;
 
 /** The highest table whose rule priority (10000 + slot) stays below the kernel's `lookup main` at 32766. */
-export const HIGHEST_TABLE = 32765;
+// Rule priorities are the table's slot in three tiers (plan/local-paths.ts): 10001-12000 keeps
+// them all below the kernel's `lookup main` at 32766, and is what multinic counts as its own.
+export const HIGHEST_TABLE = 12000;
 const LOWEST_TABLE = TABLE_BASE + 1;
 
 interface KeySpec<F extends ConfigField> {
@@ -80,7 +82,7 @@ export const KEYS = {
   MULTINIC_MANAGE_PRIMARY: { field: 'managePrimary', allowed: "yes or no (no: leave the NIC holding the main table's default route to the main table)", parse: yesNo },
   MULTINIC_TABLES: {
     field: 'tables',
-    allowed: `a range FIRST-LAST of routing table numbers within ${LOWEST_TABLE}-${HIGHEST_TABLE} (the rule priority equals the table), e.g. "${LOWEST_TABLE}-${TABLE_BASE + SLOT_COUNT}"`,
+    allowed: `a range FIRST-LAST of routing table numbers within ${LOWEST_TABLE}-${HIGHEST_TABLE} (rule priorities: the table, +2000, +4000), e.g. "${LOWEST_TABLE}-${TABLE_BASE + SLOT_COUNT}"`,
     parse: (text) => {
       const match = /^(\d+)-(\d+)$/.exec(text);
       if (!match) return undefined;

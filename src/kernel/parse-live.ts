@@ -7,6 +7,7 @@
 import { canonicalAddress, familyOf, maxPrefix } from '../model/addresses.js';
 import type { Family } from '../model/types.js';
 import { MULTINIC_PROTOCOL, MULTINIC_PROTOCOL_NAME } from '../plan/ip-commands.js';
+import { isOurTable, MAIN_TABLE as MAIN_TABLE_ID, tierOf } from '../plan/local-paths.js';
 import type { RouteSpec, RoutingState, RuleSpec } from '../plan/types.js';
 
 export interface IpRoute {
@@ -26,8 +27,11 @@ export interface IpRule {
   priority?: number;
   src?: string;
   srclen?: number;
+  dst?: string;
+  dstlen?: number;
   table?: string;
   protocol?: string;
+  suppress_prefixlen?: number;
 }
 
 export function isOurs(protocol: string | undefined): boolean {
@@ -79,15 +83,44 @@ export function toRuleSpec(rule: IpRule, family: Family): RuleSpec | undefined {
   const table = Number(rule.table);
   if (!Number.isInteger(table)) return undefined;
   const length = rule.srclen ?? maxPrefix(family);
-  return { family, priority: rule.priority, from: `${canonicalAddress(rule.src)}/${length}`, table };
+  return {
+    family,
+    priority: rule.priority,
+    from: `${canonicalAddress(rule.src)}/${length}`,
+    ...(rule.dst && rule.dst !== 'all' ? { to: `${canonicalAddress(rule.dst)}/${rule.dstlen ?? maxPrefix(family)}` } : {}),
+    table,
+    ...(rule.suppress_prefixlen !== undefined ? { suppressPrefixlength: rule.suppress_prefixlen } : {}),
+  };
+}
+
+/**
+ * Exact ownership (issue 14): a route is multinic's when it carries its protocol AND sits
+ * in a table of multinic's range; a rule when it carries the protocol AND sits at one of
+ * multinic's priorities with the shape of that tier. A tagged route in the main table, a
+ * tagged rule at priority 500 or pointing elsewhere: someone else's, never changed.
+ */
+export function isOwnedRoute(route: IpRoute): boolean {
+  return isOurs(route.protocol) && route.table !== undefined && isOurTable(Number(route.table));
+}
+
+export function isOwnedRule(rule: IpRule): boolean {
+  if (!isOurs(rule.protocol) || rule.priority === undefined) return false;
+  const tier = tierOf(rule.priority);
+  const table = Number(rule.table);
+  if (tier === 'main') return table === MAIN_TABLE_ID && rule.suppress_prefixlen === 0 && (rule.dst === undefined || rule.dst === 'all');
+  // Tier 1 with or without `to`: releases before issue 14 put `from ADDR lookup T` here, and
+  // an upgrade must remove those (they would shadow tier 2 and break container paths).
+  if (tier === 'to') return isOurTable(table) && rule.suppress_prefixlen === undefined;
+  if (tier === 'from') return isOurTable(table) && (rule.dst === undefined || rule.dst === 'all') && rule.suppress_prefixlen === undefined;
+  return false;
 }
 
 /** The routes and rules multinic owns, from the raw dumps. */
 export function ownedRouting(routes: IpRoute[], rules4: IpRule[], rules6: IpRule[]): RoutingState {
-  const ownedRoutes = routes.filter((route) => isOurs(route.protocol)).flatMap((route) => toRouteSpec(route) ?? []);
+  const ownedRoutes = routes.filter(isOwnedRoute).flatMap((route) => toRouteSpec(route) ?? []);
   const ownedRules = [
-    ...rules4.filter((rule) => isOurs(rule.protocol)).flatMap((rule) => toRuleSpec(rule, 4) ?? []),
-    ...rules6.filter((rule) => isOurs(rule.protocol)).flatMap((rule) => toRuleSpec(rule, 6) ?? []),
+    ...rules4.filter(isOwnedRule).flatMap((rule) => toRuleSpec(rule, 4) ?? []),
+    ...rules6.filter(isOwnedRule).flatMap((rule) => toRuleSpec(rule, 6) ?? []),
   ];
   return { routes: ownedRoutes, rules: ownedRules };
 }
@@ -101,10 +134,10 @@ export function ownedRouting(routes: IpRoute[], rules4: IpRule[], rules6: IpRule
 export function foreignRouting(routes: IpRoute[], rules4: IpRule[], rules6: IpRule[]): RoutingState {
   const RESERVED = new Set(['253', '254', '255', 'default', 'main', 'local']);
   return {
-    routes: routes.filter((route) => !isOurs(route.protocol) && route.table !== undefined && !RESERVED.has(route.table)).flatMap((route) => toRouteSpec(route) ?? []),
+    routes: routes.filter((route) => !isOwnedRoute(route) && route.table !== undefined && !RESERVED.has(route.table)).flatMap((route) => toRouteSpec(route) ?? []),
     rules: [
-      ...rules4.filter((rule) => !isOurs(rule.protocol)).flatMap((rule) => toRuleSpec(rule, 4) ?? []),
-      ...rules6.filter((rule) => !isOurs(rule.protocol)).flatMap((rule) => toRuleSpec(rule, 6) ?? []),
+      ...rules4.filter((rule) => !isOwnedRule(rule)).flatMap((rule) => toRuleSpec(rule, 4) ?? []),
+      ...rules6.filter((rule) => !isOwnedRule(rule)).flatMap((rule) => toRuleSpec(rule, 6) ?? []),
     ],
   };
 }

@@ -47,7 +47,7 @@ export function mapLinks(data: NetworkData, interfaces: KernelInterface[], liveG
       notes.push({ level: 'warn', message: `${iface.name} (${mac}): no address on the interface for its networks, left out` });
       continue;
     }
-    nics.push({ mac, iface: iface.name, linkId: link.id, addresses });
+    nics.push({ mac, iface: iface.name, linkId: link.id, kind: link.kind, addresses });
   }
 
   const used = new Set([...found.values()].map((iface) => iface.name));

@@ -50,6 +50,8 @@ export interface Route {
 
 export interface Network {
   id: string;
+  /** Where it is in the document (networks[3]), for messages that must name the JSON path. */
+  path?: string;
   linkId: string;
   family: Family;
   source: AddressSource;
@@ -118,6 +120,8 @@ export interface Nic {
   mac: Mac;
   iface: string;
   linkId: string;
+  /** The link's kind in network_data.json: persisting writes the device as the owner has it. */
+  kind?: LinkKind;
   addresses: NicAddress[];
 }
 

@@ -1,5 +1,6 @@
 /** Files every backend writes alongside its own: sysctl.d, and iproute2 names. Pure. */
 import { MULTINIC_PROTOCOL, MULTINIC_PROTOCOL_NAME } from '../plan/ip-commands.js';
+import { tierPriority } from '../plan/local-paths.js';
 import type { RouteSpec, RuleSpec } from '../plan/types.js';
 import { renderSysctlConf, SYSCTL_CONF_PATH } from '../sysctl/render-conf.js';
 import { headerLines } from './header.js';
@@ -18,11 +19,15 @@ export function renderCommonFiles(input: PersistInput): RenderedFile[] {
   return files;
 }
 
-/** The routes and rules of one NIC's table, in the order the kernel needs them. */
-export function routingOf(input: PersistInput, table: number): { routes: RouteSpec[]; rules: RuleSpec[] } {
+/**
+ * The routes of one NIC's table, in the order the kernel needs them, and the rules of its
+ * addresses (the three tiers of src/plan/local-paths.ts, in priority order).
+ */
+export function routingOf(input: PersistInput, nic: { table: number; priority: number }): { routes: RouteSpec[]; rules: RuleSpec[] } {
+  const priorities = new Set([tierPriority(nic.priority, 'to'), tierPriority(nic.priority, 'main'), tierPriority(nic.priority, 'from')]);
   return {
-    routes: input.desired.routes.filter((route) => route.table === table),
-    rules: input.desired.rules.filter((rule) => rule.table === table),
+    routes: input.desired.routes.filter((route) => route.table === nic.table),
+    rules: input.desired.rules.filter((rule) => priorities.has(rule.priority)).sort((a, b) => a.priority - b.priority),
   };
 }
 

@@ -14,7 +14,7 @@ const DIR = '/etc/sysconfig/network-scripts';
 export function renderIfcfg(input: PersistInput): Rendered {
   const files: RenderedFile[] = [];
   for (const nic of sortedNics(input)) {
-    const { routes, rules } = routingOf(input, nic.table);
+    const { routes, rules } = routingOf(input, nic);
     for (const family of [4, 6] as const) {
       const suffix = family === 4 ? '' : '6';
       const routeLines = routes.filter((route) => route.family === family).map((route) => routeArgs('add', route).slice(2).join(' '));

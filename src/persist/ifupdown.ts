@@ -13,7 +13,7 @@ import type { PersistInput, Rendered, RenderedFile } from './types.js';
 export function renderIfupdown(input: PersistInput): Rendered {
   const files: RenderedFile[] = [];
   for (const nic of sortedNics(input)) {
-    const { routes, rules } = routingOf(input, nic.table);
+    const { routes, rules } = routingOf(input, nic);
     const ip = (family: 4 | 6, args: string[]) => `ip -${family} ${args.join(' ')}`;
     const up = [
       ...routes.map((route) => ip(route.family, routeArgs('add', route)).replace(' route add ', ' route replace ')),

@@ -8,7 +8,9 @@ import { MULTINIC_PROTOCOL } from '../plan/ip-commands.js';
 import type { RouteSpec } from '../plan/types.js';
 import { renderCommonFiles, routingOf, sortedNics } from './common.js';
 import { headerLines } from './header.js';
-import type { PersistInput, Rendered } from './types.js';
+import { findNetplanOwner } from './netplan-owner.js';
+import { ruleSection } from './networkd.js';
+import type { PersistInput, Rendered, RenderedFile } from './types.js';
 
 export const NETPLAN_PATH = '/etc/netplan/90-multinic.yaml';
 
@@ -51,19 +53,45 @@ export function toYaml(value: Yaml, indent = ''): string[] {
 }
 
 export function renderNetplan(input: PersistInput): Rendered {
-  const ethernets: { [key: string]: Yaml } = {};
+  const sections: { [type: string]: { [id: string]: Yaml } } = {};
+  const files: RenderedFile[] = [];
+  const notes: string[] = [];
   for (const nic of sortedNics(input)) {
-    const { routes, rules } = routingOf(input, nic.table);
-    ethernets[nic.iface] = {
-      match: { macaddress: nic.mac },
+    const { routes, rules } = routingOf(input, nic);
+    const owner = findNetplanOwner(input.tree.netplanDefinitions ?? [], nic.iface, nic.mac);
+    const kind = nic.kind ?? 'physical';
+    if (!owner && kind !== 'physical') {
+      // netplan needs a VLAN's id and link, a bond's members: a definition of its own would
+      // be a second, different device. The owner does not configure it, so neither does multinic.
+      notes.push(`${nic.iface} (${nic.mac}): no netplan definition of this ${kind} in the owner's files; nothing written for netplan`);
+      continue;
+    }
+    const type = owner?.type ?? 'ethernets';
+    const id = owner?.id ?? nic.iface;
+    sections[type] ??= {};
+    (sections[type] as { [id: string]: Yaml })[id] = {
+      // The owner's definition says which device it is; a new one matches by MAC, never renames.
+      ...(owner ? {} : { match: { macaddress: nic.mac } }),
       routes: routes.map(toNetplanRoute),
-      'routing-policy': rules.map((rule) => ({ from: rule.from, table: rule.table, priority: rule.priority })),
+      // netplan has no suppress_prefixlength: tier 2 (src/plan/local-paths.ts) goes to a
+      // networkd drop-in of the file netplan generates for this ID, below.
+      'routing-policy': rules
+        .filter((rule) => rule.suppressPrefixlength === undefined)
+        .map((rule) => ({ from: rule.from, ...(rule.to ? { to: rule.to } : {}), table: rule.table, priority: rule.priority })),
     };
+    const mainRules = rules.filter((rule) => rule.suppressPrefixlength !== undefined);
+    if (mainRules.length > 0) {
+      files.push({
+        path: `/etc/systemd/network/10-netplan-${id}.network.d/90-multinic.conf`,
+        content: `${headerLines()}\n# netplan cannot say suppress_prefixlength; networkd reads this beside ${NETPLAN_PATH}.\n\n${mainRules.map(ruleSection).join('\n\n')}\n`,
+        mode: 0o644,
+      });
+    }
   }
-  const yaml = `${toYaml({ network: { version: 2, ethernets } }).join('\n')}\n`;
+  const yaml = `${toYaml({ network: { version: 2, ...sections } }).join('\n')}\n`;
   const comment = `# netplan writes these routes with its own protocol, not multinic's (${MULTINIC_PROTOCOL}).\n`;
   return {
-    files: [{ path: NETPLAN_PATH, content: `${headerLines()}\n${comment}${yaml}`, mode: 0o600 }, ...renderCommonFiles(input)],
-    notes: [],
+    files: [{ path: NETPLAN_PATH, content: `${headerLines()}\n${comment}${yaml}`, mode: 0o600 }, ...files, ...renderCommonFiles(input)],
+    notes,
   };
 }

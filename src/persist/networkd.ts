@@ -5,7 +5,8 @@
  * rules it did not make when it reconfigures). Pure.
  */
 import { MULTINIC_PROTOCOL } from '../plan/ip-commands.js';
-import type { RouteSpec } from '../plan/types.js';
+import { MAIN_TABLE } from '../plan/local-paths.js';
+import type { RouteSpec, RuleSpec } from '../plan/types.js';
 import { renderCommonFiles, routingOf, sortedNics } from './common.js';
 import { headerLines } from './header.js';
 import type { PersistInput, Rendered, RenderedFile } from './types.js';
@@ -23,6 +24,18 @@ function routeSection(route: RouteSpec): string {
   ].join('\n');
 }
 
+/** One rule of src/plan/local-paths.ts; SuppressPrefixLength= needs systemd 243 or later. */
+export function ruleSection(rule: RuleSpec): string {
+  return [
+    '[RoutingPolicyRule]',
+    `From=${rule.from}`,
+    ...(rule.to ? [`To=${rule.to}`] : []),
+    `Table=${rule.table === MAIN_TABLE ? 'main' : rule.table}`,
+    `Priority=${rule.priority}`,
+    ...(rule.suppressPrefixlength !== undefined ? [`SuppressPrefixLength=${rule.suppressPrefixlength}`] : []),
+  ].join('\n');
+}
+
 export function renderNetworkd(input: PersistInput): Rendered {
   const files: RenderedFile[] = [];
   const notes: string[] = [];
@@ -35,10 +48,10 @@ export function renderNetworkd(input: PersistInput): Rendered {
       notes.push(`${nic.iface} (${nic.mac}): no systemd-networkd .network file matches it; networkd does not manage it, nothing written`);
       continue;
     }
-    const { routes, rules } = routingOf(input, nic.table);
+    const { routes, rules } = routingOf(input, nic);
     const sections = [
       ...routes.map(routeSection),
-      ...rules.map((rule) => ['[RoutingPolicyRule]', `From=${rule.from}`, `Table=${rule.table}`, `Priority=${rule.priority}`].join('\n')),
+      ...rules.map(ruleSection),
     ];
     // Drop-ins of files in /usr/lib or /run go to /etc, where the admin's config lives.
     const name = owner.path.split('/').pop() as string;

@@ -7,6 +7,7 @@
  * multinic never edits a connection it did not write: where another connection already
  * matches the interface, it says so and writes nothing for it (see the README). Pure.
  */
+import type { RuleSpec } from '../plan/types.js';
 import { renderCommonFiles, routingOf, sortedNics } from './common.js';
 import { headerLines } from './header.js';
 import type { PersistInput, Rendered, RenderedFile } from './types.js';
@@ -23,6 +24,17 @@ function uuidFor(mac: string): string {
   return `6d756c74-696e-4963-8000-${hex}`; // "multinic" in the first bytes, version-4 shaped
 }
 
+/** A rule in NetworkManager's routing-rule syntax (suppress_prefixlength: NM 1.20 or later). */
+function nmRule(rule: RuleSpec): string {
+  return [
+    `priority ${rule.priority}`,
+    `from ${rule.from}`,
+    ...(rule.to ? [`to ${rule.to}`] : []),
+    `table ${rule.table}`,
+    ...(rule.suppressPrefixlength !== undefined ? [`suppress_prefixlength ${rule.suppressPrefixlength}`] : []),
+  ].join(' ');
+}
+
 export function renderNetworkManager(input: PersistInput): Rendered {
   const files: RenderedFile[] = [];
   const notes: string[] = [];
@@ -33,7 +45,13 @@ export function renderNetworkManager(input: PersistInput): Rendered {
       notes.push(`${nic.iface} (${nic.mac}): ${other.path} already configures it and multinic does not edit files it did not write; nothing written for NetworkManager`);
       continue;
     }
-    const { routes, rules } = routingOf(input, nic.table);
+    if (nic.kind && nic.kind !== 'physical') {
+      // A connection of type=ethernet for a VLAN or bond would be a different device; one of
+      // type vlan/bond needs its parent or members. No connection configures it: neither does multinic.
+      notes.push(`${nic.iface} (${nic.mac}): no NetworkManager connection configures this ${nic.kind}; nothing written for NetworkManager`);
+      continue;
+    }
+    const { routes, rules } = routingOf(input, nic);
     const sections: string[] = [
       headerLines(),
       '[connection]',
@@ -54,21 +72,28 @@ export function renderNetworkManager(input: PersistInput): Rendered {
         sections.push(family === 4 ? 'method=disabled' : 'method=ignore');
         continue;
       }
-      // The addresses as the metadata has them (prefix from the subnet route that carries
-      // each as `src`); never-default: the main table's default route stays where it is.
-      sections.push('method=manual');
-      addresses.forEach((address, index) => {
+      const dynamic = addresses.filter((address) => nic.dynamic?.includes(address));
+      if (dynamic.length > 0) {
+        // DHCP or SLAAC put these there: written as static they would outlive their lease.
+        // auto keeps NM's client; the default route it learns stays in the main table.
+        sections.push('method=auto');
+      } else {
+        // The addresses as the metadata has them (prefix from the subnet route that carries
+        // each as `src`); never-default: the main table's default route stays where it is.
+        sections.push('method=manual');
+      }
+      addresses.filter((address) => !dynamic.includes(address)).forEach((address, index) => {
         const subnet = familyRoutes.find((route) => route.src === address && route.dst !== 'default');
         sections.push(`address${index + 1}=${address}/${subnet?.dst.split('/')[1] ?? (family === 4 ? 32 : 128)}`);
       });
-      sections.push('never-default=true');
+      if (dynamic.length === 0) sections.push('never-default=true');
       familyRoutes.forEach((route, index) => {
         const dst = route.dst === 'default' ? (family === 4 ? '0.0.0.0/0' : '::/0') : route.dst;
         sections.push(`route${index + 1}=${dst}${route.via ? `,${route.via}` : ''}`);
         const options = [`table=${route.table}`, ...(route.src ? [`src=${route.src}`] : [])];
         sections.push(`route${index + 1}_options=${options.join(',')}`);
       });
-      familyRules.forEach((rule, index) => sections.push(`routing-rule${index + 1}=priority ${rule.priority} from ${rule.from} table ${rule.table}`));
+      familyRules.forEach((rule, index) => sections.push(`routing-rule${index + 1}=${nmRule(rule)}`));
     }
     files.push({ path: ours, content: `${sections.join('\n')}\n`, mode: 0o600 });
   }

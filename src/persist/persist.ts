@@ -4,6 +4,8 @@ import { detectOwner } from './detect.js';
 import { readOwnerFacts, readTreeFacts } from './read-tree.js';
 import { renderBackend } from './render.js';
 import { PERSIST_NONE, type PersistChoice, type PersistResult } from './choice.js';
+import { NETPLAN_PATH } from './netplan.js';
+import { validateNetplan } from './validate-netplan.js';
 import { writePersisted } from './write.js';
 
 export async function persistPlan(plan: Plan, options: { choice: PersistChoice; root: string; stateDir: string; sysctl: boolean; warn?: (message: string) => void }): Promise<PersistResult> {
@@ -16,6 +18,19 @@ export async function persistPlan(plan: Plan, options: { choice: PersistChoice; 
     sysctl: options.sysctl ? plan.sysctl.desired : [],
     tree: await readTreeFacts(options.root),
   });
+  const notes = [...rendered.notes];
+  if (detected.backend === 'netplan') {
+    const checked = await validateNetplan(options.root, rendered.files);
+    if (checked.verdict === 'refused') {
+      // Nothing written, nothing removed: what was there (the owner's, and multinic's last) stays loadable.
+      return {
+        backend: detected.backend,
+        why: `refused: netplan generate rejects the owner's configuration together with ${NETPLAN_PATH} (${checked.message}); nothing written`,
+        notes,
+      };
+    }
+    if (checked.verdict === 'unchecked') notes.push(checked.message);
+  }
   const report = await writePersisted(options.root, options.stateDir, rendered.files, options.warn);
-  return { backend: detected.backend, why: detected.why, report, notes: rendered.notes };
+  return { backend: detected.backend, why: detected.why, report, notes };
 }

@@ -2,6 +2,11 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OwnerFacts } from './detect.js';
+import { NETPLAN_PATH } from './netplan.js';
+import { parseNetplanDefinitions, type NetplanDefinition } from './netplan-owner.js';
+
+/** Where netplan reads YAML from, in the order it lets a later one hide an earlier. */
+export const NETPLAN_DIRS = ['lib/netplan', 'etc/netplan', 'run/netplan'];
 import type { TreeFacts } from './types.js';
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
@@ -44,9 +49,19 @@ export async function readTreeFacts(root: string): Promise<TreeFacts> {
     const text = await readFile(join(root, nmDir, name), 'utf8').catch(() => '');
     nmConnections.push({ path: `${nmDir}/${name}`, ...parseNmConnection(text) });
   }
+  const netplanDefinitions: NetplanDefinition[] = [];
+  // netplan reads /lib, /etc and /run; a file of the same name in a later one hides the earlier.
+  const netplanFiles = new Map<string, string>();
+  for (const dir of NETPLAN_DIRS) {
+    for (const name of (await list(join(root, dir))).filter((file) => file.endsWith('.yaml') && `/${dir}/${file}` !== NETPLAN_PATH)) netplanFiles.set(name, `/${dir}/${name}`);
+  }
+  for (const path of [...netplanFiles.values()]) {
+    netplanDefinitions.push(...parseNetplanDefinitions(await readFile(join(root, path), 'utf8').catch(() => ''), path));
+  }
   return {
     networkdFiles,
     nmConnections,
+    netplanDefinitions,
     rtProtosDir: await exists(join(root, 'etc/iproute2/rt_protos.d')),
     rtTablesDir: await exists(join(root, 'etc/iproute2/rt_tables.d')),
   };

@@ -1,5 +1,6 @@
 /** What the persisters render from, and what they render. */
 import type { PlannedNic, RoutingState } from '../plan/types.js';
+import type { NetplanDefinition } from './netplan-owner.js';
 import type { SysctlSetting } from '../sysctl/plan-sysctl.js';
 
 export interface PersistInput {
@@ -16,6 +17,8 @@ export interface TreeFacts {
   networkdFiles: { path: string; names: string[]; macs: string[] }[];
   /** NetworkManager keyfiles under the root, with what they match. */
   nmConnections: { path: string; interfaceName?: string; mac?: string }[];
+  /** The definitions of the owner's netplan files (not multinic's), for their types and IDs. */
+  netplanDefinitions?: NetplanDefinition[];
   /** Whether /etc/iproute2/rt_protos.d and rt_tables.d exist. */
   rtProtosDir: boolean;
   rtTablesDir: boolean;

@@ -6,7 +6,7 @@
  * priority PRIORITY_BASE + n, i.e. tables and priorities 10001-12000. Priorities stay
  * below 32766, where the kernel's `lookup main` rule sits, so our rules are consulted first.
  */
-import type { Mac } from '../model/types.js';
+import type { Mac, Note } from '../model/types.js';
 import type { Allocation, State } from './types.js';
 
 export const TABLE_BASE = 10000;
@@ -35,7 +35,15 @@ export interface AllocationRequest {
  * used; when none is left, the slot of a detached NIC whose objects are gone
  * (`tablesInUse` does not hold its table) is given away.
  */
-export function allocateTables(state: State, wanted: AllocationRequest[], tablesInUse: ReadonlySet<number>, range: TableRange = DEFAULT_TABLES): State {
+export function allocateTables(
+  state: State,
+  wanted: AllocationRequest[],
+  tablesInUse: ReadonlySet<number>,
+  /** Tables that hold someone else's routes or rules, and what: never handed out (issue 14). */
+  occupied: ReadonlyMap<number, string> = new Map(),
+  notes: Note[] = [],
+  range: TableRange = DEFAULT_TABLES,
+): State {
   const allocations: Record<Mac, Allocation> = {};
   const wantedMacs = new Set(wanted.map((request) => request.mac));
   for (const [mac, allocation] of Object.entries(state.allocations)) {
@@ -47,7 +55,7 @@ export function allocateTables(state: State, wanted: AllocationRequest[], tables
       allocations[request.mac] = { ...known, iface: request.iface, attached: true };
       continue;
     }
-    const slot = freeSlot(allocations, tablesInUse, range);
+    const slot = freeSlot(allocations, tablesInUse, occupied, request, notes, range);
     allocations[request.mac] = { ...slotNumbers(slot), iface: request.iface, attached: true };
   }
   return { version: 1, allocations };
@@ -57,15 +65,28 @@ export function slotNumbers(slot: number): Pick<Allocation, 'slot' | 'table' | '
   return { slot, table: TABLE_BASE + slot, priority: PRIORITY_BASE + slot };
 }
 
-function freeSlot(allocations: Record<Mac, Allocation>, tablesInUse: ReadonlySet<number>, range: TableRange): number {
+function freeSlot(
+  allocations: Record<Mac, Allocation>,
+  tablesInUse: ReadonlySet<number>,
+  occupied: ReadonlyMap<number, string>,
+  request: AllocationRequest,
+  notes: Note[],
+  range: TableRange,
+): number {
   const taken = new Set(Object.values(allocations).map((allocation) => allocation.slot));
   const [firstSlot, lastSlot] = [range.first - TABLE_BASE, range.last - TABLE_BASE];
   for (let slot = firstSlot; slot <= lastSlot; slot++) {
-    if (!taken.has(slot) && !tablesInUse.has(TABLE_BASE + slot)) return slot;
+    if (taken.has(slot) || tablesInUse.has(TABLE_BASE + slot)) continue;
+    const why = occupied.get(TABLE_BASE + slot);
+    if (why !== undefined) {
+      notes.push({ level: 'warn', message: `table ${TABLE_BASE + slot} skipped for ${request.iface} (${request.mac}): it holds ${why}, which multinic did not make` });
+      continue;
+    }
+    return slot;
   }
   // Every slot was handed out once: reuse a detached NIC's, once its objects are gone.
   const reusable = Object.entries(allocations)
-    .filter(([, allocation]) => !allocation.attached && !tablesInUse.has(allocation.table) && allocation.slot >= firstSlot && allocation.slot <= lastSlot)
+    .filter(([, allocation]) => !allocation.attached && !tablesInUse.has(allocation.table) && !occupied.has(allocation.table) && allocation.slot >= firstSlot && allocation.slot <= lastSlot)
     .sort(([, a], [, b]) => a.slot - b.slot)[0];
   if (!reusable) throw new RangeError(`all ${lastSlot - firstSlot + 1} routing tables of ${range.first}-${range.last} are in use`);
   const [mac, allocation] = reusable;

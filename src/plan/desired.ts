@@ -3,11 +3,14 @@
  *
  * Per NIC one table holding, for each of its addresses, the subnet route (with `src`,
  * so replies carry that address) and the default route via the network's gateway, plus
- * the network's host routes; and one rule per address, `from <addr> lookup <table>`.
+ * the network's host routes; and three rules per address (src/plan/local-paths.ts): to
+ * the managed prefixes through the table, then the main table's specific routes, then
+ * everything else through the table.
  * IPv6 uses the same table number as IPv4 (the kernel keeps the families apart).
  */
 import { cidrText, maxPrefix } from '../model/addresses.js';
 import type { Nic, Note } from '../model/types.js';
+import { MAIN_TABLE, managedPrefixes, tierPriority } from './local-paths.js';
 import type { PlannedNic, RouteSpec, RoutingState, RuleSpec, State } from './types.js';
 
 export function desiredRouting(nics: Nic[], state: State): { desired: RoutingState; planned: PlannedNic[]; notes: Note[] } {
@@ -54,10 +57,27 @@ export function desiredRouting(nics: Nic[], state: State): { desired: RoutingSta
         addRoute({ family: route.family, table, dst: cidrText(route.destination), via: route.gateway, dev: nic.iface });
       }
     }
-    for (const address of nic.addresses) {
-      rules.push({ family: address.family, priority, from: `${address.address}/${maxPrefix(address.family)}`, table });
-    }
-    planned.push({ mac: nic.mac, iface: nic.iface, table, priority, addresses: nic.addresses.map((address) => address.address) });
+    const dynamic = nic.addresses.filter((address) => address.origin === 'kernel').map((address) => address.address);
+    planned.push({
+      mac: nic.mac,
+      iface: nic.iface,
+      table,
+      priority,
+      addresses: nic.addresses.map((address) => address.address),
+      ...(nic.kind && nic.kind !== 'physical' ? { kind: nic.kind } : {}),
+      ...(dynamic.length > 0 ? { dynamic } : {}),
+    });
   }
+  // The rules last: tier 1 needs every table's prefixes (src/plan/local-paths.ts).
+  const prefixes = { 4: managedPrefixes(routes, 4), 6: managedPrefixes(routes, 6) };
+  planned.forEach(({ table, priority }, index) => {
+    for (const address of nics[index]?.addresses ?? []) {
+      const from = `${address.address}/${maxPrefix(address.family)}`;
+      const family = address.family;
+      for (const to of prefixes[family]) rules.push({ family, priority: tierPriority(priority, 'to'), from, to, table });
+      rules.push({ family, priority: tierPriority(priority, 'main'), from, table: MAIN_TABLE, suppressPrefixlength: 0 });
+      rules.push({ family, priority: tierPriority(priority, 'from'), from, table });
+    }
+  });
   return { desired: { routes, rules }, planned, notes };
 }

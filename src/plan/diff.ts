@@ -9,7 +9,7 @@ export function routeKey(route: RouteSpec): string {
 }
 
 export function ruleKey(rule: RuleSpec): string {
-  return [rule.family, rule.priority, rule.from, rule.table].join(' ');
+  return [rule.family, rule.priority, rule.from, rule.to ?? '-', rule.table, rule.suppressPrefixlength ?? '-'].join(' ');
 }
 
 function minus<T>(items: T[], others: T[], key: (item: T) => string): T[] {

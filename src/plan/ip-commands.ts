@@ -27,7 +27,14 @@ export function routeArgs(verb: 'add' | 'del', route: RouteSpec): string[] {
 }
 
 export function ruleArgs(verb: 'add' | 'del', rule: RuleSpec): string[] {
-  return ['rule', verb, 'from', rule.from, 'lookup', String(rule.table), 'priority', String(rule.priority), 'protocol', String(MULTINIC_PROTOCOL)];
+  return [
+    'rule', verb, 'from', rule.from,
+    ...(rule.to ? ['to', rule.to] : []),
+    'lookup', rule.table === 254 ? 'main' : String(rule.table),
+    ...(rule.suppressPrefixlength !== undefined ? ['suppress_prefixlength', String(rule.suppressPrefixlength)] : []),
+    'priority', String(rule.priority),
+    'protocol', String(MULTINIC_PROTOCOL),
+  ];
 }
 
 /**

@@ -2,7 +2,8 @@
  * plan(desired NICs, live routing, state) → Plan. Pure: no I/O, no clock, no randomness.
  * The state (tables already handed out) is passed in, never read from disk here.
  */
-import type { Mac, Mapping } from '../model/types.js';
+import type { Mac, Mapping, Note } from '../model/types.js';
+import { isOurTable } from './local-paths.js';
 import { allocateTables } from './allocate.js';
 import { desiredRouting } from './desired.js';
 import { diffRouting } from './diff.js';
@@ -28,13 +29,17 @@ export interface PlanInput {
 
 export function plan({ mapping, live, foreign, state, sysctls, tables }: PlanInput): Plan {
   const tablesInUse = new Set([...live.routes.map((route) => route.table), ...live.rules.map((rule) => rule.table)]);
+  const allocationNotes: Note[] = [];
   const nextState = allocateTables(
     state,
     mapping.nics.map((nic) => ({ mac: nic.mac, iface: nic.iface })),
     tablesInUse,
+    occupiedTables(foreign),
+    allocationNotes,
     tables,
   );
-  const { desired, planned, notes } = desiredRouting(mapping.nics, nextState);
+  const { desired, planned, notes: desiredNotes } = desiredRouting(mapping.nics, nextState);
+  const notes = [...allocationNotes, ...desiredNotes];
   return {
     nics: planned,
     desired,
@@ -45,4 +50,16 @@ export function plan({ mapping, live, foreign, state, sysctls, tables }: PlanInp
       : { set: [], desired: [], originals: {} },
     notes: [...mapping.notes, ...notes],
   };
+}
+
+/** Tables of multinic's range that hold someone else's routes or rules, with the first such object. */
+export function occupiedTables(foreign: RoutingState | undefined): Map<number, string> {
+  const occupied = new Map<number, string>();
+  for (const route of foreign?.routes ?? []) {
+    if (isOurTable(route.table) && !occupied.has(route.table)) occupied.set(route.table, `a route to ${route.dst}${route.via ? ` via ${route.via}` : ''} dev ${route.dev}`);
+  }
+  for (const rule of foreign?.rules ?? []) {
+    if (isOurTable(rule.table) && !occupied.has(rule.table)) occupied.set(rule.table, `a rule from ${rule.from} at priority ${rule.priority}`);
+  }
+  return occupied;
 }

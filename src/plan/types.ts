@@ -1,5 +1,5 @@
 /** The data a plan is made of. A plan prints as `ip` commands and serialises to JSON. */
-import type { Family, Mac, Note } from '../model/types.js';
+import type { Family, LinkKind, Mac, Note } from '../model/types.js';
 import type { SysctlPlan } from '../sysctl/plan-sysctl.js';
 
 /** One route in one of multinic's tables. `dst` is a CIDR or `default`. */
@@ -19,7 +19,12 @@ export interface RuleSpec {
   priority: number;
   /** Source prefix, always with its length: 203.0.113.22/32, 2001:db8::5/128. */
   from: string;
+  /** Destination prefix with its length (tier 1 of src/plan/local-paths.ts). */
+  to?: string;
+  /** 254 (main) for tier 2, else one of multinic's tables. */
   table: number;
+  /** `suppress_prefixlength 0` (tier 2): a main-table default route does not count. */
+  suppressPrefixlength?: number;
 }
 
 export interface RoutingState {
@@ -49,6 +54,10 @@ export interface PlannedNic {
   table: number;
   priority: number;
   addresses: string[];
+  /** physical, vlan or bond, as network_data.json has the link (absent in older records). */
+  kind?: LinkKind;
+  /** Addresses DHCP or SLAAC put there (persisting must not write them as static). */
+  dynamic?: string[];
 }
 
 export interface Changes {

@@ -8,16 +8,18 @@ import * as z from './zod.js';
 const nullableString = z.nullish(z.string());
 const nonEmpty = z.string().check(z.minLength(1));
 
-export const wireService = z.looseObject({
-  type: z.string(),
-  address: z.optional(z.string()),
-});
+/*
+ * Strict only where multinic's decisions depend on a field (issue 14): links' ids, types,
+ * MACs, VLAN and bond references; networks' types, links, addresses, netmasks, routes and
+ * gateways. Every other field (mtu, vif_id, bond options, services, network_id, meta...)
+ * is read as whatever it is: parse.ts warns about an odd one and goes on, since a field
+ * multinic never uses must never refuse a document (Nova's own test documents have some).
+ */
 
 export const wireRoute = z.looseObject({
   network: z.string(),
   netmask: z.nullish(z.union([z.string(), z.number()])),
   gateway: z.string(),
-  services: z.nullish(z.array(wireService)),
 });
 
 export const wireLink = z.looseObject({
@@ -27,38 +29,37 @@ export const wireLink = z.looseObject({
   type: nullableString,
   name: nullableString,
   ethernet_mac_address: nullableString,
-  mtu: z.nullish(z.int().check(z.positive())),
-  vif_id: nullableString,
   // vlan links
   vlan_link: nullableString,
   vlan_id: z.nullish(z.union([z.int(), z.string().check(z.regex(/^\d+$/))])),
   vlan_mac_address: nullableString,
   // bond links (Ironic also writes these on links typed "phy")
   bond_links: z.nullish(z.array(z.string())),
-  bond_mode: nullableString,
-  bond_miimon: z.nullish(z.union([z.number(), z.string()])),
-  bond_xmit_hash_policy: nullableString,
+  // Not used for any decision: kept for messages, never a reason to refuse.
+  mtu: z.optional(z.unknown()),
+  bond_mode: z.optional(z.unknown()),
 });
 
 export const wireNetwork = z.looseObject({
-  id: nonEmpty,
+  // Only named in messages: any JSON scalar will do (parse.ts).
+  id: z.optional(z.unknown()),
   type: nonEmpty,
   link: nonEmpty,
   ip_address: nullableString,
   netmask: z.nullish(z.union([z.string(), z.number()])),
   routes: z.nullish(z.array(wireRoute)),
-  network_id: nullableString,
   /** Some clouds (Open Telekom Cloud) write the gateway beside the network, not as a route. */
   gateway: nullableString,
-  services: z.nullish(z.array(wireService)),
+  network_id: z.optional(z.unknown()),
+  services: z.optional(z.unknown()),
 });
 
 export const wireNetworkData = z.looseObject({
   links: z.array(wireLink),
-  networks: z._default(z.array(wireNetwork), []),
-  services: z.nullish(z.array(wireService)),
+  // Absent is not the same as empty: parse.ts refuses a document without the key.
+  networks: z.optional(z.nullable(z.array(wireNetwork))),
+  services: z.optional(z.unknown()),
 });
-
 export type WireLink = z.infer<typeof wireLink>;
 export type WireNetwork = z.infer<typeof wireNetwork>;
 export type WireRoute = z.infer<typeof wireRoute>;

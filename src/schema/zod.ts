@@ -12,6 +12,6 @@ config(en());
 
 export {
   _default, array, boolean, int, literal, looseObject, minLength, nullish, number, object, optional, positive,
-  prettifyError, record, regex, string, union,
+  nullable, prettifyError, record, regex, string, union, unknown,
 } from 'zod/mini';
 export type { infer } from 'zod/mini';

@@ -13,7 +13,7 @@ import type { Family } from '../model/types.js';
 import { routeKey, ruleKey } from '../plan/diff.js';
 import type { PlannedNic, RouteSpec, RoutingState } from '../plan/types.js';
 import { routeAnswerKey, tableName, type RouteAnswers, type RouteQuery } from '../kernel/route-get.js';
-import { probesFor } from '../kernel/verify.js';
+import { OFF_LINK, probesFor } from '../kernel/verify.js';
 
 export type StatusState = 'ok' | 'drift' | 'missing';
 
@@ -73,7 +73,7 @@ const familyOfAddress = (address: string): Family => (address.includes(':') ? 6 
 
 /** What to ask the kernel for each managed address: a far destination and its gateway. */
 export function statusQueries(nics: PlannedNic[], desired: RoutingState): AddressQueries[] {
-  const far = new Map(probesFor(nics, desired).filter((probe) => probe.via === undefined).map((probe) => [`${probe.iface} ${probe.address}`, probe.destination]));
+  const far = new Map(probesFor(nics, desired).filter((probe) => OFF_LINK[probe.family].includes(probe.destination)).map((probe) => [`${probe.iface} ${probe.address}`, probe.destination]));
   return nics.flatMap((nic) =>
     nic.addresses.map((address) => {
       const family = familyOfAddress(address);

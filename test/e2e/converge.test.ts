@@ -155,7 +155,9 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
   it('waits for a NIC the metadata lists before the guest has it, and says so', async () => {
     await lab.metadata.setNetworkData(doc([ENS3, ENS4, ENS5, ENS6], [N3, N4, N5, N6]));
     const running = apply('--wait', '20');
-    await new Promise((done) => setTimeout(done, 1500));
+    // Long enough for the run to have read the guest even on a loaded 2-core machine (1.5 s
+    // was not, under parallel test runs); the wait itself is up to 20 s.
+    await new Promise((done) => setTimeout(done, 4000));
     await lab.addNic({ name: 'ens6', mac: ENS6.ethernet_mac_address, network: 'net-a', addresses: ['203.0.113.26/24'] });
     const result = await running;
     expect(result.exitCode, result.stderr).toBe(0);
@@ -171,23 +173,87 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
     // One of them waited for the other, then found nothing left to do.
     expect([first.stderr, second.stderr].filter((stderr) => stderr.includes('no changes'))).toHaveLength(1);
     const rules = (await lab.exec('guest', 'ip', ['-4', 'rule'])).stdout.split('\n').filter((line) => line.includes('proto 147'));
-    expect(rules).toHaveLength(3);
+    // Per address (src/plan/local-paths.ts): one rule per managed subnet (203.0.113.0/24 and
+    // 192.0.2.0/24), the main table's specific routes, then its own table: 3 × 4.
+    expect(rules).toHaveLength(12);
     expect([...(await lab.reachability()).values()].every(Boolean)).toBe(true);
     expect((await lab.multinic(['verify', '--state-dir', stateDir])).exitCode).toBe(0);
   });
 
   it('a command the kernel refuses mid-batch leaves the guest exactly as before, and the exit code says so', async () => {
-    // A route somebody else put in the table ens5 will get (10003), with the same key
-    // (destination, table) as the subnet route multinic adds there, but no multinic tag:
-    // the kernel answers "File exists" to that line of the batch, after the lines before
-    // it (ens3's and ens4's routes) went through.
+    // ens5 had table 10003 and keeps it while detached. Then somebody else puts a route
+    // there with the same key (destination, table) as the subnet route multinic adds, but no
+    // multinic tag: when ens5 comes back, the kernel answers "File exists" to that line of the
+    // batch, after the lines before it (ens3's and ens4's) went through.
+    expect((await apply()).exitCode).toBe(0);
+    await lab.metadata.setNetworkData(doc([ENS3, ENS4], [N3, N4]));
+    expect((await apply()).exitCode).toBe(0);
+    await lab.metadata.setNetworkData(doc([ENS3, ENS4, ENS5], [N3, N4, N5]));
     expect((await lab.exec('guest', 'ip', ['route', 'add', '192.0.2.0/24', 'dev', 'ens5', 'table', '10003'])).exitCode).toBe(0);
     const before = await dump();
+    const statusBefore = await status();
     const result = await apply();
     expect(result.exitCode, result.stderr).toBe(70);
     expect(result.stderr).toMatch(/route add 192\.0\.2\.0\/24 .*File exists|File exists/);
     expect(await dump()).toBe(before);
-    // Nothing was recorded either: the state holds no table.
-    expect(await status()).toEqual([]);
+    // Nothing was recorded either: the state is what it was.
+    expect(await status()).toEqual(statusBefore);
+  });
+
+  it('never hands out a table that holds someone else\'s route, and says which and why (issue 14)', async () => {
+    expect((await lab.exec('guest', 'ip', ['route', 'add', '203.0.113.10/32', 'dev', 'ens3', 'table', '10003'])).exitCode).toBe(0);
+    const result = await apply();
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain('table 10003 skipped for ens5 (fa:16:3e:a1:00:03): it holds a route to 203.0.113.10/32 dev ens3, which multinic did not make');
+    expect(await tableOf('fa:16:3e:a1:00:03')).toBe(10004);
+    expect((await lab.exec('guest', 'ip', ['route', 'show', 'table', '10003'])).stdout).toContain('203.0.113.10 dev ens3');
+    expect([...(await lab.reachability()).values()]).toEqual([true, true, true]);
+  });
+
+  it('an upgrade removes the single rule per address of earlier releases, which would shadow the main-table rule (issue 14)', async () => {
+    expect((await apply()).exitCode).toBe(0);
+    const table = await tableOf('fa:16:3e:a1:00:02');
+    const slot = String(table);
+    // What releases before issue 14 left: from ADDR lookup T at the slot's first priority,
+    // where tier 1 now sits (the kernel calls the old rule a duplicate of a tier-1 rule, so
+    // those go first, as they were not there before the upgrade).
+    while ((await lab.exec('guest', 'ip', ['-4', 'rule', 'del', 'priority', slot])).exitCode === 0);
+    const added = await lab.exec('guest', 'ip', ['-4', 'rule', 'add', 'from', '203.0.113.22', 'lookup', slot, 'priority', slot, 'protocol', '147']);
+    expect(added.exitCode, `${slot}: ${added.stderr}`).toBe(0);
+    const result = await apply();
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect((await lab.exec('guest', 'ip', ['-4', 'rule'])).stdout).not.toContain(`${slot}:\tfrom 203.0.113.22 lookup ${slot} proto 147`);
+    expect([...(await lab.reachability()).values()].every(Boolean)).toBe(true);
+  });
+
+  it('objects tagged 147 outside multinic\'s tables and priorities are never changed (issue 14)', async () => {
+    const strangers = [
+      ['-4', 'route', 'add', '198.51.100.64/26', 'via', '203.0.113.1', 'dev', 'ens3', 'proto', '147'],
+      ['-4', 'route', 'add', '198.51.100.64/26', 'via', '203.0.113.1', 'dev', 'ens3', 'table', '300', 'proto', '147'],
+      ['-4', 'rule', 'add', 'from', '203.0.113.99', 'lookup', '300', 'priority', '500', 'protocol', '147'],
+      ['-4', 'rule', 'add', 'from', '203.0.113.98', 'lookup', 'main', 'priority', '10005', 'protocol', '147'],
+      ['-6', 'rule', 'add', 'from', '2001:db8::99', 'lookup', '10001', 'priority', '9000', 'protocol', '147'],
+    ];
+    for (const args of strangers) expect((await lab.exec('guest', 'ip', args)).exitCode, args.join(' ')).toBe(0);
+    const present = async () => {
+      const [main, t300, rules4, rules6] = await Promise.all([
+        lab.exec('guest', 'ip', ['route', 'show', '198.51.100.64/26']),
+        lab.exec('guest', 'ip', ['route', 'show', 'table', '300']),
+        lab.exec('guest', 'ip', ['-4', 'rule']),
+        lab.exec('guest', 'ip', ['-6', 'rule']),
+      ]);
+      return [
+        main.stdout.includes('proto 147'),
+        t300.stdout.includes('proto 147'),
+        rules4.stdout.includes('500:\tfrom 203.0.113.99 lookup 300 proto 147'),
+        rules4.stdout.includes('10005:\tfrom 203.0.113.98 lookup main proto 147'),
+        rules6.stdout.includes('9000:\tfrom 2001:db8::99 lookup 10001 proto 147'),
+      ];
+    };
+    expect(await present()).toEqual([true, true, true, true, true]);
+    expect((await apply()).exitCode).toBe(0);
+    await lab.metadata.setNetworkData(doc([ENS3], [N3]));
+    expect((await apply()).exitCode).toBe(0);
+    expect(await present()).toEqual([true, true, true, true, true]);
   });
 });

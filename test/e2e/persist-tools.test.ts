@@ -68,9 +68,18 @@ describe.skipIf(missing.length > 0)(`persisted files checked by the real tools (
     for (const name of await readdir(dir)) generated.set(name, sections(await readFile(join(dir, name), 'utf8')));
     const ens3 = generated.get('10-netplan-ens3.network') ?? [];
     expect(ens3.find((s) => s.name === '[Match]')?.keys).toMatchObject({ PermanentMACAddress: 'fa:16:3e:a1:00:01' });
-    expect(ens3.filter((s) => s.name === '[RoutingPolicyRule]').map((s) => s.keys)).toEqual([
-      { From: '203.0.113.21/32', Table: '10001', Priority: '10001' },
-      { From: '2001:db8:a::21/128', Table: '10001', Priority: '10001' },
+    // Tiers 1 and 3 of src/plan/local-paths.ts through netplan; tier 2 (suppress_prefixlength,
+    // which netplan cannot say) in a networkd drop-in of the file netplan generated.
+    const policy = ens3.filter((s) => s.name === '[RoutingPolicyRule]').map((s) => s.keys);
+    expect(policy).toContainEqual({ From: '203.0.113.21/32', To: '203.0.113.0/24', Table: '10001', Priority: '10001' });
+    expect(policy).toContainEqual({ From: '203.0.113.21/32', To: '192.0.2.0/24', Table: '10001', Priority: '10001' });
+    expect(policy).toContainEqual({ From: '203.0.113.21/32', Table: '10001', Priority: '14001' });
+    expect(policy).toContainEqual({ From: '2001:db8:a::21/128', To: '2001:db8:a::/64', Table: '10001', Priority: '10001' });
+    expect(policy).toContainEqual({ From: '2001:db8:a::21/128', Table: '10001', Priority: '14001' });
+    const dropIn = sections(await readFile(join(root, 'etc/systemd/network/10-netplan-ens3.network.d/90-multinic.conf'), 'utf8'));
+    expect(dropIn.map((s) => s.keys)).toEqual([
+      { From: '203.0.113.21/32', Table: 'main', Priority: '12001', SuppressPrefixLength: '0' },
+      { From: '2001:db8:a::21/128', Table: 'main', Priority: '12001', SuppressPrefixLength: '0' },
     ]);
     const routes = ens3.filter((s) => s.name === '[Route]').map((s) => s.keys);
     expect(routes).toContainEqual({ Destination: '203.0.113.0/24', PreferredSource: '203.0.113.21', Scope: 'link', Table: '10001' });
@@ -90,7 +99,10 @@ describe.skipIf(missing.length > 0)(`persisted files checked by the real tools (
       const read = sections(result.stdout);
       const v4 = read.find((s) => s.name === '[ipv4]')?.keys ?? {};
       const nic = planned.nics.find((candidate) => file.path.endsWith(`multinic-${candidate.iface}.nmconnection`));
-      expect(v4['routing-rule1']).toBe(`priority ${nic?.priority} from ${nic?.addresses[0]} table ${nic?.table}`);
+      const rules = Object.entries(v4).filter(([key]) => key.startsWith('routing-rule')).map(([, value]) => value);
+      expect(rules).toContain(`priority ${nic?.priority} from ${nic?.addresses[0]} to 203.0.113.0/24 table ${nic?.table}`);
+      expect(rules).toContain(`priority ${(nic?.priority ?? 0) + 2000} from ${nic?.addresses[0]} suppress_prefixlength 0 table 254`);
+      expect(rules).toContain(`priority ${(nic?.priority ?? 0) + 4000} from ${nic?.addresses[0]} table ${nic?.table}`);
       expect(Object.entries(v4).filter(([key]) => /^route\d+_options$/.test(key)).every(([, value]) => value.includes(`table=${nic?.table}`))).toBe(true);
     }
   });
@@ -103,7 +115,7 @@ describe.skipIf(missing.length > 0)(`persisted files checked by the real tools (
     const dropIn = files.find((file) => file.path.endsWith('90-multinic.conf'));
     const known: Record<string, string[]> = {
       '[Route]': ['Destination', 'Gateway', 'GatewayOnLink', 'PreferredSource', 'Scope', 'Table', 'Protocol'],
-      '[RoutingPolicyRule]': ['From', 'Table', 'Priority'],
+      '[RoutingPolicyRule]': ['From', 'To', 'Table', 'Priority', 'SuppressPrefixLength'],
     };
     for (const section of sections(dropIn?.content ?? '')) {
       expect(Object.keys(known)).toContain(section.name);

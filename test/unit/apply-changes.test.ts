@@ -62,7 +62,7 @@ describe('verifyApplied', () => {
   it('reads the kernel itself, with the route probes in the same batch, and passes when it holds the plan', async () => {
     const calls: string[] = [];
     const checks = await verifyApplied(fakeIp(calls, { routes: kernelRoutes, rules: kernelRules }), [nic], desired);
-    expect(checks.map((check) => check.ok)).toEqual([true]);
+    expect(checks.map((check) => check.ok)).toEqual([true, true]); // a far address and the gateway
     expect(calls).toEqual(['ip -j -d -N -force -batch - <read> <route get>', 'ip -j -N -6 rule show']);
   });
 

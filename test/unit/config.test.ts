@@ -26,9 +26,9 @@ describe('multinic.conf (src/config)', () => {
   });
 
   it('reads quoted and bare values, comments and blank lines, and says where each value came from', () => {
-    const loaded = parseConfig(['# a comment', '', 'MULTINIC_EXCLUDE="ens7 docker* fa:16:3e:00:00:0?"', "MULTINIC_TABLES='20001-20100'", 'MULTINIC_MANAGE_PRIMARY=no', '; also a comment', 'MULTINIC_RECONCILE_INTERVAL="1h 30min"', 'MULTINIC_ARGS="--persist none --no-sysctl"'].join('\n'), FILE);
+    const loaded = parseConfig(['# a comment', '', 'MULTINIC_EXCLUDE="ens7 docker* fa:16:3e:00:00:0?"', "MULTINIC_TABLES='11001-11100'", 'MULTINIC_MANAGE_PRIMARY=no', '; also a comment', 'MULTINIC_RECONCILE_INTERVAL="1h 30min"', 'MULTINIC_ARGS="--persist none --no-sysctl"'].join('\n'), FILE);
     expect(loaded.config.exclude).toEqual(['ens7', 'docker*', 'fa:16:3e:00:00:0?']);
-    expect(loaded.config.tables).toEqual({ first: 20001, last: 20100 });
+    expect(loaded.config.tables).toEqual({ first: 11001, last: 11100 });
     expect(loaded.config.managePrimary).toBe(false);
     expect(loaded.config.reconcileInterval).toBe('1h 30min');
     expect(loaded.config.args).toBe('--persist none --no-sysctl');
@@ -36,7 +36,7 @@ describe('multinic.conf (src/config)', () => {
   });
 
   it.each([
-    ['MULTINIC_TABLES=5-9', 3, /MULTINIC_TABLES="5-9" is not allowed; allowed: a range FIRST-LAST of routing table numbers within 10001-32765/],
+    ['MULTINIC_TABLES=5-9', 3, /MULTINIC_TABLES="5-9" is not allowed; allowed: a range FIRST-LAST of routing table numbers within 10001-12000/],
     ['MULTINIC_TABLES=12000-11000', 3, /is not allowed/],
     ['MULTINIC_BOOT_WAIT=soon', 3, /MULTINIC_BOOT_WAIT="soon" is not allowed; allowed: a whole number of seconds/],
     ['MULTINIC_MANAGE_PRIMARY=maybe', 3, /allowed: yes or no/],
@@ -118,10 +118,10 @@ describe('exclusions (src/config/exclude.ts)', () => {
 
   it('new NICs get tables from MULTINIC_TABLES; a NIC keeps the table it has', () => {
     const first = allocateTables(emptyState(), [{ mac: 'fa:16:3e:00:00:01', iface: 'ens3' }], new Set());
-    const next = allocateTables(first, [{ mac: 'fa:16:3e:00:00:01', iface: 'ens3' }, { mac: 'fa:16:3e:00:00:02', iface: 'ens4' }], new Set([20001]), { first: 20001, last: 20002 });
+    const next = allocateTables(first, [{ mac: 'fa:16:3e:00:00:01', iface: 'ens3' }, { mac: 'fa:16:3e:00:00:02', iface: 'ens4' }], new Set([11001]), new Map(), [], { first: 11001, last: 11002 });
     expect(next.allocations['fa:16:3e:00:00:01']).toMatchObject({ table: 10001, priority: 10001 });
-    expect(next.allocations['fa:16:3e:00:00:02']).toMatchObject({ table: 20002, priority: 20002 });
-    expect(() => allocateTables(next, [{ mac: 'fa:16:3e:00:00:01', iface: 'ens3' }, { mac: 'fa:16:3e:00:00:02', iface: 'ens4' }, { mac: 'fa:16:3e:00:00:03', iface: 'ens5' }], new Set([20001]), { first: 20001, last: 20002 })).toThrow(/all 2 routing tables of 20001-20002 are in use/);
+    expect(next.allocations['fa:16:3e:00:00:02']).toMatchObject({ table: 11002, priority: 11002 });
+    expect(() => allocateTables(next, [{ mac: 'fa:16:3e:00:00:01', iface: 'ens3' }, { mac: 'fa:16:3e:00:00:02', iface: 'ens4' }, { mac: 'fa:16:3e:00:00:03', iface: 'ens5' }], new Set([11001]), new Map(), [], { first: 11001, last: 11002 })).toThrow(/all 2 routing tables of 11001-11002 are in use/);
   });
 
   it('the ARP settings come from the configuration', () => {

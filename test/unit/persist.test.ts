@@ -31,6 +31,8 @@ const tree: TreeFacts = {
     { path: '/etc/systemd/network/50-ens5.network', names: ['ens5', 'bond0.101'], macs: [] },
   ],
   nmConnections: [],
+  // cloud-init rendered the VLAN under vlans: (as it does for every VLAN of network_data.json).
+  netplanDefinitions: [{ file: '/etc/netplan/50-cloud-init.yaml', type: 'vlans', id: 'bond0.101' }],
   rtProtosDir: true,
   rtTablesDir: true,
 };
@@ -47,7 +49,7 @@ const dual = aNic({
   iface: 'ens3',
   addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' }), aNicAddress('2001:db8:a::21', 64, { gateway: 'fe80::1' })],
 });
-const vlan = aNic({ mac: 'fa:16:3e:aa:00:01', iface: 'bond0.101', linkId: 'vlan101', addresses: [aNicAddress('198.51.100.50', 24, { gateway: '198.51.100.1' })] });
+const vlan = aNic({ mac: 'fa:16:3e:aa:00:01', iface: 'bond0.101', linkId: 'vlan101', kind: 'vlan', addresses: [aNicAddress('198.51.100.50', 24, { gateway: '198.51.100.1' })] });
 
 const CASES: Record<string, Nic[]> = { 'one-nic': [ens3], 'three-nics-two-subnets': [ens3, ens4, ens5], ipv6: [dual], vlan: [vlan] };
 

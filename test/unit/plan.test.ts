@@ -17,7 +17,7 @@ const ens4 = aNic({ mac: 'fa:16:3e:00:00:02', iface: 'ens4', addresses: [aNicAdd
 const ens5 = aNic({ mac: 'fa:16:3e:00:00:03', iface: 'ens5', addresses: [aNicAddress('192.0.2.30', 24, { gateway: '192.0.2.1' })] });
 
 describe('plan', () => {
-  it('gives each NIC a table with its subnet route (src, dev), its default route, and one rule per address', () => {
+  it('gives each NIC a table with its subnet route (src, dev), its default route, and three rules per address', () => {
     const result = plan({ mapping: mappingOf([ens3, ens4]), live: nothingLive, state: emptyState() });
     expect(result.nics.map((nic) => [nic.iface, nic.table, nic.priority])).toEqual([
       ['ens3', 10001, 10001],
@@ -25,9 +25,15 @@ describe('plan', () => {
     ]);
     expect(result.desired.routes).toContainEqual({ family: 4, table: 10002, dst: '203.0.113.0/24', dev: 'ens4', src: '203.0.113.22', scope: 'link' });
     expect(result.desired.routes).toContainEqual({ family: 4, table: 10002, dst: 'default', via: '203.0.113.1', dev: 'ens4' });
+    // Tier 1: the managed subnets through the NIC's table; tier 2: the main table's specific
+    // routes (containers, tunnels); tier 3: everything else through the NIC's table.
     expect(result.desired.rules).toEqual([
-      { family: 4, priority: 10001, from: '203.0.113.21/32', table: 10001 },
-      { family: 4, priority: 10002, from: '203.0.113.22/32', table: 10002 },
+      { family: 4, priority: 10001, from: '203.0.113.21/32', to: '203.0.113.0/24', table: 10001 },
+      { family: 4, priority: 12001, from: '203.0.113.21/32', table: 254, suppressPrefixlength: 0 },
+      { family: 4, priority: 14001, from: '203.0.113.21/32', table: 10001 },
+      { family: 4, priority: 10002, from: '203.0.113.22/32', to: '203.0.113.0/24', table: 10002 },
+      { family: 4, priority: 12002, from: '203.0.113.22/32', table: 254, suppressPrefixlength: 0 },
+      { family: 4, priority: 14002, from: '203.0.113.22/32', table: 10002 },
     ]);
     // Nothing lands in the main table.
     expect(result.desired.routes.every((route) => route.table >= 10001)).toBe(true);
@@ -62,7 +68,11 @@ describe('plan', () => {
     const first = plan({ mapping: mappingOf([ens3, ens4]), live: nothingLive, state: emptyState() });
     const after = plan({ mapping: mappingOf([ens3]), live: first.desired, state: first.state });
     expect(after.changes.add).toEqual({ routes: [], rules: [] });
-    expect(after.changes.remove.rules).toEqual([{ family: 4, priority: 10002, from: '203.0.113.22/32', table: 10002 }]);
+    expect(after.changes.remove.rules).toEqual([
+      { family: 4, priority: 10002, from: '203.0.113.22/32', to: '203.0.113.0/24', table: 10002 },
+      { family: 4, priority: 12002, from: '203.0.113.22/32', table: 254, suppressPrefixlength: 0 },
+      { family: 4, priority: 14002, from: '203.0.113.22/32', table: 10002 },
+    ]);
     expect(after.changes.remove.routes.every((route) => route.table === 10002 && route.dev === 'ens4')).toBe(true);
     expect(after.state.allocations['fa:16:3e:00:00:02']).toMatchObject({ table: 10002, attached: false });
   });
@@ -90,17 +100,19 @@ describe('plan', () => {
     const lines = toShellLines(result.changes);
     expect(lines).toContain('ip -6 route add 2001:db8:a::/64 dev ens3 src 2001:db8:a::21 table 10001 proto 147');
     expect(lines).toContain('ip -6 route add default via fe80::1 dev ens3 table 10001 proto 147');
-    expect(lines).toContain('ip -6 rule add from 2001:db8:a::21/128 lookup 10001 priority 10001 protocol 147');
-    expect(lines).toContain('ip -4 rule add from 203.0.113.21/32 lookup 10001 priority 10001 protocol 147');
+    expect(lines).toContain('ip -6 rule add from 2001:db8:a::21/128 to 2001:db8:a::/64 lookup 10001 priority 10001 protocol 147');
+    expect(lines).toContain('ip -6 rule add from 2001:db8:a::21/128 lookup main suppress_prefixlength 0 priority 12001 protocol 147');
+    expect(lines).toContain('ip -6 rule add from 2001:db8:a::21/128 lookup 10001 priority 14001 protocol 147');
+    expect(lines).toContain('ip -4 rule add from 203.0.113.21/32 lookup 10001 priority 14001 protocol 147');
   });
 
-  it('gives one rule per address and one subnet route when two addresses share a subnet', () => {
+  it('gives one set of rules per address and one subnet route when two addresses share a subnet', () => {
     const twoAddresses = aNic({
       iface: 'ens3',
       addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' }), aNicAddress('203.0.113.31', 24, { gateway: '203.0.113.1' })],
     });
     const result = plan({ mapping: mappingOf([twoAddresses]), live: nothingLive, state: emptyState() });
-    expect(result.desired.rules.map((rule) => rule.from)).toEqual(['203.0.113.21/32', '203.0.113.31/32']);
+    expect(result.desired.rules.filter((rule) => rule.priority === 14001).map((rule) => rule.from)).toEqual(['203.0.113.21/32', '203.0.113.31/32']);
     expect(result.desired.routes.filter((route) => route.dst === '203.0.113.0/24')).toHaveLength(1);
     expect(result.desired.routes.filter((route) => route.dst === 'default')).toHaveLength(1);
   });

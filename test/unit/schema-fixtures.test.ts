@@ -90,13 +90,22 @@ describe('real network_data.json documents (test/fixtures, see SOURCES.md)', () 
     expect(data.networks.filter((network) => network.source === 'dhcp').map((network) => network.linkId)).toEqual(['tap8aac87b9-37', 'vlan0', 'vlan1', 'bond0', 'vlan2']);
   });
 
-  it('reads Ironic\'s sample: a prefix inside ip_address and IPv6 route netmasks in dotted hex', () => {
-    const { data } = read('ironic-json-samples.json');
+  it('reads Ironic\'s sample: a prefix inside ip_address and IPv6 route netmasks in dotted hex; gateways off every subnet are left out, with warnings', () => {
+    const { data, notes } = read('ironic-json-samples.json');
     expect(data.links.find((link) => link.id === 'bond0')).toMatchObject({ kind: 'bond', bond: { memberIds: ['interface0', 'interface1'], mode: '802.3ad' } });
     expect(data.links.find((link) => link.id === 'vlan0')).toMatchObject({ kind: 'vlan', mac: 'a0:36:9f:2c:e8:80', vlan: { parentId: 'bond0', vlanId: 101 } });
     const v6 = data.networks.find((network) => network.family === 6);
-    expect(v6).toMatchObject({ address: { address: '2001:cdba::3257:9652', prefix: 24 }, gateway: 'fd00::1' });
-    expect(v6?.routes).toEqual([{ family: 6, destination: { address: '::', prefix: 48 }, gateway: 'fd00::1:1' }]);
+    expect(v6).toMatchObject({ address: { address: '2001:cdba::3257:9652', prefix: 24 } });
+    // fd00::1 and fd00::1:1 lie outside 2001:cd00::/24, 11.0.0.1 and 23.253.157.1 outside
+    // 10.184.0.0/20 (interface0): the kernel would refuse those routes, so they are left out.
+    expect(v6?.gateway).toBeUndefined();
+    expect(v6?.routes).toEqual([]);
+    expect(notes.map((note) => note.message).filter((message) => message.includes('outside every subnet'))).toEqual([
+      'networks[0].routes[0].gateway: 11.0.0.1 is outside every subnet of link "interface0" (10.184.0.0/20); the kernel would refuse a route through it, left out',
+      'networks[0].routes[1].gateway: 23.253.157.1 is outside every subnet of link "interface0" (10.184.0.0/20); the kernel would refuse a route through it, left out',
+      'networks[1].routes[0].gateway: fd00::1 is outside every subnet of link "interface0" (2001:cd00::/24); the kernel would refuse a route through it, left out',
+      'networks[1].routes[1].gateway: fd00::1:1 is outside every subnet of link "interface0" (2001:cd00::/24); the kernel would refuse a route through it, left out',
+    ]);
     expect(data.dns).toEqual(['8.8.8.8', '8.8.4.4']);
   });
 

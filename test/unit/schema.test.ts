@@ -122,9 +122,55 @@ const malformed: [string, unknown, string][] = [
   ['a VLAN id out of range', doc([link(), { id: 'v', type: 'vlan', vlan_link: 'tap0', vlan_id: 5000 }], []), 'links[1].vlan_id'],
   ['a VLAN on a link that does not exist', doc([{ id: 'v', type: 'vlan', vlan_link: 'nope', vlan_id: 5 }], []), 'links[0].vlan_link'],
   ['a duplicate link id', doc([link(), link()], []), 'links[1].id'],
-  ['mtu as text', doc([link({ mtu: 'big' })], []), 'links[0].mtu'],
+  // Issue 14: what would do harm.
+  ['no networks key (it would remove every rule)', { links: [link()] }, 'networks'],
+  ['networks: null', { links: [link()], networks: null }, 'networks'],
+  ['two plain links with one MAC', doc([link(), link({ id: 'tap1', ethernet_mac_address: 'FA:16:3E:00:00:01' })], []), 'links[1].ethernet_mac_address'],
+  ['a VLAN whose parent is itself', doc([link(), { id: 'v', type: 'vlan', vlan_link: 'v', vlan_id: 5 }], []), 'links[1].vlan_link'],
+  ['a bond whose member is itself', doc([link(), { id: 'b', type: 'bond', bond_links: ['tap0', 'b'], ethernet_mac_address: 'fa:16:3e:00:00:09' }], []), 'links[1].bond_links'],
+  ['a netmask of 0', doc([link()], [network({ netmask: '0.0.0.0' })]), 'networks[0].netmask'],
+  ['a netmask of "0"', doc([link()], [network({ netmask: '0' })]), 'networks[0].netmask'],
+  ['a /0 inside ip_address', doc([link()], [network({ ip_address: '2001:db8::5/0', type: 'ipv6' })]), 'networks[0].ip_address'],
   ['a static IPv4 network without netmask', doc([link()], [network({ netmask: undefined })]), 'networks[0].netmask'],
 ];
+
+describe('documents judged before they act (issue 14)', () => {
+  it('applies "networks": [] as what the document says: no networks', () => {
+    expect(parseNetworkData({ links: [link()], networks: [] }).data.networks).toEqual([]);
+  });
+
+  it('warns about fields multinic does not use instead of refusing them (mtu as text, services not a list, odd ids)', () => {
+    const { data, notes } = parseNetworkData(
+      doc([link({ mtu: 'big', vif_id: 7, bond_mode: 3 })], [network({ id: 42, network_id: { odd: true }, services: 'dns' })], { services: 5, meta: null }),
+    );
+    expect(data.links[0]).toMatchObject({ id: 'tap0', mac: 'fa:16:3e:00:00:01' });
+    expect(data.links[0]?.mtu).toBeUndefined();
+    expect(data.networks[0]).toMatchObject({ id: '42', address: { address: '203.0.113.21', prefix: 24 } });
+    expect(notes.map((note) => note.message)).toEqual([
+      'links[0].mtu: "big" is not an MTU; multinic does not use it, ignored',
+      'networks[0].services: not a list; multinic does not use it, ignored',
+      'services: not a list; multinic does not use it, ignored',
+    ]);
+  });
+
+  it('routes a route network with host bits as its network, with a warning', () => {
+    const { data, notes } = parseNetworkData(doc([link()], [network({ routes: [{ network: '198.51.100.7', netmask: '255.255.255.0', gateway: '203.0.113.1' }] })]));
+    expect(data.networks[0]?.routes).toEqual([{ family: 4, destination: { address: '198.51.100.0', prefix: 24 }, gateway: '203.0.113.1' }]);
+    expect(notes[0]?.message).toBe('networks[0].routes[0].network: 198.51.100.7/24 has host bits set; routed as 198.51.100.0/24');
+  });
+
+  it('leaves out a route whose gateway is outside every subnet of its link, with a warning naming it', () => {
+    const { data, notes } = parseNetworkData(doc([link()], [network({ routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway: '192.0.2.1' }] })]));
+    expect(data.networks[0]?.gateway).toBeUndefined();
+    expect(notes[0]?.message).toContain('networks[0].routes[0].gateway: 192.0.2.1 is outside every subnet of link "tap0" (203.0.113.0/24)');
+  });
+
+  it('warns about a repeated network id (Ironic\'s sample has one) instead of refusing it', () => {
+    const { data, notes } = parseNetworkData(doc([link()], [network(), network({ ip_address: '203.0.113.31' })]));
+    expect(data.networks).toHaveLength(2);
+    expect(notes[0]?.message).toBe('networks[1].id: "n0" is also the id of networks[0]; messages name both the same');
+  });
+});
 
 describe('malformed documents', () => {
   it.each(malformed)('refuses %s, naming %s', (_what, json, path) => {

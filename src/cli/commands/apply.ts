@@ -101,7 +101,7 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
 
       // 6. Verify: a read of its own after the change; every address must route through its
       // own NIC and table. A rerun with nothing to change is checked the same way.
-      const checks = await verifyApplied(run, plan.nics, plan.desired);
+      const checks = await verifyApplied(run, plan.nics, plan.desired, live.foreign.routes);
 
       // 7. Record, only now that the kernel holds the plan (a failed run hands out no numbers)
       // and verify accepted it (the last-good cache never holds a document the kernel refused).

@@ -34,7 +34,7 @@ export async function verifyCommand(values: ParsedCommand['values'], run: Run, r
         iface: allocation.iface as string,
         table: allocation.table,
         priority: allocation.priority,
-        addresses: live.owned.rules.filter((rule) => rule.table === allocation.table).map((rule) => rule.from.split('/')[0] ?? ''),
+        addresses: [...new Set(live.owned.rules.filter((rule) => rule.table === allocation.table).map((rule) => rule.from.split('/')[0] ?? ''))],
       }));
   const drift = diffRouting(expected, live.owned, live.foreign);
   const failures = [
@@ -42,7 +42,7 @@ export async function verifyCommand(values: ParsedCommand['values'], run: Run, r
     ...drift.add.routes.map((route) => `route ${route.dst}${route.via ? ` via ${route.via}` : ''} dev ${route.dev} in table ${route.table} is missing`),
     ...nics.filter((nic) => nic.addresses.length === 0).map((nic) => `${nic.iface} (${nic.mac}): no rule in place for table ${nic.table}`),
   ];
-  const checks = await checkRoutes(run, nics, expected, live.routeAnswers);
+  const checks = await checkRoutes(run, nics, expected, live.routeAnswers, live.foreign.routes);
   failures.push(...checks.filter((check) => !check.ok).map((check) => check.message));
   for (const check of checks) reporter.say(`${check.ok ? 'ok' : 'FAIL'}: ${check.message}`);
   reporter.result(failures.length === 0 ? [`ok: ${checks.length} check(s) hold`] : failures, { ok: failures.length === 0, checks, failures });
