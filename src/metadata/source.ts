@@ -17,29 +17,35 @@ export interface LoadedNetworkData extends ParsedNetworkData {
   origin: string;
   /** The document as read, for the last-good cache. */
   text: string;
+  /**
+   * Whether reading the same source again can give another answer during this run: yes for
+   * the metadata service and a file; no for the cache and for a config drive, which Nova
+   * writes once, at boot, and which never lists a port attached later.
+   */
+  mayChange: boolean;
 }
 
 export async function loadNetworkData(options: SourceOptions, run: Run): Promise<LoadedNetworkData> {
-  const { text, origin } = await readSource(options, run);
-  return { ...parseNetworkDataText(text, origin), origin, text };
+  const { text, origin, mayChange } = await readSource(options, run);
+  return { ...parseNetworkDataText(text, origin), origin, text, mayChange };
 }
 
-async function readSource(options: SourceOptions, run: Run): Promise<{ text: string; origin: string }> {
+async function readSource(options: SourceOptions, run: Run): Promise<{ text: string; origin: string; mayChange: boolean }> {
   const source = options.source ?? 'auto';
   if (options.offline) {
     if (!options.stateDir) throw new UsageError('--offline needs a state dir');
-    return { text: await readCachedNetworkData(options.stateDir), origin: `${options.stateDir}/network_data.json (cached, --offline)` };
+    return { text: await readCachedNetworkData(options.stateDir), origin: `${options.stateDir}/network_data.json (cached, --offline)`, mayChange: false };
   }
   if (source === 'file' || (source === 'auto' && options.networkDataFile)) {
     if (!options.networkDataFile) throw new UsageError('--source file needs --network-data FILE');
-    return { text: await readNetworkDataFile(options.networkDataFile), origin: options.networkDataFile };
+    return { text: await readNetworkDataFile(options.networkDataFile), origin: options.networkDataFile, mayChange: true };
   }
   if (source === 'configdrive' || source === 'auto') {
     // As cloud-init does: a config drive, when there is one, comes before the network.
     const drive = await findConfigDrive(run);
     if (drive) {
       try {
-        return await readConfigDrive(run, drive);
+        return { ...(await readConfigDrive(run, drive)), mayChange: false };
       } catch (error) {
         // Config drives of clouds older than Liberty carry no network_data.json (glean's
         // hp and rax fixtures): with `auto` the metadata service may still have it.
@@ -58,7 +64,7 @@ async function readSource(options: SourceOptions, run: Run): Promise<{ text: str
     deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS,
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
   });
-  return { text, origin: url };
+  return { text, origin: url, mayChange: true };
 }
 
 /** Nova's metadata service also answers on this IPv6 link-local address (since Wallaby). */
