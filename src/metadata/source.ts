@@ -59,12 +59,31 @@ async function readSource(options: SourceOptions, run: Run): Promise<{ text: str
     }
   }
   const baseUrl = options.metadataUrl ?? (await defaultMetadataUrl(run, options.onNote));
-  const { text, url } = await fetchNetworkData(baseUrl, {
-    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS,
-    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-  });
-  return { text, origin: url, mayChange: true };
+  try {
+    const { text, url } = await fetchNetworkData(baseUrl, {
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS,
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    });
+    return { text, origin: url, mayChange: true };
+  } catch (error) {
+    if (source === 'metadata' && error instanceof MetadataUnavailable) throw withoutMetadataService(error);
+    throw error;
+  }
+}
+
+/**
+ * `--source metadata` is what the hotplug run (multinic@.service) asks for: only the
+ * metadata service lists a port attached after boot. When there is none, say so, and what
+ * can be done without it.
+ */
+function withoutMetadataService(error: MetadataUnavailable): MetadataUnavailable {
+  return new MetadataUnavailable(
+    `${error.message}. Only the metadata service lists a port attached after boot (Nova writes the config drive once, at boot). ` +
+      'Without a metadata service: give multinic a network_data.json that lists the port (multinic apply --network-data FILE, e.g. written from `openstack port show`), ' +
+      'or set MULTINIC_HOTPLUG_SOURCE=auto in /etc/multinic/multinic.conf so that hotplug runs converge on what the config drive lists and leave attached ports alone',
+    { cause: error },
+  );
 }
 
 /** Nova's metadata service also answers on this IPv6 link-local address (since Wallaby). */
