@@ -38,6 +38,11 @@ export interface LabNic {
   lifetime?: number;
   /** More addresses port security lets through (Neutron's allowed address pairs). */
   allowedAddresses?: string[];
+  /**
+   * Plugged as a hot-plugged port that nobody configures: link down, none of `addresses`
+   * on it (they are still the port's: port security lets them through).
+   */
+  unconfigured?: boolean;
 }
 
 export interface LabOptions {
@@ -170,6 +175,7 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     await ip('guest', ['link', 'add', nic.name, 'address', nic.mac.toLowerCase(), 'type', 'veth', 'peer', 'name', port, 'netns', names.switch]);
     await ip('switch', ['link', 'set', port, 'master', bridge]);
     await ip('switch', ['link', 'set', port, 'up']);
+    if (nic.unconfigured) return;
     // Up before the addresses: an IPv6 address with a lifetime added to a down link gets
     // no prefix route when the link comes up.
     await ip('guest', ['link', 'set', nic.name, 'up']);

@@ -73,26 +73,9 @@ export async function main(argv: string[], io: Io = processIo, runner: Run = run
   }
 }
 
-// Run only when executed, not when imported by tests.
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-// A single executable typed by name (`multinic` found on PATH) has argv[1] = "multinic",
-// which is no path from here: compared as it is, not resolved (realpath would throw).
-const realOrAsIs = (path: string): string => {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
-};
-const self = realOrAsIs(fileURLToPath(import.meta.url));
-const invokedAs = process.argv[1] ? realOrAsIs(process.argv[1]) : '';
-// A single executable is always invoked as itself, however it was typed (and without /proc
-// in a chroot, neither argv nor execPath says where it is). getBuiltinModule: Node >= 20.16;
-// older nodes never run as one.
-const getBuiltin = (process as { getBuiltinModule?: (id: string) => { isSea?: () => boolean } | undefined }).getBuiltinModule;
-const singleExecutable = getBuiltin?.('node:sea')?.isSea?.() === true;
-if (singleExecutable || invokedAs === self) {
+// Run only when executed, not when imported by tests (entry.ts: every shipped form, by name too).
+import { isEntryPoint } from './entry.js';
+if (isEntryPoint(import.meta.url)) {
   // Until main settles, an exit means the run stopped half-way (Node ends when nothing is
   // left to wait for, even with a promise pending): that must never read as success.
   let settled = false;

@@ -11,6 +11,7 @@ export interface Config {
   args: string;
   bootWait: number;
   hotplugWait: number;
+  hotplugSource: 'metadata' | 'auto';
   /** Glob patterns over interface names and MACs: NICs multinic leaves alone. */
   exclude: string[];
   /** Whether the NIC that holds the main table's default route is managed too. */
@@ -71,6 +72,11 @@ export const KEYS = {
   MULTINIC_ARGS: { field: 'args', allowed: 'options of multinic apply (multinic --help), e.g. "--persist auto"', parse: (text) => text },
   MULTINIC_BOOT_WAIT: { field: 'bootWait', allowed: 'a whole number of seconds, 0 to 3600', parse: wholeNumber(0, 3600) },
   MULTINIC_HOTPLUG_WAIT: { field: 'hotplugWait', allowed: 'a whole number of seconds, 0 to 3600', parse: wholeNumber(0, 3600) },
+  MULTINIC_HOTPLUG_SOURCE: {
+    field: 'hotplugSource',
+    allowed: 'metadata (default: only the metadata service lists a port attached after boot) or auto (no metadata service: the config drive)',
+    parse: (text) => (text === 'metadata' || text === 'auto' ? text : undefined),
+  },
   MULTINIC_EXCLUDE: {
     field: 'exclude',
     allowed: 'interface names or MACs, glob patterns (* ? [...]) separated by spaces, e.g. "ens7 docker* fa:16:3e:00:*"',
@@ -110,6 +116,7 @@ export const DEFAULTS: Config = {
   args: '',
   bootWait: 30,
   hotplugWait: 60,
+  hotplugSource: 'metadata',
   exclude: [],
   managePrimary: true,
   tables: { first: LOWEST_TABLE, last: TABLE_BASE + SLOT_COUNT },

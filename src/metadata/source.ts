@@ -27,6 +27,12 @@ export interface LoadedNetworkData extends ParsedNetworkData {
   origin: string;
   /** The document as read, for the last-good cache. */
   text: string;
+  /**
+   * Whether reading the same source again can give another answer during this run: yes for
+   * the metadata service and a file; no for the cache and for a config drive, which Nova
+   * writes once, at boot, and which never lists a port attached later.
+   */
+  mayChange: boolean;
 }
 
 /**
@@ -45,8 +51,8 @@ export async function loadNetworkData(options: SourceOptions, run: Run): Promise
     );
   });
   try {
-    const { text, origin } = await Promise.race([readSource(options, run, end), deadline]);
-    return { ...parseNetworkDataText(text, origin), origin, text };
+    const { text, origin, mayChange } = await Promise.race([readSource(options, run, end), deadline]);
+    return { ...parseNetworkDataText(text, origin), origin, text, mayChange };
   } finally {
     clearTimeout(timer);
   }
@@ -59,23 +65,23 @@ function describeSource(options: SourceOptions): string {
   return options.metadataUrl ?? (options.source === 'metadata' ? DEFAULT_METADATA_URL : 'the config drive or the metadata service');
 }
 
-async function readSource(options: SourceOptions, run: Run, end: number): Promise<{ text: string; origin: string }> {
+async function readSource(options: SourceOptions, run: Run, end: number): Promise<{ text: string; origin: string; mayChange: boolean }> {
   const source = options.source ?? 'auto';
   if (options.offline) {
     if (!options.stateDir) throw new UsageError('--offline needs a state dir');
     const warn = (message: string) => options.onNote?.(`warning: ${message}`);
-    return { text: await readCachedNetworkData(options.stateDir, warn), origin: `${options.stateDir}/network_data.json (cached, --offline)` };
+    return { text: await readCachedNetworkData(options.stateDir, warn), origin: `${options.stateDir}/network_data.json (cached, --offline)`, mayChange: false };
   }
   if (source === 'file' || (source === 'auto' && options.networkDataFile)) {
     if (!options.networkDataFile) throw new UsageError('--source file needs --network-data FILE');
-    return { text: await readNetworkDataFile(options.networkDataFile, Math.max(1, end - Date.now())), origin: options.networkDataFile };
+    return { text: await readNetworkDataFile(options.networkDataFile, Math.max(1, end - Date.now())), origin: options.networkDataFile, mayChange: true };
   }
   if (source === 'configdrive' || source === 'auto') {
     // As cloud-init does: a config drive, when there is one, comes before the network.
     const drive = await findConfigDrive(run);
     if (drive) {
       try {
-        return await readConfigDrive(run, drive);
+        return { ...(await readConfigDrive(run, drive)), mayChange: false };
       } catch (error) {
         // Config drives of clouds older than Liberty carry no network_data.json (glean's
         // hp and rax fixtures): with `auto` the metadata service may still have it.
@@ -89,13 +95,31 @@ async function readSource(options: SourceOptions, run: Run, end: number): Promis
     }
   }
   const baseUrl = options.metadataUrl ?? (await defaultMetadataUrl(run, options.onNote));
-  const { text, url } = await fetchNetworkData(baseUrl, {
-    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    // What is left of the step's deadline after the config drive was looked for.
-    deadlineMs: Math.max(1, end - Date.now()),
-    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-  });
-  return { text, origin: url };
+  try {
+    const { text, url } = await fetchNetworkData(baseUrl, {
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      // What is left of the step's deadline after the config drive was looked for.
+      deadlineMs: Math.max(1, end - Date.now()),
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    });
+    return { text, origin: url, mayChange: true };
+  } catch (error) {
+    if (source === 'metadata' && error instanceof MetadataUnavailable) throw withoutMetadataService(error);
+    throw error;
+  }
+}
+
+/**
+ * `--source metadata` is what the hotplug run (multinic@.service) asks for: only the
+ * metadata service lists a port attached after boot. When there is none, say so, and what
+ * can be done without it.
+ */
+function withoutMetadataService(error: MetadataUnavailable): MetadataUnavailable {
+  return new MetadataUnavailable(
+    `${error.message}. Only the metadata service lists a port attached after boot (Nova writes the config drive once, at boot). ` +
+      'Without one: multinic apply --network-data FILE with a document that lists the port, or MULTINIC_HOTPLUG_SOURCE=auto in /etc/multinic/multinic.conf to converge on what the config drive lists (README)',
+    { cause: error },
+  );
 }
 
 /** Nova's metadata service also answers on this IPv6 link-local address (since Wallaby). */

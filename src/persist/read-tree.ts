@@ -4,27 +4,18 @@ import { join } from 'node:path';
 import type { OwnerFacts } from './detect.js';
 import { NETPLAN_PATH } from './netplan.js';
 import { parseNetplanDefinitions, type NetplanDefinition } from './netplan-owner.js';
+import type { TreeFacts } from './types.js';
+import { parseMatchSection } from './owner-facts.js';
 
 /** Where netplan reads YAML from, in the order it lets a later one hide an earlier. */
 export const NETPLAN_DIRS = ['lib/netplan', 'etc/netplan', 'run/netplan'];
-import type { TreeFacts } from './types.js';
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 const list = (dir: string) => readdir(dir).catch(() => [] as string[]);
 
 /** [Match] Name= and MACAddress= (PermanentMACAddress=) of a .network file. */
 export function parseNetworkMatch(text: string): { names: string[]; macs: string[] } {
-  const names: string[] = [];
-  const macs: string[] = [];
-  let inMatch = false;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('[')) inMatch = line === '[Match]';
-    if (!inMatch) continue;
-    const [key, value = ''] = line.split('=', 2);
-    if (key === 'Name') names.push(...value.split(/\s+/).filter(Boolean));
-    if (key === 'MACAddress' || key === 'PermanentMACAddress') macs.push(...value.toLowerCase().split(/\s+/).filter(Boolean));
-  }
+  const { names, macs } = parseMatchSection(text);
   return { names, macs };
 }
 
@@ -67,12 +58,5 @@ export async function readTreeFacts(root: string): Promise<TreeFacts> {
   };
 }
 
-export async function readOwnerFacts(root: string): Promise<OwnerFacts> {
-  return {
-    netplanYaml: (await list(join(root, 'etc/netplan'))).some((name) => name.endsWith('.yaml') && name !== '90-multinic.yaml'),
-    networkManagerRunning: await exists(join(root, 'run/NetworkManager/NetworkManager.pid')).then(async (pid) => pid || (await exists(join(root, 'run/NetworkManager/devices')))),
-    networkdRunning: await exists(join(root, 'run/systemd/netif/links')),
-    ifcfgFiles: (await list(join(root, 'etc/sysconfig/network-scripts'))).some((name) => name.startsWith('ifcfg-') && name !== 'ifcfg-lo'),
-    ifupdownInterfaces: await exists(join(root, 'etc/network/interfaces')),
-  };
-}
+/** `--persist auto`'s facts: owner-facts.ts, which also says which NICs an owner configures. */
+export { readOwnerFacts } from './owner-facts.js';

@@ -15,7 +15,7 @@ import { restoreSysctls, writeSysctlOriginals, writeSysctls } from '../../sysctl
 import { secondsOption, stringOption, type ParsedCommand } from '../args.js';
 import { describeChangeCount, describeNics, planChangeCount, planCommands, planJson } from '../describe.js';
 import type { Reporter } from '../output.js';
-import { planFrom, readCurrent } from '../pipeline.js';
+import { prepareWithOwnAddresses } from '../own-addresses.js';
 import { sourceOptionsFrom } from '../source-options.js';
 import { waitForNics } from '../wait-for-nics.js';
 
@@ -59,21 +59,22 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
     const source = await loadNetworkData(options, run);
     chaosPoint('source');
 
-    // 3. Read the kernel, and the state files beside it (damaged ones are moved aside and
-    // rebuilt from the kernel's tagged rules, so every NIC keeps its table).
-    const current = await readCurrent(run, { stateDir, sysctl: options.sysctl, warn });
+    // 3 and 4. Read the kernel and the state files beside it (damaged ones are moved aside and
+    // rebuilt from the kernel's tagged rules, so every NIC keeps its table), give NICs no
+    // network owner configures their addresses (own-addresses.ts), and plan (pure).
+    const prepare = prepareWithOwnAddresses(run, { stateDir, sysctl: options.sysctl, config: options.config, warn }, { root, dryRun, reporter });
+    const first = await prepare(Promise.resolve(source));
     chaosPoint('kernel');
-
-    // 4. Plan (pure). NICs still on their way after a hotplug are waited for a bounded time,
-    // reading the source and the kernel again while they come.
-    const prepared = await waitForNics(
-      planFrom(source, current, options.config),
-      async () => planFrom(await loadNetworkData(options, run), await readCurrent(run, { stateDir, sysctl: options.sysctl, warn }), options.config),
-      reporter,
+    // NICs still on their way after a hotplug are waited for a bounded time: the guest's side
+    // on netlink events, the metadata side with a backoff (wait-for-nics.ts).
+    const prepared = await waitForNics(first, prepare, reporter, {
+      waitMs,
+      // The metadata side is read again within the wait's own bound, with no retry notices.
+      fetchDocument: (deadlineMs) => loadNetworkData({ ...options, deadlineMs, onRetry: () => undefined }, run),
       // Waiting for NICs the metadata does not list yet only when asked (the udev unit
       // does): on a guest with container interfaces every run would wait for nothing.
-      { waitMs, includeUnlisted: waitSeconds !== undefined },
-    );
+      includeUnlisted: waitSeconds !== undefined,
+    });
     const { plan, mapping, live, sysctls } = prepared;
     reporter.say(`network_data.json from ${prepared.source.origin}`);
     reporter.notes([...prepared.source.notes, ...plan.notes]);
@@ -116,7 +117,7 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
       const persisted =
         persist === 'none'
           ? PERSIST_NONE
-          : await (await import('../../persist/persist.js')).persistPlan(plan, { choice: persist, root, stateDir, sysctl: options.sysctl, warn }).catch((error: unknown) => {
+          : await (await import('../../persist/persist.js')).persistPlan(plan, { choice: persist, root, stateDir, sysctl: options.sysctl, selfConfigured: prepared.selfConfigured, warn }).catch((error: unknown) => {
               throw error instanceof MultinicError ? error : new StorageFailed(`persist: ${(error as Error).message}`, { cause: error });
             });
       for (const note of persisted.notes) reporter.say(`warning: ${note}`);
