@@ -64,8 +64,10 @@ process.stdout.write(`build/multinic.cjs: ${bytes} bytes\n`);
 await writeFile(join(root, 'build', 'multinic.meta.json'), JSON.stringify(result.metafile));
 
 // The user_data that carries this bundle (src/install/render-user-data.ts, compiled by tsc).
-const { renderEmbeddedUserData } = await import('../dist/src/install/render-user-data.js');
+const { renderEmbeddedUserData, packUserData } = await import('../dist/src/install/render-user-data.js');
 const { VERSION } = await import('../dist/src/version.js');
 const userData = renderEmbeddedUserData(await readFile(out), VERSION);
 await writeFile(join(root, 'build', 'user-data-embedded.yaml'), userData);
-process.stdout.write(`build/user-data-embedded.yaml: ${Buffer.byteLength(userData)} bytes\n`);
+const packed = packUserData(userData);
+await writeFile(join(root, 'build', 'user-data-embedded.yaml.gz'), packed);
+process.stdout.write(`build/user-data-embedded.yaml: ${Buffer.byteLength(userData)} bytes; .gz (what Nova gets): ${packed.length} bytes\n`);

@@ -23,6 +23,8 @@ const appliedSchema = z.object({
       table: z.int(),
       priority: z.int(),
       addresses: z.array(z.string()),
+      kind: z.optional(z.union([z.literal('physical'), z.literal('vlan'), z.literal('bond')])),
+      dynamic: z.optional(z.array(z.string())),
     }),
   ),
   desired: z.object({
@@ -37,7 +39,9 @@ const appliedSchema = z.object({
         scope: z.optional(z.literal('link')),
       }),
     ),
-    rules: z.array(z.object({ family, priority: z.int(), from: z.string(), table: z.int() })),
+    // Every field of RuleSpec: a field the schema left out would be dropped on reading (the three
+    // rule tiers of plan/local-paths.ts differ only by `to` and `suppressPrefixlength`).
+    rules: z.array(z.object({ family, priority: z.int(), from: z.string(), to: z.optional(z.string()), table: z.int(), suppressPrefixlength: z.optional(z.int()) })),
   }),
 });
 

@@ -26,21 +26,23 @@ export function adoptTaggedTables(state: State, owned: RoutingState, interfaces:
   }
   const allocations: Record<Mac, Allocation> = { ...state.allocations };
   const tablesTaken = new Set(Object.values(state.allocations).map((allocation) => allocation.table));
-  const claim = (mac: Mac, iface: string, table: number, priority: number) => {
+  // The slot follows from the table, and the priorities of the three rule tiers from the
+  // slot (plan/local-paths.ts): a rule's own priority may be any tier's, so it is not used.
+  const claim = (mac: Mac, iface: string, table: number) => {
     if (allocations[mac] || tablesTaken.has(table)) return; // one table per MAC, one MAC per table
-    if (table <= TABLE_BASE || table > TABLE_BASE + SLOT_COUNT) return; // not one multinic hands out
+    if (table <= TABLE_BASE || table > TABLE_BASE + SLOT_COUNT) return; // not one multinic hands out (the main table, 254, of tier 2 among them)
     tablesTaken.add(table);
-    allocations[mac] = { slot: table - TABLE_BASE, table, priority, iface, attached: true };
+    allocations[mac] = { ...slotNumbers(table - TABLE_BASE), iface, attached: true };
   };
-  // Rules first: they name the address, and so the NIC, and carry the priority.
+  // Rules first: they name the address, and so the NIC.
   for (const rule of [...owned.rules].sort((a, b) => a.table - b.table)) {
     const owner = macOfAddress.get(canonicalAddress(rule.from.split('/')[0] ?? ''));
-    if (owner) claim(owner.mac, owner.iface, rule.table, rule.priority);
+    if (owner) claim(owner.mac, owner.iface, rule.table);
   }
   // A table with routes but no rule left (a run killed between the two): its routes name the device.
   for (const route of [...owned.routes].sort((a, b) => a.table - b.table)) {
     const mac = macOfIface.get(route.dev);
-    if (mac) claim(mac, route.dev, route.table, slotNumbers(route.table - TABLE_BASE).priority);
+    if (mac) claim(mac, route.dev, route.table);
   }
   return { version: 1, allocations };
 }
