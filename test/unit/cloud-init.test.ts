@@ -9,12 +9,12 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { brotliDecompressSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { MULTINIC_HOTPLUG_SERVICE, UDEV_RULE } from '../../src/install/assets.js';
 import { PATHS } from '../../src/install/render-install.js';
-import { NOVA_USER_DATA_LIMIT, renderEmbeddedUserData } from '../../src/install/render-user-data.js';
+import { NOVA_USER_DATA_LIMIT, packUserData, renderEmbeddedUserData } from '../../src/install/render-user-data.js';
 
 const exec = promisify(execFile);
 const repo = join(import.meta.dirname, '..', '..');
@@ -100,11 +100,14 @@ describe('the embedded-bundle user_data (rendered from bytes)', () => {
     expect(config.runcmd.at(-1)).toEqual(['systemctl', 'enable', '--now', 'multinic.service']);
   });
 
-  it('states its own size and whether Nova takes it', () => {
-    for (const [bytes, verdict] of [[small, 'within'], [large, 'OVER']] as const) {
-      const text = renderEmbeddedUserData(bytes, '9.9.9');
-      expect(text).toContain(`# Size: ${Buffer.byteLength(text)} bytes, ${verdict} Nova's 65535-byte user_data limit.`);
-    }
+  it('is handed to Nova gzip\'d: exactly the text, deterministic, and says so', () => {
+    const text = renderEmbeddedUserData(small, '9.9.9');
+    expect(text).toContain('build/user-data-embedded.yaml.gz');
+    const packed = packUserData(text);
+    expect(gunzipSync(packed).toString('utf8')).toBe(text);
+    expect(packUserData(text).equals(packed)).toBe(true);
+    // gzip takes back most of what base64 added: well under the text's size.
+    expect(packUserData(renderEmbeddedUserData(large, '9.9.9')).length).toBeLessThan(Buffer.byteLength(renderEmbeddedUserData(large, '9.9.9')));
   });
 
   it.skipIf(!cloudInit.ok)('passes cloud-init schema', async () => {
