@@ -36,6 +36,15 @@ describe.skipIf(!availability.ok)(`the operator's commands (${availability.reaso
     return { code: result.exitCode, rows: (JSON.parse(result.stdout) as { addresses: Row[] }).addresses };
   };
   const guest = (args: string[]) => lab.exec('guest', 'ip', args);
+  /** Deletes every IPv4 rule from ADDRESS, whatever its tier (plan/local-paths.ts), by priority. */
+  const deleteRulesFrom = async (address: string) => {
+    const lines = (await guest(['-4', 'rule', 'show', 'from', address])).stdout.trim().split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      const [, priority, selector] = /^(\d+):\s+(.*?)(?: proto \S+)?$/.exec(line) ?? [];
+      expect((await guest(['rule', 'del', 'priority', priority as string, ...(selector as string).split(' ')])).exitCode, line).toBe(0);
+    }
+  };
 
   beforeEach(async () => {
     work = await mkdtemp(join(tmpdir(), 'multinic-e2e15-'));
@@ -60,10 +69,8 @@ describe.skipIf(!availability.ok)(`the operator's commands (${availability.reaso
     expect(table.stderr).toContain('3 managed address(es): 3 ok, 0 drift, 0 missing');
     process.stderr.write(`operator: status on a healthy guest:\n${table.stdout}`);
 
-    // Someone removes ens4's rule: its replies fall back to the main table (ens3).
-    const rule = (await guest(['-4', 'rule', 'show', 'from', '203.0.113.22'])).stdout.trim();
-    const priority = /^(\d+):/.exec(rule)?.[1] ?? '';
-    expect((await guest(['rule', 'del', 'from', '203.0.113.22', 'priority', priority])).exitCode).toBe(0);
+    // Someone removes ens4's rules (all three tiers): its replies fall back to the main table (ens3).
+    await deleteRulesFrom('203.0.113.22');
     const { code, rows } = await statusJson();
     expect(code).toBe(1);
     const ens4 = rows.find((row) => row.address === '203.0.113.22');
@@ -71,7 +78,7 @@ describe.skipIf(!availability.ok)(`the operator's commands (${availability.reaso
     expect(ens4?.problems.join('; ')).toContain(`rule from 203.0.113.22 lookup`);
     expect(rows.filter((row) => row.state === 'ok').map((row) => row.iface).sort()).toEqual(['ens3', 'ens5']);
     const human = await multinic(['status']);
-    expect(human.stdout).toMatch(/^ens4 .* drift: rule from 203\.0\.113\.22 lookup \d+ missing; replies to 198\.51\.100\.254 leave by ens3/m);
+    expect(human.stdout).toMatch(/^ens4 .* drift: rule from 203\.0\.113\.22 lookup \d+ missing;.* replies to 198\.51\.100\.254 leave by ens3/m);
   });
 
   it('status: ok and persisted when the network manager restored the rules and routes itself (its own protocol)', async () => {
@@ -82,12 +89,13 @@ describe.skipIf(!availability.ok)(`the operator's commands (${availability.reaso
     const owned = (await guest(['route', 'show', 'table', 'all', 'proto', '147'])).stdout.trim().split('\n').filter(Boolean);
     // (`ip rule show protocol N` does not filter on iproute2 6.1: pick the tagged lines.)
     const rules = (await guest(['-4', 'rule', 'show'])).stdout.trim().split('\n').filter((line) => line.endsWith(' proto 147'));
-    expect([owned.length, rules.length]).toEqual([6, 3]);
+    // Per address: a rule to each of the two managed subnets, the main-table rule, the from rule.
+    expect([owned.length, rules.length]).toEqual([6, 12]);
     await guest(['route', 'flush', 'table', 'all', 'proto', '147']);
     for (const line of rules) {
-      const [, priority, from, table] = /^(\d+):\s+from (\S+) lookup (\d+)/.exec(line) ?? [];
-      await guest(['rule', 'del', 'priority', priority as string]);
-      expect((await guest(['rule', 'add', 'from', from as string, 'lookup', table as string, 'priority', priority as string])).exitCode).toBe(0);
+      const [, priority, selector] = /^(\d+):\s+(.*) proto 147$/.exec(line) ?? [];
+      await guest(['rule', 'del', 'priority', priority as string, ...(selector as string).split(' ')]);
+      expect((await guest(['rule', 'add', ...(selector as string).split(' '), 'priority', priority as string])).exitCode, line).toBe(0);
     }
     for (const line of owned) {
       const args = line.replace(/ proto 147/, '').split(' ').filter(Boolean);
@@ -141,8 +149,7 @@ describe.skipIf(!availability.ok)(`the operator's commands (${availability.reaso
     expect(unmanaged.stdout).toContain('No rule selects 203.0.113.77 as a source');
     expect(unmanaged.stdout).toMatch(/Replies to a remote address \(198\.51\.100\.254\) leave by ens3 via 203\.0\.113\.1, table main: NOT its own NIC ens4/);
 
-    const rule = (await guest(['-4', 'rule', 'show', 'from', '203.0.113.22'])).stdout.trim();
-    await guest(['rule', 'del', 'from', '203.0.113.22', 'priority', /^(\d+):/.exec(rule)?.[1] ?? '']);
+    await deleteRulesFrom('203.0.113.22');
     const broken = await multinic(['explain', '203.0.113.22', '--json']);
     expect(broken.exitCode).toBe(1);
     const explanation = JSON.parse(broken.stdout) as { managed: boolean; answers: boolean; verdict: string; sentences: { text: string; command?: string }[] };

@@ -206,8 +206,9 @@ describe.skipIf(!status.ok)(`packaging: bundle, single executable, install into 
         const version = await run('sh', ['-c', `cd / && exec "$0" --version`, command], { env });
         expect([command, version.code, version.stdout, version.stderr]).toEqual([command, 0, `multinic ${VERSION}\n`, '']);
         const shown = await inNs('env', [`PATH=${env.PATH}`, 'sh', '-c', `cd / && exec "$0" status --state-dir "$1" --json`, command, state]);
-        expect([command, shown.code], shown.stderr).toEqual([command, 0]);
-        expect(JSON.parse(shown.stdout)).toEqual({ stateDir: state, nics: [] });
+        // Nothing managed yet: status says so and exits 1 (only "every address ok" is 0).
+        expect([command, shown.code], shown.stderr).toEqual([command, 1]);
+        expect(JSON.parse(shown.stdout)).toEqual({ ok: false, stateDir: state, addresses: [], nics: [] });
       }
     }
   });

@@ -93,7 +93,8 @@ describe.skipIf(!availability.ok)(`multinic-reconcile.service's command in the e
     const picked = await reconcile();
     expect(picked.exitCode, picked.stderr).toBe(0);
     expect(await rules()).toContain(`from 203.0.113.23 lookup ${table}`);
-    expect(picked.stderr).toMatch(/applied: 1 rule\(s\) to add/);
+    // The new address's three tiers: a rule to each managed subnet (two), the main-table rule, the from rule.
+    expect(picked.stderr).toMatch(/applied: 4 rule\(s\) to add/);
     const after = await reconcile();
     expect([after.exitCode, after.stderr]).toEqual([0, '']);
   });
