@@ -44,13 +44,15 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   plugins: [trim],
-  // import.meta.url does not exist in CommonJS: give it this file's URL, so that main.ts's
-  // "run only when invoked" check compares the bundle with the bundle. The same global
-  // tells `multinic install` which file to install (src/install/program-source.ts).
+  // import.meta.url does not exist in CommonJS: give it this file's URL. The bundle's own
+  // path tells `multinic install` which file to install (src/install/program-source.ts).
   banner: {
     js: [
       `// multinic, bundled by scripts/build-bundle.mjs from src/cli/main.ts; runs with node >= 18 alone.`,
       'var __multinicBundleUrl = require("node:url").pathToFileURL(__filename).href; globalThis.__multinicBundleFile = __filename;',
+      // Whether the bundle is the program being run, for src/cli/entry.ts: true when node runs
+      // it and in the single executable, whatever argv[1] says (a name typed from PATH).
+      'globalThis.__multinicIsEntry = require.main === module;',
     ].join('\n'),
   },
   define: { 'import.meta.url': '__multinicBundleUrl' },

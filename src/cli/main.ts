@@ -49,11 +49,9 @@ export async function main(argv: string[], io: Io = processIo, run: Run = runCom
   }
 }
 
-// Run only when executed, not when imported by tests.
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-const invokedAs = process.argv[1] ? realpathSync(process.argv[1]) : '';
-if (invokedAs === realpathSync(fileURLToPath(import.meta.url))) {
+// Run only when executed, not when imported by tests (entry.ts: every shipped form, by name too).
+import { isEntryPoint } from './entry.js';
+if (isEntryPoint(import.meta.url)) {
   // Until main settles, an exit means the run stopped half-way (Node ends when nothing is
   // left to wait for, even with a promise pending): that must never read as success.
   let settled = false;

@@ -1,7 +1,6 @@
 /** Reads the facts the backends and `--persist auto` need from the tree under --root. */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OwnerFacts } from './detect.js';
 import type { TreeFacts } from './types.js';
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
@@ -52,12 +51,5 @@ export async function readTreeFacts(root: string): Promise<TreeFacts> {
   };
 }
 
-export async function readOwnerFacts(root: string): Promise<OwnerFacts> {
-  return {
-    netplanYaml: (await list(join(root, 'etc/netplan'))).some((name) => name.endsWith('.yaml') && name !== '90-multinic.yaml'),
-    networkManagerRunning: await exists(join(root, 'run/NetworkManager/NetworkManager.pid')).then(async (pid) => pid || (await exists(join(root, 'run/NetworkManager/devices')))),
-    networkdRunning: await exists(join(root, 'run/systemd/netif/links')),
-    ifcfgFiles: (await list(join(root, 'etc/sysconfig/network-scripts'))).some((name) => name.startsWith('ifcfg-') && name !== 'ifcfg-lo'),
-    ifupdownInterfaces: await exists(join(root, 'etc/network/interfaces')),
-  };
-}
+/** `--persist auto`'s facts: owner-facts.ts, which also says which NICs an owner configures. */
+export { readOwnerFacts } from './owner-facts.js';

@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { renderBundleWrapper } from '../../src/install/render-install.js';
 import { VERSION } from '../../src/version.js';
 
 const exec = promisify(execFile);
@@ -177,6 +178,36 @@ describe.skipIf(!status.ok)(`packaging: bundle, single executable, install into 
     const plan = await inNs('env', ['-i', `PATH=${bin}`, binary, 'plan', '--network-data', FIXTURE, '--state-dir', join(work, 'state-sea')]);
     expect(plan.code, plan.stderr).toBe(0);
     expect(ruleSources(plan.stdout)).toEqual(EXPECTED_SOURCES);
+  });
+
+  it('every shipped form runs when typed by name from PATH, by absolute path and through a symlink (issue 13)', async () => {
+    // The forms: the single executable, the bundle run by its shebang, the wrapper `install`
+    // puts beside the bundle, and the npm bin (dist/, linked as npm links node_modules/.bin).
+    const forms = join(work, 'forms');
+    const bin = join(forms, 'bin');
+    const links = join(forms, 'links');
+    await mkdir(bin, { recursive: true });
+    await mkdir(links, { recursive: true });
+    await copyFile(binary, join(bin, 'multinic-sea'));
+    await copyFile(bundle, join(forms, 'multinic.cjs'));
+    await symlink(join(forms, 'multinic.cjs'), join(bin, 'multinic-cjs'));
+    await writeFile(join(bin, 'multinic-wrapper'), renderBundleWrapper().replace('/usr/local/lib/multinic/multinic.cjs', join(forms, 'multinic.cjs')), { mode: 0o755 });
+    await symlink(join(repo, 'dist', 'src', 'cli', 'main.js'), join(bin, 'multinic-npm'));
+    // npm makes a bin's target executable when it installs the package; tsc does not.
+    await checked('chmod', ['+x', join(bin, 'multinic-sea'), join(forms, 'multinic.cjs'), join(repo, 'dist', 'src', 'cli', 'main.js')]);
+    const env = { PATH: `${bin}:${links}:${process.env.PATH ?? ''}`, LC_ALL: 'C' };
+    const state = join(work, 'state-forms');
+    for (const name of ['multinic-sea', 'multinic-cjs', 'multinic-wrapper', 'multinic-npm']) {
+      await symlink(join(bin, name), join(links, `${name}-link`));
+      for (const command of [name, join(bin, name), `${name}-link`, join(links, `${name}-link`)]) {
+        // From an unrelated directory, so that a name as typed resolves to nothing there.
+        const version = await run('sh', ['-c', `cd / && exec "$0" --version`, command], { env });
+        expect([command, version.code, version.stdout, version.stderr]).toEqual([command, 0, `multinic ${VERSION}\n`, '']);
+        const shown = await inNs('env', [`PATH=${env.PATH}`, 'sh', '-c', `cd / && exec "$0" status --state-dir "$1" --json`, command, state]);
+        expect([command, shown.code], shown.stderr).toEqual([command, 0]);
+        expect(JSON.parse(shown.stdout)).toEqual({ stateDir: state, nics: [] });
+      }
+    }
   });
 
   it('installs into a Debian tree, systemctl enables the units, it runs in the chroot, and uninstall leaves no file behind', async () => {

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Nic } from '../../src/model/types.js';
-import { detectOwner } from '../../src/persist/detect.js';
+import { detectOwner, type OwnerFacts } from '../../src/persist/detect.js';
 import { parseNetworkMatch, parseNmConnection } from '../../src/persist/read-tree.js';
 import { renderBackend } from '../../src/persist/render.js';
 import { toYaml } from '../../src/persist/netplan.js';
@@ -124,13 +124,25 @@ describe('backend details', () => {
 });
 
 describe('--persist auto', () => {
-  const none = { netplanYaml: false, networkManagerRunning: false, networkdRunning: false, ifcfgFiles: false, ifupdownInterfaces: false };
+  const none: OwnerFacts = {
+    netplanYaml: false,
+    networkManagerRunning: false,
+    networkd: { links: [], enabled: false, files: [] },
+    ifupdown: { interfacesFile: false, stanzas: [], up: [] },
+    ifcfg: [],
+  };
+  const networkdConfiguring = { ...none.networkd, links: [{ ifindex: 2, adminState: 'configured', networkFile: '/run/systemd/network/10-netplan-ens3.network' }] };
+  const networkdIdle = { ...none.networkd, links: [{ ifindex: 2, adminState: 'unmanaged' }] };
+  const eni = { interfacesFile: true, stanzas: ['ens3'], up: [] };
   it.each([
-    [{ ...none, netplanYaml: true, networkdRunning: true }, 'netplan'],
-    [{ ...none, networkManagerRunning: true, ifupdownInterfaces: true }, 'networkmanager'],
-    [{ ...none, networkdRunning: true, ifupdownInterfaces: true }, 'networkd'],
-    [{ ...none, ifcfgFiles: true }, 'ifcfg'],
-    [{ ...none, ifupdownInterfaces: true }, 'ifupdown'],
+    [{ ...none, netplanYaml: true, networkd: networkdConfiguring }, 'netplan'],
+    [{ ...none, networkManagerRunning: true, ifupdown: eni }, 'networkmanager'],
+    [{ ...none, networkd: networkdConfiguring, ifupdown: eni }, 'networkd'],
+    // networkd running but configuring nothing, beside ifupdown's NICs: ifupdown.
+    [{ ...none, networkd: networkdIdle, ifupdown: eni }, 'ifupdown'],
+    [{ ...none, ifcfg: [{ path: '/etc/sysconfig/network-scripts/ifcfg-eth0', device: 'eth0' }] }, 'ifcfg'],
+    [{ ...none, ifupdown: { interfacesFile: true, stanzas: [], up: [] } }, 'ifupdown'],
+    [{ ...none, networkd: { ...none.networkd, enabled: true, files: [{ path: '/etc/systemd/network/10-ens3.network', names: ['ens3'], macs: [], other: [] }] } }, 'networkd'],
     [none, 'none'],
   ] as const)('chooses from %j: %s', (facts, backend) => {
     expect(detectOwner(facts).backend).toBe(backend);
