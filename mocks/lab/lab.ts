@@ -44,6 +44,11 @@ export interface LabNic {
    * guest configures its own addresses, so the lab puts none on.
    */
   tap?: boolean;
+  /**
+   * Plugged as a hot-plugged port that nobody configures: link down, none of `addresses`
+   * on it (they are still the port's: port security lets them through).
+   */
+  unconfigured?: boolean;
 }
 
 export interface LabOptions {
@@ -184,6 +189,7 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     await ip('guest', ['link', 'add', nic.name, 'address', nic.mac.toLowerCase(), 'type', 'veth', 'peer', 'name', port, 'netns', names.switch]);
     await ip('switch', ['link', 'set', port, 'master', bridge]);
     await ip('switch', ['link', 'set', port, 'up']);
+    if (nic.unconfigured) return;
     // Up before the addresses: an IPv6 address with a lifetime added to a down link gets
     // no prefix route when the link comes up.
     await ip('guest', ['link', 'set', nic.name, 'up']);

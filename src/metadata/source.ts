@@ -17,29 +17,35 @@ export interface LoadedNetworkData extends ParsedNetworkData {
   origin: string;
   /** The document as read, for the last-good cache. */
   text: string;
+  /**
+   * Whether reading the same source again can give another answer during this run: yes for
+   * the metadata service and a file; no for the cache and for a config drive, which Nova
+   * writes once, at boot, and which never lists a port attached later.
+   */
+  mayChange: boolean;
 }
 
 export async function loadNetworkData(options: SourceOptions, run: Run): Promise<LoadedNetworkData> {
-  const { text, origin } = await readSource(options, run);
-  return { ...parseNetworkDataText(text, origin), origin, text };
+  const { text, origin, mayChange } = await readSource(options, run);
+  return { ...parseNetworkDataText(text, origin), origin, text, mayChange };
 }
 
-async function readSource(options: SourceOptions, run: Run): Promise<{ text: string; origin: string }> {
+async function readSource(options: SourceOptions, run: Run): Promise<{ text: string; origin: string; mayChange: boolean }> {
   const source = options.source ?? 'auto';
   if (options.offline) {
     if (!options.stateDir) throw new UsageError('--offline needs a state dir');
-    return { text: await readCachedNetworkData(options.stateDir), origin: `${options.stateDir}/network_data.json (cached, --offline)` };
+    return { text: await readCachedNetworkData(options.stateDir), origin: `${options.stateDir}/network_data.json (cached, --offline)`, mayChange: false };
   }
   if (source === 'file' || (source === 'auto' && options.networkDataFile)) {
     if (!options.networkDataFile) throw new UsageError('--source file needs --network-data FILE');
-    return { text: await readNetworkDataFile(options.networkDataFile), origin: options.networkDataFile };
+    return { text: await readNetworkDataFile(options.networkDataFile), origin: options.networkDataFile, mayChange: true };
   }
   if (source === 'configdrive' || source === 'auto') {
     // As cloud-init does: a config drive, when there is one, comes before the network.
     const drive = await findConfigDrive(run);
     if (drive) {
       try {
-        return await readConfigDrive(run, drive);
+        return { ...(await readConfigDrive(run, drive)), mayChange: false };
       } catch (error) {
         // Config drives of clouds older than Liberty carry no network_data.json (glean's
         // hp and rax fixtures): with `auto` the metadata service may still have it.
@@ -53,12 +59,31 @@ async function readSource(options: SourceOptions, run: Run): Promise<{ text: str
     }
   }
   const baseUrl = options.metadataUrl ?? (await defaultMetadataUrl(run, options.onNote));
-  const { text, url } = await fetchNetworkData(baseUrl, {
-    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS,
-    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-  });
-  return { text, origin: url };
+  try {
+    const { text, url } = await fetchNetworkData(baseUrl, {
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS,
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    });
+    return { text, origin: url, mayChange: true };
+  } catch (error) {
+    if (source === 'metadata' && error instanceof MetadataUnavailable) throw withoutMetadataService(error);
+    throw error;
+  }
+}
+
+/**
+ * `--source metadata` is what the hotplug run (multinic@.service) asks for: only the
+ * metadata service lists a port attached after boot. When there is none, say so, and what
+ * can be done without it.
+ */
+function withoutMetadataService(error: MetadataUnavailable): MetadataUnavailable {
+  return new MetadataUnavailable(
+    `${error.message}. Only the metadata service lists a port attached after boot (Nova writes the config drive once, at boot). ` +
+      'Without a metadata service: give multinic a network_data.json that lists the port (multinic apply --network-data FILE, e.g. written from `openstack port show`), ' +
+      'or set MULTINIC_HOTPLUG_SOURCE=auto in /etc/multinic/multinic.conf so that hotplug runs converge on what the config drive lists and leave attached ports alone',
+    { cause: error },
+  );
 }
 
 /** Nova's metadata service also answers on this IPv6 link-local address (since Wallaby). */

@@ -20,8 +20,8 @@ import type { Backend } from './types.js';
 
 export type { OwnerFacts } from './owner-facts.js';
 
-/** networkd's ADMIN_STATE values for a link it does not (or not yet, or no longer) configure. */
-const NOT_CONFIGURING = new Set(['unmanaged', 'linger', 'pending']);
+/** networkd's ADMIN_STATE values for a link it does not (or not yet, or no longer) configure: pending and initialized come before it has looked for a .network file, so only a matching file can say it will. */
+const NOT_CONFIGURING = new Set(['unmanaged', 'linger', 'pending', 'initialized']);
 const networkdConfigures = (link: { adminState?: string; networkFile?: string }) =>
   link.networkFile !== undefined || (link.adminState !== undefined && !NOT_CONFIGURING.has(link.adminState));
 

@@ -4,7 +4,7 @@
  * devices, read in user space where the kernel cannot mount them).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -151,6 +151,40 @@ describe.skipIf(!availability.ok)(`where network_data.json comes from (${availab
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stderr).toContain(`network_data.json from config drive ${loop} (${type})`);
       expect([...(await guest.reachability(ALL)).values()]).toEqual([true, true, true]);
+    });
+
+    it('the hotplug run (multinic@.service\'s command) asks the metadata service, not the drive, and the attached port answers (issue 13)', async () => {
+      const loop = await configDriveImage('vfat');
+      const guest = await start({});
+      const boot = await guest.multinic(['apply', '--persist', 'none', '--state-dir', work]);
+      expect(boot.stderr).toContain(`network_data.json from config drive ${loop} (vfat)`);
+      // interface-attach: the metadata service lists the new port; the drive never will.
+      const four = structuredClone(THREE_NIC_NETWORK_DATA) as { links: object[]; networks: object[] };
+      four.links.push({ id: 'tap-ens6', type: 'ovs', ethernet_mac_address: 'fa:16:3e:a1:00:06' });
+      four.networks.push({ id: 'network6', type: 'ipv4', link: 'tap-ens6', ip_address: '192.0.2.36', netmask: '255.255.255.0', routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway: '192.0.2.1' }] });
+      await guest.metadata.setNetworkData(four);
+      await guest.addNic({ name: 'ens6', mac: 'fa:16:3e:a1:00:06', network: 'net-b', addresses: ['192.0.2.36/24'], unconfigured: true });
+      const unit = await readFile(join(import.meta.dirname, '..', '..', 'cloud-init', 'multinic@.service'), 'utf8');
+      const env: Record<string, string> = { MULTINIC_HOTPLUG_WAIT: '20', MULTINIC_HOTPLUG_SOURCE: 'metadata', MULTINIC_ARGS: `--persist none --state-dir ${work} --root ${join(work, 'root')}` }; // --root: an empty tree, no network owner
+      const argv = (/^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '')
+        .split(' ')
+        .slice(1) // the program: the lab runs the built CLI
+        .flatMap((word) => (/^\$[A-Z_]+$/.test(word) ? (env[word.slice(1)] ?? '').split(' ').filter(Boolean) : [word.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => env[name] ?? '')]));
+      expect(argv.slice(0, 3)).toEqual(['apply', '--source', 'metadata']);
+      const hotplug = await guest.multinic(argv);
+      expect(hotplug.exitCode, hotplug.stderr).toBe(0);
+      expect(hotplug.stderr).toContain('network_data.json from http://169.254.169.254/openstack/latest/network_data.json');
+      expect(hotplug.stderr).not.toContain('config drive');
+      expect([...(await guest.reachability([...ALL, '192.0.2.36'])).values()]).toEqual([true, true, true, true]);
+    });
+
+    it('with a config drive and no metadata service, the hotplug run says what can be done without one (exit 69)', async () => {
+      await configDriveImage('vfat');
+      const guest = await start(false);
+      const result = await guest.multinic(['apply', '--source', 'metadata', '--wait', '5', '--deadline', '2', '--persist', 'none', '--state-dir', work]);
+      expect(result.exitCode, result.stderr).toBe(69);
+      expect(result.stderr).toContain('Only the metadata service lists a port attached after boot');
+      expect(result.stderr).toContain('MULTINIC_HOTPLUG_SOURCE=auto');
     });
 
     it('with a config drive of an older cloud (no network_data.json on it), --source auto asks the metadata service', async () => {

@@ -283,11 +283,12 @@ describe.skipIf(!status.ok)(`packaging: bundle, single executable, install into 
     four.networks.push({ id: 'network4', type: 'ipv4', link: 'tap-d', ip_address: '198.51.100.44', netmask: '255.255.255.0', routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway: '198.51.100.1' }] });
     await writeFile(join(root, 'tmp', 'four-nics.json'), JSON.stringify(four));
     const template = await readFile(join(root, 'etc/systemd/system/multinic@.service'), 'utf8');
-    const hotplugEnv: Record<string, string> = { MULTINIC_HOTPLUG_WAIT: '2', MULTINIC_ARGS: '--network-data /tmp/four-nics.json' };
+    // The hotplug run asks the metadata service; here a file stands in for it (MULTINIC_HOTPLUG_SOURCE=file).
+    const hotplugEnv: Record<string, string> = { MULTINIC_HOTPLUG_WAIT: '2', MULTINIC_HOTPLUG_SOURCE: 'file', MULTINIC_ARGS: '--network-data /tmp/four-nics.json' };
     const hotplugArgv = (/^ExecStart=(.*)$/m.exec(template)?.[1] ?? '')
       .split(' ')
       .flatMap((word) => (/^\$[A-Z_]+$/.test(word) ? (hotplugEnv[word.slice(1)] ?? '').split(' ').filter(Boolean) : [word.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => hotplugEnv[name] ?? '')]));
-    expect(hotplugArgv.slice(0, 4)).toEqual(['/usr/local/sbin/multinic', 'apply', '--wait', '2']);
+    expect(hotplugArgv.slice(0, 6)).toEqual(['/usr/local/sbin/multinic', 'apply', '--source', 'file', '--wait', '2']);
     const hotplug = await inNs('unshare', ['-m', 'sh', '-c', `mount -t proc proc ${root}/proc && exec chroot "$@"`, 'sh', root, ...hotplugArgv]);
     expect(hotplug.code, hotplug.stderr).toBe(0);
     const rules = (await checked('ip', ['-n', id, '-4', 'rule'])).stdout;

@@ -90,6 +90,34 @@ describe('loadNetworkData: where network_data.json comes from', () => {
     expect(guest.calls).toEqual([]);
   });
 
+  it('the hotplug run (--source metadata) asks the metadata service even with a config drive, which it never reads (issue 13)', async () => {
+    nock('http://169.254.169.254').get(LATEST).reply(200, DOC);
+    const guest = fakeGuest({ drive: { type: 'vfat', file: '{"links": [], "networks": []}' } });
+    const loaded = await loadNetworkData({ source: 'metadata' }, guest.run);
+    expect([loaded.origin, loaded.mayChange]).toEqual([`http://169.254.169.254${LATEST}`, true]);
+    expect(guest.calls.filter((call) => !call.startsWith('ip '))).toEqual([]);
+  });
+
+  it('with no metadata service, --source metadata says why it matters and what to do without one', async () => {
+    nock('http://169.254.169.254').get(LATEST).times(100).replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 169.254.169.254:80' });
+    const error = await loadNetworkData({ source: 'metadata', deadlineMs: 300, timeoutMs: 100 }, fakeGuest({ drive: { type: 'vfat', file: DOC } }).run).catch((caught: unknown) => caught);
+    nock.cleanAll();
+    expect(error).toBeInstanceOf(MetadataUnavailable);
+    const message = (error as Error).message;
+    expect(message).toContain(`http://169.254.169.254${LATEST}`);
+    expect(message).toContain('Only the metadata service lists a port attached after boot (Nova writes the config drive once, at boot)');
+    expect(message).toContain('multinic apply --network-data FILE');
+    expect(message).toContain('MULTINIC_HOTPLUG_SOURCE=auto');
+  });
+
+  it('a config drive and the cache are snapshots (mayChange false): a wait never reads them again', async () => {
+    const guest = fakeGuest({ drive: { type: 'vfat', file: DOC } });
+    expect((await loadNetworkData({ source: 'auto' }, guest.run)).mayChange).toBe(false);
+    const stateDir = await mkdtemp(join(tmpdir(), 'multinic-test-cache-'));
+    await writeCachedNetworkData(stateDir, DOC);
+    expect((await loadNetworkData({ offline: true, stateDir }, guest.run)).mayChange).toBe(false);
+  });
+
   it('a document the service serves but that is not valid is refused (exit 65), never read as "no NICs"', async () => {
     nock('http://169.254.169.254').get(LATEST).reply(200, '{"networks": []}');
     const error = await loadNetworkData({ source: 'metadata' }, fakeGuest({}).run).catch((caught: unknown) => caught);

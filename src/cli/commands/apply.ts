@@ -42,11 +42,15 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
   const release = locked.value;
   try {
     if (loaded.status === 'rejected') throw loaded.reason;
-    const { applyChanges, writeCachedNetworkData, writeApplied, writeState, writeSysctlOriginals, writeSysctls, preparePlan, waitForNics } = loaded.value;
+    const { applyChanges, writeCachedNetworkData, writeApplied, writeState, writeSysctlOriginals, writeSysctls, prepareWithOwnAddresses, waitForNics, loadNetworkData } = loaded.value;
     const { describeChangeCount, describeNics, planChangeCount, planCommands, planJson } = loaded.value;
+    // Plans, after putting on the addresses of NICs no network owner configures (own-addresses.ts).
+    const prepare = prepareWithOwnAddresses(run, options, { root, dryRun, reporter });
     // The first plan uses the document read above; a run waiting for NICs reads it again.
-    const prepared = await waitForNics(await preparePlan(run, options, document), () => preparePlan(run, options), reporter, {
+    const prepared = await waitForNics(await prepare(document), prepare, reporter, {
       waitMs,
+      // The metadata side is read again within the wait's own bound, with no retry notices.
+      fetchDocument: (deadlineMs) => loadNetworkData({ ...options, deadlineMs, onRetry: () => undefined }, run),
       // Waiting for NICs the metadata does not list yet only when asked (the udev unit
       // does): on a guest with container interfaces every run would wait for nothing.
       includeUnlisted: waitSeconds !== undefined,
@@ -86,7 +90,7 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
     const persisted =
       persist === 'none'
         ? PERSIST_NONE
-        : await (await import('../../persist/persist.js')).persistPlan(plan, { choice: persist, root, stateDir: options.stateDir, sysctl: options.sysctl });
+        : await (await import('../../persist/persist.js')).persistPlan(plan, { choice: persist, root, stateDir: options.stateDir, sysctl: options.sysctl, selfConfigured: prepared.selfConfigured });
     for (const note of persisted.notes) reporter.say(`warning: ${note}`);
     if (persisted.report) {
       const { written, removed, refused, unchanged } = persisted.report;
@@ -113,7 +117,7 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
 
 /** What a run needs once it holds the lock, loaded while `flock` runs. */
 async function loadApplyModules() {
-  const [kernelApply, cache, applied, store, sysctl, describe, pipeline, wait, source] = await Promise.all([
+  const [kernelApply, cache, applied, store, sysctl, describe, pipeline, wait, source, ownAddresses] = await Promise.all([
     import('../../kernel/apply.js'),
     import('../../metadata/cache.js'),
     import('../../state/applied.js'),
@@ -123,6 +127,7 @@ async function loadApplyModules() {
     import('../pipeline.js'),
     import('../wait-for-nics.js'),
     import('../../metadata/source.js'),
+    import('../own-addresses.js'),
   ]);
-  return { ...kernelApply, ...cache, ...applied, ...store, ...sysctl, ...describe, ...pipeline, ...wait, ...source };
+  return { ...kernelApply, ...cache, ...applied, ...store, ...sysctl, ...describe, ...pipeline, ...wait, ...source, ...ownAddresses };
 }
