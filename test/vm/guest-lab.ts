@@ -4,7 +4,8 @@
  * router (an on-link neighbour on every subnet) and the mock metadata service at
  * 169.254.169.254 / fe80::a9fe:a9fe reach it exactly as they reach the namespace guest.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLab, type Lab, type LabNetwork, type LabNic } from '../../mocks/lab/lab.js';
@@ -75,6 +76,11 @@ export interface GuestLabOptions {
   configDrive?: DriveFormat | false;
   userData?: string;
   files?: Record<string, string>;
+  /**
+   * Neutron's DHCP (dnsmasq in the router, a static lease per port): what cloud-init's
+   * OpenStack data source needs to reach 169.254.169.254 when there is no config drive.
+   */
+  dhcp?: boolean;
 }
 
 export interface GuestLab {
@@ -100,9 +106,21 @@ export interface GuestLab {
 export async function createGuestLab(options: GuestLabOptions): Promise<GuestLab> {
   const work = await mkdtemp(join(tmpdir(), `multinic-vm-${options.flavour}-`));
   const ports = [...(options.ports ?? BOOT_PORTS)];
-  const lab = await createLab({ networks: VM_NETWORKS, nics: ports, networkData: networkDataFor(ports) });
+  const lab = await createLab({ networks: VM_NETWORKS, nics: ports, networkData: networkDataFor(ports), metadata: { userData: options.userData ?? USER_DATA } });
   let vm: Vm | undefined;
+  let dhcp: ChildProcess | undefined;
+  const hostsFile = join(work, 'dhcp-hosts');
+  const writeHosts = async () => {
+    await writeFile(hostsFile, ports.map((p) => `${p.mac},${(p.addresses[0] as string).split('/')[0]}\n`).join(''));
+    dhcp?.kill('SIGHUP');
+  };
   try {
+    if (options.dhcp) {
+      await writeHosts();
+      dhcp = spawn('ip', ['netns', 'exec', lab.names.router, 'dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--port=0', '--bind-interfaces',
+        ...VM_NETWORKS.flatMap((network, index) => [`--interface=r${index}`, `--dhcp-range=${network.v4?.cidr.split('/')[0]},static,255.255.255.0,10m`]),
+        `--dhcp-hostsfile=${hostsFile}`, `--dhcp-leasefile=${join(work, 'dhcp-leases')}`, `--pid-file=${join(work, 'dnsmasq.pid')}`], { stdio: 'ignore' });
+    }
     const disk = await makeGuestDisk(work, { flavour: options.flavour, ...(options.binary ? { binary: options.binary } : {}), ...(options.files ? { files: options.files } : {}) });
     const drive = options.configDrive
       ? {
@@ -129,6 +147,7 @@ export async function createGuestLab(options: GuestLabOptions): Promise<GuestLab
       attach: async (p) => {
         await lab.addNic(p);
         ports.push(p);
+        if (dhcp) await writeHosts();
         await lab.metadata.setNetworkData(networkDataFor(ports));
         await theVm.attach(vmNic(p));
       },
@@ -142,12 +161,14 @@ export async function createGuestLab(options: GuestLabOptions): Promise<GuestLab
         await waitFor(`every address to answer the client`, timeoutMs, async () => ((await silent(addresses)).length === 0 ? Date.now() - theVm.startedAt : undefined), 1000),
       destroy: async () => {
         await theVm.kill();
+        dhcp?.kill('SIGKILL');
         await lab.destroy();
         if (!process.env.MULTINIC_VM_KEEP) await rm(work, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await vm?.kill();
+    dhcp?.kill('SIGKILL');
     await lab.destroy();
     throw error;
   }

@@ -59,8 +59,10 @@ export class Vm {
       '-qmp', `unix:${join(work, 'qmp.sock')},server=on,wait=off`,
     ];
     if (configDrive) args.push('-drive', `file=${configDrive.path},format=raw,if=none,id=config,readonly=on`, '-device', 'virtio-blk-pci,drive=config,addr=0x11');
+    // romfile= : no PXE option ROM (the guest boots from -kernel; ipxe-qemu is only a
+    // Recommends of qemu-system-x86, which CI installs without).
     for (const nic of nics) {
-      args.push('-netdev', `tap,id=net${nic.slot},ifname=${nic.tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=net${nic.slot},mac=${nic.mac},addr=0x${nic.slot.toString(16)},id=nic${nic.slot}`);
+      args.push('-netdev', `tap,id=net${nic.slot},ifname=${nic.tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=net${nic.slot},mac=${nic.mac},addr=0x${nic.slot.toString(16)},id=nic${nic.slot},romfile=`);
     }
     return args;
   }
@@ -102,7 +104,7 @@ export class Vm {
   /** Hot-plug a NIC as Nova's interface-attach does (netdev_add + device_add). */
   async attach(nic: VmNic): Promise<void> {
     await this.qmp.execute('netdev_add', { type: 'tap', id: `net${nic.slot}`, ifname: nic.tap, script: 'no', downscript: 'no' });
-    await this.qmp.execute('device_add', { driver: 'virtio-net-pci', netdev: `net${nic.slot}`, mac: nic.mac, addr: `0x${nic.slot.toString(16)}`, id: `nic${nic.slot}` });
+    await this.qmp.execute('device_add', { driver: 'virtio-net-pci', netdev: `net${nic.slot}`, mac: nic.mac, addr: `0x${nic.slot.toString(16)}`, id: `nic${nic.slot}`, romfile: '' });
   }
 
   /** Unplug a NIC as interface-detach does: device_del, wait for the guest to let go, netdev_del. */
