@@ -80,8 +80,7 @@ async function readSource(options: SourceOptions, run: Run): Promise<{ text: str
 function withoutMetadataService(error: MetadataUnavailable): MetadataUnavailable {
   return new MetadataUnavailable(
     `${error.message}. Only the metadata service lists a port attached after boot (Nova writes the config drive once, at boot). ` +
-      'Without a metadata service: give multinic a network_data.json that lists the port (multinic apply --network-data FILE, e.g. written from `openstack port show`), ' +
-      'or set MULTINIC_HOTPLUG_SOURCE=auto in /etc/multinic/multinic.conf so that hotplug runs converge on what the config drive lists and leave attached ports alone',
+      'Without one: multinic apply --network-data FILE with a document that lists the port, or MULTINIC_HOTPLUG_SOURCE=auto in /etc/multinic/multinic.conf to converge on what the config drive lists (README)',
     { cause: error },
   );
 }

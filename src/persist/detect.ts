@@ -68,7 +68,9 @@ export function ownerOfNic(facts: OwnerFacts, nic: NicIdentity): { owner: string
   // netplan's files become networkd's (or NetworkManager's) under /run at boot; an image
   // tree that is not running may have only the YAML, which multinic does not parse: every
   // NIC of such a tree counts as configured.
-  if (facts.networkd.enabled || facts.networkd.links.length > 0 || facts.netplanYaml) {
+  // networkd has looked at the link and found no .network file for it: its word is final.
+  const networkdDeclined = link?.adminState === 'unmanaged';
+  if (!networkdDeclined && (facts.networkd.enabled || facts.networkd.links.length > 0 || facts.netplanYaml)) {
     const file = facts.networkd.files.find((candidate) => networkFileMatches(candidate, nic));
     if (file) return { owner: 'systemd-networkd', why: `${file.path} matches it` };
     if (facts.netplanYaml && facts.networkd.links.length === 0 && facts.networkd.files.length === 0) {

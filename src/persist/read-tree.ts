@@ -2,23 +2,14 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TreeFacts } from './types.js';
+import { parseMatchSection } from './owner-facts.js';
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 const list = (dir: string) => readdir(dir).catch(() => [] as string[]);
 
 /** [Match] Name= and MACAddress= (PermanentMACAddress=) of a .network file. */
 export function parseNetworkMatch(text: string): { names: string[]; macs: string[] } {
-  const names: string[] = [];
-  const macs: string[] = [];
-  let inMatch = false;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('[')) inMatch = line === '[Match]';
-    if (!inMatch) continue;
-    const [key, value = ''] = line.split('=', 2);
-    if (key === 'Name') names.push(...value.split(/\s+/).filter(Boolean));
-    if (key === 'MACAddress' || key === 'PermanentMACAddress') macs.push(...value.toLowerCase().split(/\s+/).filter(Boolean));
-  }
+  const { names, macs } = parseMatchSection(text);
   return { names, macs };
 }
 

@@ -21,7 +21,7 @@ const repo = join(import.meta.dirname, '..', '..');
 
 /** The `sh -c` script of a unit line (`Key=/bin/sh -c '...'`), as systemd hands it to sh. */
 function shellOf(unit: string, key: string, instance = ''): string {
-  const line = new RegExp(`^${key}=/bin/sh -c '(.*)'$`, 'm').exec(unit)?.[1];
+  const line = new RegExp(`^${key}=-?/bin/sh -c '(.*)'$`, 'm').exec(unit)?.[1];
   if (!line) throw new Error(`no ${key}=/bin/sh -c '...' line`);
   return line.replaceAll('%I', instance).replaceAll('$$', '$');
 }
@@ -43,7 +43,7 @@ describe.skipIf(!availability.ok)(`coldplug at boot starts no multinic@ run the 
 
   it('skips the coldplug instances of the NICs the boot run covered; runs for an attached NIC, a removed one, a re-attached name, and after a failed boot', async () => {
     const pre = shellOf(boot, 'ExecStartPre');
-    const post = /^ExecStartPost=(.*)$/m.exec(boot)?.[1] ?? 'false';
+    const post = /^ExecStartPost=-?(.*)$/m.exec(boot)?.[1] ?? 'false';
     const condition = (nic: string) => `sh -c '${shellOf(hotplug, 'ExecCondition', nic).replaceAll("'", "'\\''")}'; echo "${nic}=$?"`;
     const script = [
       'set -u',

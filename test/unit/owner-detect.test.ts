@@ -112,8 +112,12 @@ describe('ownerOfNic: does a network owner configure this NIC', () => {
   });
 
   it('a catch-all .network file (Name=en*) or NetworkManager makes every NIC the owner\'s', async () => {
-    const catchAll = await readOwnerFacts(await tree({ ...NETPLAN_NETWORKD, 'etc/systemd/network/90-dhcp.network': '[Match]\nName=en*\n[Network]\nDHCP=yes\n' }));
+    // (networkd has not got to ens6 yet: the file decides.)
+    const catchAll = await readOwnerFacts(await tree({ ...NETPLAN_NETWORKD, 'run/systemd/netif/links/5': 'ADMIN_STATE=pending\n', 'etc/systemd/network/90-dhcp.network': '[Match]\nName=en*\n[Network]\nDHCP=yes\n' }));
     expect(ownerOfNic(catchAll, ens6)).toEqual({ owner: 'systemd-networkd', why: '/etc/systemd/network/90-dhcp.network matches it' });
+    // networkd looked at ens6 and found no file for it (ADMIN_STATE=unmanaged): that decides over a glob.
+    const declined = await readOwnerFacts(await tree({ ...NETPLAN_NETWORKD, 'etc/systemd/network/90-dhcp.network': '[Match]\nName=en*\nKind=!*\n' }));
+    expect(ownerOfNic(declined, ens6)).toBeUndefined();
     const nm = await readOwnerFacts(await tree({ ...DEBIAN12_ENI, 'run/NetworkManager/NetworkManager.pid': '1\n' }));
     expect(ownerOfNic(nm, ens6)).toMatchObject({ owner: 'NetworkManager' });
   });
