@@ -5,6 +5,7 @@ import { readOwnerFacts, readTreeFacts } from './read-tree.js';
 import { renderBackend } from './render.js';
 import { PERSIST_NONE, type PersistChoice, type PersistResult } from './choice.js';
 import { writePersisted } from './write.js';
+import { activatePersisted } from './activate.js';
 
 /**
  * `selfConfigured`: NICs whose addresses multinic puts on itself (no network owner
@@ -24,5 +25,6 @@ export async function persistPlan(plan: Plan, options: { choice: PersistChoice; 
     tree: await readTreeFacts(options.root),
   });
   const report = await writePersisted(options.root, options.stateDir, rendered.files);
-  return { backend: detected.backend, why: detected.why, report, notes: rendered.notes };
+  const activation = await activatePersisted(detected.backend, options.root, report);
+  return { backend: detected.backend, why: detected.why, report, notes: [...rendered.notes, ...activation] };
 }
