@@ -19,15 +19,16 @@ const ROWS: [key: string, label: string][] = [
   ['attachAnswerSeconds', 'attach: the new port answers, after device_add (s)'],
   ['hotplugRunSeconds', 'attach: multinic@ run, start to finish (s)'],
   ['hotplugRunCpuSeconds', 'attach: multinic@ run CPU (s)'],
-  ['waitingHotplugRunSeconds', 'attach, metadata 30 s late: multinic@ run (s)'],
-  ['waitingHotplugRunCpuSeconds', 'attach, metadata 30 s late: multinic@ run CPU (s)'],
+  ['hotplugWaitCpuFraction', 'attach, metadata 45 s late: CPU per second of waiting (fraction of a CPU)'],
+  ['waitingHotplugRunSeconds', 'attach, metadata 45 s late: multinic@ run (s)'],
+  ['waitingHotplugRunCpuSeconds', 'attach, metadata 45 s late: multinic@ run CPU (s)'],
   ['secondBootNetworkOnlineSeconds', 'boot after the attach: network-online.target (s, guest clock)'],
   ['secondBootServiceSeconds', 'boot after the attach: multinic.service (s)'],
   ['secondBootServiceCpuSeconds', 'boot after the attach: multinic.service CPU (s)'],
   ['secondBootAllAnswerSeconds', 'boot after the attach: every address answers after power-on (s)'],
 ];
 
-const cell = (value: number | string | undefined): string => (typeof value === 'number' ? value.toFixed(1) : '–');
+const cell = (value: number | string | undefined): string => (typeof value === 'number' ? (value < 1 ? value.toFixed(2) : value.toFixed(1)) : '–');
 
 export function renderVmTable(doc: VmResults): string {
   const flavours = Object.keys(doc.results);

@@ -4,8 +4,7 @@
  * router (an on-link neighbour on every subnet) and the mock metadata service at
  * 169.254.169.254 / fe80::a9fe:a9fe reach it exactly as they reach the namespace guest.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLab, type Lab, type LabNetwork, type LabNic } from '../../mocks/lab/lab.js';
@@ -36,6 +35,8 @@ export function port(slot: number, network: 'net-a' | 'net-b', v4: string, v6?: 
 export const BOOT_PORTS: GuestPort[] = [port(3, 'net-a', '203.0.113.21', '21'), port(4, 'net-a', '203.0.113.22'), port(5, 'net-b', '192.0.2.30', '30')];
 /** The port interface-attach adds. */
 export const ATTACH_PORT: GuestPort = port(6, 'net-b', '192.0.2.31', '31');
+/** A second attached port, listed by the metadata only a while after the plug. */
+export const LATE_PORT: GuestPort = port(7, 'net-a', '203.0.113.23');
 
 export const addressesOf = (ports: GuestPort[]): string[] => ports.flatMap((p) => p.addresses.map((a) => a.split('/')[0] as string));
 
@@ -76,11 +77,6 @@ export interface GuestLabOptions {
   configDrive?: DriveFormat | false;
   userData?: string;
   files?: Record<string, string>;
-  /**
-   * Neutron's DHCP (dnsmasq in the router, a static lease per port): what cloud-init's
-   * OpenStack data source needs to reach 169.254.169.254 when there is no config drive.
-   */
-  dhcp?: boolean;
 }
 
 export interface GuestLab {
@@ -92,8 +88,11 @@ export interface GuestLab {
   vmNic(p: GuestPort): VmNic;
   /** Boot (again) with the ports plugged now, as a Nova start does. */
   boot(): Promise<void>;
-  /** interface-attach: the port on the switch, in the metadata, then hot-plugged. */
-  attach(p: GuestPort): Promise<void>;
+  /**
+   * interface-attach: the port on the switch, in the metadata, then hot-plugged; with
+   * `metadataLagMs`, the metadata lists it only that long after the plug (a slow Nova).
+   */
+  attach(p: GuestPort, metadataLagMs?: number): Promise<void>;
   /** interface-detach: unplugged, then gone from the switch and the metadata. */
   detach(p: GuestPort): Promise<void>;
   /** Addresses (of `ports`) that do not answer the client's ping. */
@@ -108,19 +107,7 @@ export async function createGuestLab(options: GuestLabOptions): Promise<GuestLab
   const ports = [...(options.ports ?? BOOT_PORTS)];
   const lab = await createLab({ networks: VM_NETWORKS, nics: ports, networkData: networkDataFor(ports), metadata: { userData: options.userData ?? USER_DATA } });
   let vm: Vm | undefined;
-  let dhcp: ChildProcess | undefined;
-  const hostsFile = join(work, 'dhcp-hosts');
-  const writeHosts = async () => {
-    await writeFile(hostsFile, ports.map((p) => `${p.mac},${(p.addresses[0] as string).split('/')[0]}\n`).join(''));
-    dhcp?.kill('SIGHUP');
-  };
   try {
-    if (options.dhcp) {
-      await writeHosts();
-      dhcp = spawn('ip', ['netns', 'exec', lab.names.router, 'dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--port=0', '--bind-interfaces',
-        ...VM_NETWORKS.flatMap((network, index) => [`--interface=r${index}`, `--dhcp-range=${network.v4?.cidr.split('/')[0]},static,255.255.255.0,10m`]),
-        `--dhcp-hostsfile=${hostsFile}`, `--dhcp-leasefile=${join(work, 'dhcp-leases')}`, `--pid-file=${join(work, 'dnsmasq.pid')}`], { stdio: 'ignore' });
-    }
     const disk = await makeGuestDisk(work, { flavour: options.flavour, ...(options.binary ? { binary: options.binary } : {}), ...(options.files ? { files: options.files } : {}) });
     const drive = options.configDrive
       ? {
@@ -144,12 +131,15 @@ export async function createGuestLab(options: GuestLabOptions): Promise<GuestLab
       boot: async () => {
         await theVm.start(ports.map(vmNic));
       },
-      attach: async (p) => {
+      attach: async (p, metadataLagMs = 0) => {
         await lab.addNic(p);
         ports.push(p);
-        if (dhcp) await writeHosts();
-        await lab.metadata.setNetworkData(networkDataFor(ports));
+        if (metadataLagMs === 0) await lab.metadata.setNetworkData(networkDataFor(ports));
         await theVm.attach(vmNic(p));
+        if (metadataLagMs > 0) {
+          await new Promise((done) => setTimeout(done, metadataLagMs));
+          await lab.metadata.setNetworkData(networkDataFor(ports));
+        }
       },
       detach: async (p) => {
         await theVm.detach(vmNic(p));
@@ -161,14 +151,12 @@ export async function createGuestLab(options: GuestLabOptions): Promise<GuestLab
         await waitFor(`every address to answer the client`, timeoutMs, async () => ((await silent(addresses)).length === 0 ? Date.now() - theVm.startedAt : undefined), 1000),
       destroy: async () => {
         await theVm.kill();
-        dhcp?.kill('SIGKILL');
         await lab.destroy();
         if (!process.env.MULTINIC_VM_KEEP) await rm(work, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await vm?.kill();
-    dhcp?.kill('SIGKILL');
     await lab.destroy();
     throw error;
   }
