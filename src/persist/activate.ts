@@ -14,12 +14,11 @@
 import { runCommand, type Run } from '../kernel/run.js';
 import type { WriteReport } from './write.js';
 
-/** Returns notes for what could not be done (none when all went well or nothing was needed). */
-export async function activatePersisted(backend: string, root: string, report: WriteReport, run: Run = runCommand): Promise<string[]> {
+/**
+ * Silent on failure: a netplan that cannot generate fails the next boot anyway, and every
+ * byte here counts (the whole bundle must fit in Nova's user_data, user-data-embedded.yaml).
+ */
+export async function activatePersisted(backend: string, root: string, report: WriteReport, run: Run = runCommand): Promise<void> {
   // An image tree (--root DIR) generates at its own boot; only the live system needs it now.
-  if (root !== '/' || backend !== 'netplan') return [];
-  if (report.written.length === 0 && report.removed.length === 0) return [];
-  const result = await run('netplan', ['generate']).catch((error: unknown) => ({ exitCode: 127, stdout: '', stderr: (error as Error).message }));
-  if (result.exitCode === 0) return [];
-  return [`netplan generate exited ${result.exitCode} (${result.stderr.trim() || 'no message'}): networkd keeps its old configuration until the next boot or netplan apply, and a networkctl reload before then drops multinic's rules`];
+  if (root === '/' && backend === 'netplan' && report.written.length + report.removed.length) await run('netplan', ['generate']).catch(() => undefined);
 }

@@ -25,6 +25,6 @@ export async function persistPlan(plan: Plan, options: { choice: PersistChoice; 
     tree: await readTreeFacts(options.root),
   });
   const report = await writePersisted(options.root, options.stateDir, rendered.files);
-  const activation = await activatePersisted(detected.backend, options.root, report);
-  return { backend: detected.backend, why: detected.why, report, notes: [...rendered.notes, ...activation] };
+  await activatePersisted(detected.backend, options.root, report);
+  return { backend: detected.backend, why: detected.why, report, notes: rendered.notes };
 }
