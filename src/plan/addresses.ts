@@ -10,7 +10,8 @@
  * owner starts configuring a NIC multinic configured, multinic forgets its record and
  * leaves the addresses to the owner (who would put the same ones on). DHCP-typed networks
  * are left to the owner (multinic runs no DHCP client): said, not done. SLAAC needs only the
- * link up, which the kernel then does by itself.
+ * link up, which the kernel then does by itself. Only a NIC that is down (nobody brought it
+ * up) or that multinic configured before is taken: one that is up is being configured.
  *
  * Why not write the owner's configuration instead (amazon-ec2-net-utils writes a networkd
  * file and reloads networkd; cloud-init's hotplug re-renders everything): one way for every
@@ -87,7 +88,10 @@ export function planAddresses(data: NetworkData, interfaces: KernelInterface[], 
     // or a tool the owner detection does not know). Then it is theirs.
     const recorded = new Set((before?.addresses ?? []).map(key));
     const foreign = iface.addresses.find((live) => live.scope === 'global' && !recorded.has(key(live)));
-    const owner = ownerOf(iface) ?? (foreign ? { owner: 'someone else', why: `it has ${foreign.address}/${foreign.prefix}, which multinic did not put on` } : undefined);
+    // Up, and not by multinic: someone is configuring it (an ifup or a DHCP client under way,
+    // a helper that writes a stanza on hotplug). A port nobody configures stays down.
+    const broughtUp = iface.up && !before ? { owner: 'someone else', why: 'it is up and multinic did not bring it up' } : undefined;
+    const owner = ownerOf(iface) ?? (foreign ? { owner: 'someone else', why: `it has ${foreign.address}/${foreign.prefix}, which multinic did not put on` } : broughtUp);
     if (owner) {
       if (before) plan.notes.push({ level: 'info', message: `${label}: now configured by ${owner.owner} (${owner.why}); its addresses are the owner's from now on` });
       continue;

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLab, type Lab, type LabNetwork, type LabNic } from '../../mocks/lab/lab.js';
 import { e2eAvailability } from '../support/e2e.js';
+import { runWaitingForGuest } from '../support/run-waiting.js';
 
 const availability = await e2eAvailability();
 
@@ -168,7 +169,7 @@ describe.skipIf(!availability.ok)(`attach with nobody to configure the port (${a
     expect((await apply()).exitCode).toBe(0);
     await lab.metadata.setNetworkData(FOUR);
     const running = apply('--source', 'metadata', '--wait', '60');
-    await new Promise((done) => setTimeout(done, 1500));
+    await runWaitingForGuest(lab.names.guest);
     await lab.addNic(ENS6);
     const result = await running;
     expect(result.exitCode, result.stderr).toBe(0);

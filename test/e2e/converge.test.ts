@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { THREE_NIC_GUEST, THREE_NIC_NETWORKS } from '../../mocks/lab/guests.js';
 import { createLab, type Lab } from '../../mocks/lab/lab.js';
 import { e2eAvailability } from '../support/e2e.js';
+import { runWaitingForGuest } from '../support/run-waiting.js';
 
 const availability = await e2eAvailability();
 
@@ -155,7 +156,7 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
   it('waits for a NIC the metadata lists before the guest has it, and says so', async () => {
     await lab.metadata.setNetworkData(doc([ENS3, ENS4, ENS5, ENS6], [N3, N4, N5, N6]));
     const running = apply('--wait', '20');
-    await new Promise((done) => setTimeout(done, 1500));
+    await runWaitingForGuest(lab.names.guest);
     await lab.addNic({ name: 'ens6', mac: ENS6.ethernet_mac_address, network: 'net-a', addresses: ['203.0.113.26/24'] });
     const result = await running;
     expect(result.exitCode, result.stderr).toBe(0);

@@ -76,6 +76,8 @@ describe('planAddresses', () => {
     const byHand = { ...bareEns6, up: true, addresses: [anAddress('198.51.100.99', 24)] };
     const plan = planAddresses(data, [ens3, byHand], EMPTY_RECORD, ifupdownOwnsEns3);
     expect(addressCommands(plan)).toEqual([]);
+    // Up with no address, not by multinic: someone is configuring it right now.
+    expect(addressCommands(planAddresses(data, [ens3, { ...bareEns6, up: true }], EMPTY_RECORD, ifupdownOwnsEns3))).toEqual([]);
     // An owner that takes over a NIC multinic configured: the record is dropped, the addresses stay (the owner's now).
     const takenOver = planAddresses(data, [ens3, { ...bareEns6, up: true, addresses: [anAddress('198.51.100.44', 24)] }], recordAfterAttach, ownsAll);
     expect([addressCommands(takenOver), takenOver.record]).toEqual([[], EMPTY_RECORD]);
