@@ -94,7 +94,7 @@ describe('the embedded-bundle user_data (rendered from bytes)', () => {
   });
 
   it('states its own size and whether Nova takes it', () => {
-    for (const [bytes, verdict] of [[small, 'within'], [large, 'OVER']] as const) {
+    for (const [bytes, verdict] of [[small, 'within'], [large, 'beyond']] as const) {
       const text = renderEmbeddedUserData(bytes, '9.9.9');
       expect(text).toContain(`# Size: ${Buffer.byteLength(text)} bytes, ${verdict} Nova's 65535-byte user_data limit.`);
     }
