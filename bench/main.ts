@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderMarkdown, renderSvg } from './render.js';
 import { runBench, type BenchResults } from './run.js';
+import { renderVmTable, type VmResults } from './vm-table.js';
 
 /** The repository root: dist/bench/main.js → ../.. ; bench/main.ts (vitest) → .. */
 export function repoRoot(): string {
@@ -75,7 +76,10 @@ export async function benchCommand(options: BenchCommandOptions = {}): Promise<{
       markdownFile: options.markdownFile ?? join(root, 'BENCHMARKS.md'),
     };
     const notesFile = join(root, 'bench', 'NOTES.md');
-    const notes = existsSync(notesFile) ? [readFileSync(notesFile, 'utf8').trimEnd()] : [];
+    // The in-guest table (issue 13) comes from the VM suite's last recorded run, if any.
+    const vmFile = join(root, 'bench', 'vm-results.json');
+    const vmTable = existsSync(vmFile) ? [renderVmTable(JSON.parse(readFileSync(vmFile, 'utf8')) as VmResults).trimEnd()] : [];
+    const notes = [...vmTable, ...(existsSync(notesFile) ? [readFileSync(notesFile, 'utf8').trimEnd()] : [])];
     writeBenchFiles(results, files, notes);
     return { results, files };
   } finally {

@@ -39,6 +39,12 @@ export interface LabNic {
   /** More addresses port security lets through (Neutron's allowed address pairs). */
   allowedAddresses?: string[];
   /**
+   * Plug a tap device into the switch instead of a veth into the guest namespace: the port
+   * of a QEMU guest (run with `ip netns exec <switch>` so it can open the tap by name). The
+   * guest configures its own addresses, so the lab puts none on.
+   */
+  tap?: boolean;
+  /**
    * Plugged as a hot-plugged port that nobody configures: link down, none of `addresses`
    * on it (they are still the port's: port security lets them through).
    */
@@ -75,6 +81,8 @@ export interface Lab {
     requests(): Promise<LoggedRequest[]>;
   };
   addNic(nic: LabNic): Promise<void>;
+  /** The switch-side port of a NIC: the veth peer, or the tap device of a `tap` NIC. */
+  portOf(name: string): string;
   removeNic(name: string): Promise<void>;
   destroy(): Promise<void>;
 }
@@ -172,6 +180,12 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     const port = `gp${++portCounter}`;
     const bridge = `br${networkIndex(nic.network)}`;
     nics.set(nic.name, { nic, port });
+    if (nic.tap) {
+      await ip('switch', ['tuntap', 'add', 'dev', port, 'mode', 'tap']);
+      await ip('switch', ['link', 'set', port, 'master', bridge]);
+      await ip('switch', ['link', 'set', port, 'up']);
+      return;
+    }
     await ip('guest', ['link', 'add', nic.name, 'address', nic.mac.toLowerCase(), 'type', 'veth', 'peer', 'name', port, 'netns', names.switch]);
     await ip('switch', ['link', 'set', port, 'master', bridge]);
     await ip('switch', ['link', 'set', port, 'up']);
@@ -300,10 +314,16 @@ export async function createLab(options: LabOptions): Promise<Lab> {
       await plugNic(nic);
       await applyPortSecurity();
     },
+    portOf: (name) => {
+      const entry = nics.get(name);
+      if (!entry) throw new Error(`lab: no NIC ${name}`);
+      return entry.port;
+    },
     removeNic: async (name) => {
       const entry = nics.get(name);
       if (!entry) throw new Error(`lab: no NIC ${name}`);
-      await ip('guest', ['link', 'del', name]);
+      if (entry.nic.tap) await ip('switch', ['link', 'del', entry.port]);
+      else await ip('guest', ['link', 'del', name]);
       nics.delete(name);
       await applyPortSecurity();
     },

@@ -21,6 +21,8 @@ export interface MockConfig {
   versions?: string[];
   /** network_data.json answers 404 everywhere. */
   notFound?: boolean;
+  /** Served as /openstack/<version>/user_data (404 when unset, as Nova does without one). */
+  userData?: string;
 }
 
 export const NOVA_VERSIONS = ['2012-08-10', '2013-04-04', '2013-10-17', '2015-10-15', '2016-06-30', '2016-10-06', '2017-02-22', '2018-08-27', 'latest'];

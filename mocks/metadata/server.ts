@@ -55,6 +55,10 @@ export function createMetadataServer(options: MockServerOptions): Server {
       answer(200, JSON.stringify({ uuid: '00000000-0000-4000-8000-000000000001', name: 'multinic-guest', hostname: 'multinic-guest' }), 'application/json');
       return;
     }
+    if (file === 'user_data' && config.userData !== undefined) {
+      answer(200, config.userData, 'application/octet-stream');
+      return;
+    }
     if (file !== 'network_data.json' || !hasNetworkData || config.notFound || config.networkData === undefined) {
       answer(404, 'Not Found');
       return;

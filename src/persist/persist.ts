@@ -7,6 +7,7 @@ import { PERSIST_NONE, type PersistChoice, type PersistResult } from './choice.j
 import { NETPLAN_PATH } from './netplan.js';
 import { validateNetplan } from './validate-netplan.js';
 import { writePersisted } from './write.js';
+import { activatePersisted } from './activate.js';
 
 /**
  * `selfConfigured`: NICs whose addresses multinic puts on itself (no network owner
@@ -39,5 +40,7 @@ export async function persistPlan(plan: Plan, options: { choice: PersistChoice; 
     if (checked.verdict === 'unchecked') notes.push(checked.message);
   }
   const report = await writePersisted(options.root, options.stateDir, rendered.files, options.warn);
+  // On a live system, the owner reads the files now (netplan generate), not at its next reload.
+  await activatePersisted(detected.backend, options.root, report);
   return { backend: detected.backend, why: detected.why, report, notes };
 }

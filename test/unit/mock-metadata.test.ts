@@ -21,6 +21,14 @@ afterEach(async () => {
 });
 
 describe('the mock metadata service', () => {
+  it('serves user_data when the config has one, and 404 (as Nova without one) when not', async () => {
+    const withData = await serve({ networkData: DOC, userData: '#cloud-config\n' });
+    expect(await (await fetch(`${withData.base}/openstack/latest/user_data`)).text()).toBe('#cloud-config\n');
+    await close?.();
+    const without = await serve({ networkData: DOC });
+    expect((await fetch(`${without.base}/openstack/latest/user_data`)).status).toBe(404);
+  });
+
   it("lists Nova's versions and serves network_data.json for 2015-10-15 and later only", async () => {
     const { base } = await serve({ networkData: DOC });
     expect((await (await fetch(`${base}/openstack`)).text()).split('\n')).toContain('2015-10-15');
