@@ -18,26 +18,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addExtraHosts, type ExtraHosts } from '../../mocks/lab/extra-hosts.js';
 import { createLab, type Lab, type LabNetwork, type LabNic } from '../../mocks/lab/lab.js';
 import { e2eAvailability } from '../support/e2e.js';
+import { sections } from '../support/sections.js';
 
 const availability = await e2eAvailability();
 const hasIfup = spawnSync('sh', ['-c', 'command -v ifup']).status === 0;
 if (!hasIfup && process.env.CI) throw new Error('missing ifup: apt-get install ifupdown');
 const hasNetplan = spawnSync('sh', ['-c', 'command -v netplan']).status === 0;
 if (!hasNetplan && process.env.CI) throw new Error('missing netplan: apt-get install netplan.io');
-
-/** The sections of a systemd-networkd file, each as its key=value lines. */
-function sections(text: string): { name: string; keys: Record<string, string> }[] {
-  const result: { name: string; keys: Record<string, string> }[] = [];
-  for (const line of text.split('\n').map((l) => l.trim())) {
-    if (line.startsWith('[')) result.push({ name: line, keys: {} });
-    else if (line.includes('=') && !line.startsWith('#')) {
-      const [key = '', ...rest] = line.split('=');
-      const current = result[result.length - 1];
-      if (current) current.keys[key] = rest.join('=');
-    }
-  }
-  return result;
-}
 
 /**
  * What systemd-networkd would do with a .network file's [Route] and [RoutingPolicyRule]

@@ -23,6 +23,7 @@ import { validateNetplan } from '../../src/persist/validate-netplan.js';
 import { emptyState } from '../../src/plan/allocate.js';
 import { plan } from '../../src/plan/plan.js';
 import { parseNetworkData } from '../../src/schema/parse.js';
+import { sections } from '../support/sections.js';
 
 const tools = ['cloud-init', 'netplan', 'nmcli', 'ifup'];
 const missing = tools.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
@@ -86,19 +87,6 @@ async function combine(fixture: string, output: 'netplan' | 'eni' | 'network-man
   const planned = plan({ mapping, live: { routes: [], rules: [] }, state: emptyState() });
   const rendered = renderBackend(backend, { nics: planned.nics, desired: planned.desired, sysctl: [], tree: await readTreeFacts(root) });
   return { root, planned, rendered, interfaces };
-}
-
-function sections(text: string): { name: string; keys: Record<string, string> }[] {
-  const result: { name: string; keys: Record<string, string> }[] = [];
-  for (const line of text.split('\n').map((l) => l.trim())) {
-    if (line.startsWith('[')) result.push({ name: line, keys: {} });
-    else if (line.includes('=') && !line.startsWith('#')) {
-      const [key = '', ...rest] = line.split('=');
-      const current = result[result.length - 1];
-      if (current) current.keys[key] = rest.join('=');
-    }
-  }
-  return result;
 }
 
 afterAll(async () => {

@@ -13,6 +13,7 @@ import type { PersistInput } from '../../src/persist/types.js';
 import { emptyState } from '../../src/plan/allocate.js';
 import { plan } from '../../src/plan/plan.js';
 import { aNic, aNicAddress } from '../unit/builders.js';
+import { sections } from '../support/sections.js';
 
 function tool(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
@@ -41,20 +42,6 @@ async function writeTree(root: string, files: { path: string; content: string; m
     await mkdir(dirname(join(root, file.path)), { recursive: true });
     await writeFile(join(root, file.path), file.content, { mode: file.mode });
   }
-}
-
-/** The sections of a systemd unit-style file, each as its key=value lines. */
-function sections(text: string): { name: string; keys: Record<string, string> }[] {
-  const result: { name: string; keys: Record<string, string> }[] = [];
-  for (const line of text.split('\n').map((l) => l.trim())) {
-    if (line.startsWith('[')) result.push({ name: line, keys: {} });
-    else if (line.includes('=') && !line.startsWith('#')) {
-      const [key = '', ...rest] = line.split('=');
-      const current = result[result.length - 1];
-      if (current) current.keys[key] = rest.join('=');
-    }
-  }
-  return result;
 }
 
 describe.skipIf(missing.length > 0)(`persisted files checked by the real tools (${missing.length ? `missing ${missing.join(', ')}` : 'netplan, nmcli'})`, () => {
