@@ -139,11 +139,14 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
       expect(version.stdout).toBe(`multinic ${VERSION}\n`);
       const status = await shell('multinic status');
       expect(status.code, status.stderr).toBe(0);
+      // One row per address (issue 15): interface, MAC, address, ..., and the state word last.
+      const rows = status.stdout.split('\n');
       for (const p of g.ports) {
-        const row = status.stdout.split('\n').find((line) => line.startsWith(p.mac));
-        expect(row, `${p.name} in:\n${status.stdout}`).toBeDefined();
-        expect(row).toContain(p.name);
-        for (const address of addressesOf([p])) expect(row).toContain(address);
+        for (const address of addressesOf([p])) {
+          const row = rows.find((line) => line.startsWith(`${p.name} `) && line.includes(p.mac) && line.split(/ +/).includes(address));
+          expect(row, `${p.name} ${address} in:\n${status.stdout}`).toBeDefined();
+          expect(row).toMatch(/ ok$/);
+        }
       }
       const verify = await shell('multinic verify');
       expect(verify.code, verify.stderr).toBe(0);
