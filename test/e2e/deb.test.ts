@@ -6,36 +6,16 @@
  * for them; an upgrade keeps an edited conffile; `apt purge` leaves the tree as it was
  * (apt's and dpkg's own bookkeeping aside).
  */
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, stat, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
+import { commandRunner } from '../support/commands.js';
 
-const exec = promisify(execFile);
 const repo = join(import.meta.dirname, '..', '..');
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-async function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<Result> {
-  try {
-    const { stdout, stderr } = await exec(command, args, { env: options.env ?? process.env, timeout: options.timeout ?? 300_000, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
-    return { code: typeof failed.code === 'number' ? failed.code : 127, stdout: failed.stdout ?? '', stderr: failed.stderr ?? failed.message };
-  }
-}
-async function checked(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<Result> {
-  const result = await run(command, args, options);
-  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-  return result;
-}
+const { run, checked } = commandRunner(300_000);
 
 async function availability(): Promise<{ ok: boolean; reason: string }> {
   const missing: string[] = [];

