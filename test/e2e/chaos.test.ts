@@ -16,21 +16,11 @@ import { THREE_NIC_GUEST, THREE_NIC_NETWORKS } from '../../mocks/lab/guests.js';
 import { createLab, type ExecResult, type Lab } from '../../mocks/lab/lab.js';
 import { findRepoRoot } from '../../mocks/lab/repo-root.js';
 import { e2eAvailability } from '../support/e2e.js';
+import { doc, ENS3, ENS4, ENS5, N3, N4, N5 } from '../support/three-nic-docs.js';
 
 const availability = await e2eAvailability();
 const CLI = join(findRepoRoot(), 'dist', 'src', 'cli', 'main.js');
 
-const link = (id: string, mac: string) => ({ id, type: 'ovs', ethernet_mac_address: mac });
-const ipv4 = (id: string, linkId: string, ip: string, gateway: string) => ({
-  id, type: 'ipv4', link: linkId, ip_address: ip, netmask: '255.255.255.0', routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway }],
-});
-const ENS3 = link('tap3', 'fa:16:3e:a1:00:01');
-const ENS4 = link('tap4', 'fa:16:3e:a1:00:02');
-const ENS5 = link('tap5', 'fa:16:3e:a1:00:03');
-const N3 = ipv4('n3', 'tap3', '203.0.113.21', '203.0.113.1');
-const N4 = ipv4('n4', 'tap4', '203.0.113.22', '203.0.113.1');
-const N5 = ipv4('n5', 'tap5', '192.0.2.30', '192.0.2.1');
-const doc = (links: object[], networks: object[]) => ({ links, networks, services: [] });
 const ONLY_ENS5 = doc([ENS5], [N5]);
 const ALL_THREE = doc([ENS3, ENS4, ENS5], [N3, N4, N5]);
 /**
