@@ -27,13 +27,17 @@ export const CACHE_ROOT = process.env.MULTINIC_VM_CACHE ?? '/var/cache/multinic-
 
 /** Everything that decides what is in a cached image; its hash names the cache entry. */
 export const RECIPE = {
-  version: 1,
+  version: 2,
   suite: 'bookworm',
   packages: [
     'linux-image-cloud-amd64', 'systemd-sysv', 'udev', 'kmod', 'initramfs-tools', 'dbus', 'iproute2', 'iputils-ping', 'netbase',
     // cloud-init fails to install without python3-cffi-backend named (python3-cryptography's
     // virtual dependencies); its ifupdown output adds routes with `route`, hence net-tools.
     'cloud-init', 'python3-cffi-backend', 'net-tools', 'ifupdown',
+    // cloud-init's ephemeral DHCP (metadata service without a config drive) runs dhclient;
+    // ifupdown renders bonds and VLANs with ifenslave and vlan; the embedded user_data
+    // example needs a node (Debian 12's nodejs, 18.x).
+    'isc-dhcp-client', 'vlan', 'ifenslave', 'nodejs',
   ],
   netplan: { install: ['netplan.io'], purge: ['ifupdown'], enable: ['systemd-networkd.service'] },
   cloudCfg: [
