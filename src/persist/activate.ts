@@ -21,4 +21,7 @@ import type { WriteReport } from './write.js';
 export async function activatePersisted(backend: string, root: string, report: WriteReport, run: Run = runCommand): Promise<void> {
   // An image tree (--root DIR) generates at its own boot; only the live system needs it now.
   if (root === '/' && backend === 'netplan' && report.written.length + report.removed.length) await run('netplan', ['generate']).catch(() => undefined);
+  // NetworkManager keeps connection profiles in memory (monitor-connection-files is off):
+  // reload makes it read the files, without reactivating any device.
+  if (root === '/' && backend === 'networkmanager' && report.written.length + report.removed.length) await run('nmcli', ['connection', 'reload']).catch(() => undefined);
 }

@@ -6,6 +6,7 @@ import { renderBackend } from './render.js';
 import { PERSIST_NONE, type PersistChoice, type PersistResult } from './choice.js';
 import { NETPLAN_PATH } from './netplan.js';
 import { validateNetplan } from './validate-netplan.js';
+import { validateNetworkManager } from './validate-nm.js';
 import { writePersisted } from './write.js';
 import { activatePersisted } from './activate.js';
 
@@ -34,6 +35,17 @@ export async function persistPlan(plan: Plan, options: { choice: PersistChoice; 
       return {
         backend: detected.backend,
         why: `refused: netplan generate rejects the owner's configuration together with ${NETPLAN_PATH} (${checked.message}); nothing written`,
+        notes,
+      };
+    }
+    if (checked.verdict === 'unchecked') notes.push(checked.message);
+  }
+  if (detected.backend === 'networkmanager') {
+    const checked = await validateNetworkManager(rendered.files);
+    if (checked.verdict === 'refused') {
+      return {
+        backend: detected.backend,
+        why: `refused: nmcli --offline rejects ${checked.file} with multinic's routing (${checked.message}); nothing written`,
         notes,
       };
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { OwnerFacts } from './detect.js';
 import { NETPLAN_PATH } from './netplan.js';
 import { parseNetplanDefinitions, type NetplanDefinition } from './netplan-owner.js';
-import type { TreeFacts } from './types.js';
+import type { NmConnectionFacts, TreeFacts } from './types.js';
 import { parseMatchSection } from './owner-facts.js';
 
 /** Where netplan reads YAML from, in the order it lets a later one hide an earlier. */
@@ -19,11 +19,13 @@ export function parseNetworkMatch(text: string): { names: string[]; macs: string
   return { names, macs };
 }
 
-/** interface-name= and mac-address= of a NetworkManager keyfile. */
-export function parseNmConnection(text: string): { interfaceName?: string; mac?: string } {
+/** interface-name=, mac-address=, type= and whether it is a bond's port, of a NetworkManager keyfile. */
+export function parseNmConnection(text: string): Omit<NmConnectionFacts, 'path' | 'text'> {
   const interfaceName = /^interface-name=(.+)$/m.exec(text)?.[1]?.trim();
   const mac = /^mac-address=(.+)$/m.exec(text)?.[1]?.trim().toLowerCase();
-  return { ...(interfaceName ? { interfaceName } : {}), ...(mac ? { mac } : {}) };
+  const type = /^type=(.+)$/m.exec(text)?.[1]?.trim();
+  const port = /^(master|controller)=./m.test(text);
+  return { ...(interfaceName ? { interfaceName } : {}), ...(mac ? { mac } : {}), ...(type ? { type } : {}), ...(port ? { port } : {}) };
 }
 
 export async function readTreeFacts(root: string): Promise<TreeFacts> {
@@ -36,9 +38,10 @@ export async function readTreeFacts(root: string): Promise<TreeFacts> {
   }
   const nmDir = '/etc/NetworkManager/system-connections';
   const nmConnections: TreeFacts['nmConnections'] = [];
-  for (const name of await list(join(root, nmDir))) {
+  // NM reads *.nmconnection and extension-less keyfiles; never its own or an editor's temporaries.
+  for (const name of (await list(join(root, nmDir))).filter((file) => !file.startsWith('.') && !file.endsWith('~')).sort()) {
     const text = await readFile(join(root, nmDir, name), 'utf8').catch(() => '');
-    nmConnections.push({ path: `${nmDir}/${name}`, ...parseNmConnection(text) });
+    nmConnections.push({ path: `${nmDir}/${name}`, ...parseNmConnection(text), text });
   }
   const netplanDefinitions: NetplanDefinition[] = [];
   // netplan reads /lib, /etc and /run; a file of the same name in a later one hides the earlier.

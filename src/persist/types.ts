@@ -15,8 +15,8 @@ export interface PersistInput {
 export interface TreeFacts {
   /** systemd-networkd .network files under the root, with what they match. */
   networkdFiles: { path: string; names: string[]; macs: string[] }[];
-  /** NetworkManager keyfiles under the root, with what they match. */
-  nmConnections: { path: string; interfaceName?: string; mac?: string }[];
+  /** NetworkManager keyfiles under the root, with what they match (and their text, to join multinic's routing to the owner's). */
+  nmConnections: NmConnectionFacts[];
   /** The definitions of the owner's netplan files (not multinic's), for their types and IDs. */
   netplanDefinitions?: NetplanDefinition[];
   /** Whether /etc/iproute2/rt_protos.d and rt_tables.d exist. */
@@ -24,11 +24,28 @@ export interface TreeFacts {
   rtTablesDir: boolean;
 }
 
+export interface NmConnectionFacts {
+  path: string;
+  interfaceName?: string;
+  mac?: string;
+  /** connection.type: ethernet, bond, vlan, ... */
+  type?: string;
+  /** A bond's (or bridge's) port: `master=`/`controller=`; NM gives it no IP configuration. */
+  port?: boolean;
+  text?: string;
+}
+
 export interface RenderedFile {
   /** Absolute path inside the root, e.g. /etc/netplan/90-multinic.yaml. */
   path: string;
   content: string;
   mode: number;
+  /**
+   * Set when the file is the owner's (not multinic's) with multinic's marked additions, or
+   * with them taken back: `base` is the owner's file as it was read, so the writer
+   * writes only over that exact content; `ours` says whether the new content holds any.
+   */
+  join?: { base: string; ours: boolean };
 }
 
 export interface Rendered {

@@ -2,7 +2,9 @@
  * The one writer for every backend: under --root, atomically (temp, fsync, rename), only
  * when the content changed (so the mtime says when it last changed), never over a file
  * multinic did not write, and removing the files of an earlier run that the new one no
- * longer renders (a detached NIC's). What was written is listed in the state dir.
+ * longer renders (a detached NIC's). What was written is listed in the state dir. The
+ * one exception, NetworkManager's owner connections (networkmanager.ts), is written only
+ * over the exact content it was rendered from.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,6 +36,18 @@ export async function writePersisted(root: string, stateDir: string, files: Rend
   for (const file of files) {
     const target = join(root, file.path);
     const current = await readFile(target, 'utf8').catch(() => undefined);
+    if (file.join) {
+      // The owner's file, with multinic's marked lines added or taken back: written only
+      // over exactly what the render read, so an edit made meanwhile is never lost.
+      if (current !== file.join.base) {
+        report.refused.push(file.path);
+        continue;
+      }
+      if (file.join.ours) kept.push(file.path);
+      if (await writeFileIfChanged(target, file.content, file.mode)) report.written.push(file.path);
+      else report.unchanged.push(file.path);
+      continue;
+    }
     if (current !== undefined && !isGenerated(current)) {
       report.refused.push(file.path);
       continue;

@@ -18,8 +18,12 @@ import { mapLinks } from '../../src/links/map.js';
 import type { KernelInterface, NetworkData } from '../../src/model/types.js';
 import { readTreeFacts } from '../../src/persist/read-tree.js';
 import { renderBackend } from '../../src/persist/render.js';
-import type { Backend, RenderedFile } from '../../src/persist/types.js';
+import type { Backend, PersistInput, RenderedFile } from '../../src/persist/types.js';
+import { routingOf } from '../../src/persist/common.js';
 import { validateNetplan } from '../../src/persist/validate-netplan.js';
+import { validateNetworkManager } from '../../src/persist/validate-nm.js';
+import { takeBackMultinic } from '../../src/persist/nm-keyfile.js';
+import { writePersisted } from '../../src/persist/write.js';
 import { emptyState } from '../../src/plan/allocate.js';
 import { plan } from '../../src/plan/plan.js';
 import { parseNetworkData } from '../../src/schema/parse.js';
@@ -155,27 +159,74 @@ describe.skipIf(missing.length > 0)(`persisting beside cloud-init's own renderin
     },
   );
 
-  it.each(['cloud-init-configdrive-bond-vlans.json', 'cloud-init-configdrive-vlan.json'])(
-    'NetworkManager: %s — no ethernet connection for a VLAN or bond; nmcli --offline reads every connection of the combination',
-    async (fixture) => {
+  it.each([
+    // fixture, what it holds, and the interfaces multinic must join (kind: owner's connection type)
+    ['cloud-init-configdrive-vlan.json', 'a VLAN on a NIC', { 'eth0.602': 'vlan' }],
+    ['metal3-bond-vlans-no-mac.json', 'a plain NIC and VLANs on a bond', { eno4: 'ethernet', 'bond0.41': 'vlan', 'bond0.42': 'vlan', 'bond0.44': 'vlan' }],
+    ['glean-liberty-bonds-vlans.json', 'plain NICs and a bond with an address', { bond2: 'bond' }],
+  ] as const)(
+    "NetworkManager: %s (%s) — multinic's routing goes into the owning connection, nmcli --offline keeps every rule and table route, and a later run takes it back to the byte",
+    async (fixture, _what, joins) => {
       const { root, planned, rendered } = await combine(fixture, 'network-manager', 'networkmanager');
-      await writeTree(root, rendered.files);
-      const ours = rendered.files.filter((file) => file.path.endsWith('.nmconnection'));
-      for (const file of ours) {
-        const iface = /interface-name=(.+)/.exec(file.content)?.[1];
-        expect(planned.nics.find((nic) => nic.iface === iface)?.kind ?? 'physical').toBe('physical');
-      }
-      // Every VLAN or bond of the plan: nothing written, and a note that says why.
-      for (const nic of planned.nics.filter((candidate) => candidate.kind === 'vlan' || candidate.kind === 'bond')) {
-        expect(rendered.notes.join('\n')).toContain(`${nic.iface} (${nic.mac}): `);
-      }
       const dir = join(root, 'etc/NetworkManager/system-connections');
-      const names = await readdir(dir);
-      expect(names.length).toBeGreaterThan(0);
-      for (const name of names) {
-        const result = spawnSync('nmcli', ['--offline', 'connection', 'modify', 'connection.autoconnect', 'yes'], { input: await readFile(join(dir, name), 'utf8'), encoding: 'utf8' });
-        expect(result.status, `${name}: ${result.stderr}`).toBe(0);
+      const originals = new Map<string, string>();
+      for (const name of await readdir(dir)) originals.set(name, await readFile(join(dir, name), 'utf8'));
+      expect(await validateNetworkManager(rendered.files)).toEqual({ verdict: 'accepted' });
+
+      for (const [iface, type] of Object.entries(joins)) {
+        const nic = planned.nics.find((candidate) => candidate.iface === iface);
+        expect(nic, iface).toBeDefined();
+        const file = rendered.files.find((candidate) => candidate.path === `/etc/NetworkManager/system-connections/cloud-init-${iface}.nmconnection`);
+        expect(file?.join?.ours, iface).toBe(true);
+        const original = originals.get(`cloud-init-${iface}.nmconnection`) as string;
+        // Only lines added: the owner's type, method and addresses as cloud-init wrote them.
+        expect(takeBackMultinic(file?.content ?? '')).toBe(original);
+        expect(/^type=(.+)$/m.exec(file?.content ?? '')?.[1]).toBe(type);
+        // What NetworkManager makes of the combination (nmcli normalizes it as NM loads it).
+        const loaded = spawnSync('nmcli', ['--offline', 'connection', 'modify'], { input: file?.content, encoding: 'utf8' });
+        expect(loaded.status, `${iface}: ${loaded.stderr}`).toBe(0);
+        const ownerLoaded = spawnSync('nmcli', ['--offline', 'connection', 'modify'], { input: original, encoding: 'utf8' });
+        for (const family of ['ipv4', 'ipv6'] as const) {
+          const before = sections(ownerLoaded.stdout).find((section) => section.name === `[${family}]`)?.keys ?? {};
+          const after = sections(loaded.stdout).find((section) => section.name === `[${family}]`)?.keys ?? {};
+          if (before.method !== undefined) expect(after.method, `${iface} ${family}`).toBe(before.method);
+        }
+        for (const address of nic?.addresses ?? []) {
+          const family = address.includes(':') ? 'ipv6' : 'ipv4';
+          const keys = sections(loaded.stdout).find((section) => section.name === `[${family}]`)?.keys ?? {};
+          const values = Object.entries(keys);
+          // Each tier's rule for the address, and a table route with it as source.
+          for (const rule of routingOf({ desired: planned.desired } as PersistInput, nic!).rules.filter((candidate) => candidate.from.startsWith(`${address}/`))) {
+            expect(values.some(([key, value]) => key.startsWith('routing-rule') && value.includes(`priority ${rule.priority} `) && value.includes(`from ${address}`) && value.includes(`table ${rule.table}`)), `${iface}: rule ${JSON.stringify(rule)} in ${JSON.stringify(keys)}`).toBe(true);
+          }
+          expect(values.some(([key, value]) => /^route\d+_options$/.test(key) && value.includes(`src=${address}`) && value.includes(`table=${nic?.table}`)), `${iface} ${address}: table route`).toBe(true);
+          if (planned.desired.routes.some((route) => route.table === nic?.table && route.dst === 'default' && route.family === (family === 'ipv6' ? 6 : 4))) {
+            expect(values.some(([key, value]) => /^route\d+$/.test(key) && value.startsWith(family === 'ipv6' ? '::/0,' : '0.0.0.0/0,') && keys[`${key}_options`] === `table=${nic?.table}`), `${iface}: default route in table ${nic?.table}`).toBe(true);
+          }
+        }
       }
+      // A bond's port never gets anything: NM gives it no IP configuration.
+      for (const file of rendered.files.filter((candidate) => candidate.join)) expect(file.content).not.toMatch(/^(master|slave-type)=/m);
+
+      // Written by the one writer; then a run that manages none of the NICs (all detached).
+      const stateDir = join(root, 'state');
+      await mkdir(stateDir, { recursive: true });
+      const first = await writePersisted(root, stateDir, rendered.files);
+      expect(first.refused).toEqual([]);
+      const none = renderBackend('networkmanager', { nics: [], desired: { routes: [], rules: [] }, sysctl: [], tree: await readTreeFacts(root) });
+      expect(await validateNetworkManager(none.files)).toEqual({ verdict: 'accepted' });
+      await writePersisted(root, stateDir, none.files);
+      for (const [name, text] of originals) expect(await readFile(join(dir, name), 'utf8'), name).toBe(text);
+      expect((await readdir(dir)).sort()).toEqual([...originals.keys()].sort());
     },
   );
+
+  it('NetworkManager: a keyfile NM would load without one of multinic\'s rules is refused, naming the file', async () => {
+    const { rendered } = await combine('cloud-init-configdrive-vlan.json', 'network-manager', 'networkmanager');
+    // NM drops a routing rule without a priority silently (nmcli still exits 0): the count catches it.
+    const broken = rendered.files.map((file) => (file.join?.ours ? { ...file, content: file.content.replace(/^(routing-rule\d+=)priority \d+ /m, '$1') } : file));
+    const verdict = await validateNetworkManager(broken);
+    expect(verdict).toMatchObject({ verdict: 'refused', file: '/etc/NetworkManager/system-connections/cloud-init-eth0.602.nmconnection' });
+    expect(verdict.verdict === 'refused' ? verdict.message : '').toMatch(/routing rule/);
+  });
 });

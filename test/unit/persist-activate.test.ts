@@ -44,4 +44,12 @@ describe('activatePersisted: the owner\'s runtime configuration follows what was
     await expect(activatePersisted('netplan', '/', report(['etc/netplan/90-multinic.yaml']), missing)).resolves.toBeUndefined();
     expect(calls).toEqual([['netplan', 'generate']]);
   });
+
+  it('NetworkManager re-reads its connection files (nmcli connection reload) after multinic changed one, so a reactivation keeps the rules', async () => {
+    const { run, calls } = fakeRun();
+    await activatePersisted('networkmanager', '/', report(['/etc/NetworkManager/system-connections/cloud-init-ens3.nmconnection']), run);
+    await activatePersisted('networkmanager', '/', report([]), run);
+    await activatePersisted('networkmanager', '/srv/image', report(['/etc/NetworkManager/system-connections/cloud-init-ens3.nmconnection']), run);
+    expect(calls).toEqual([['nmcli', 'connection', 'reload']]);
+  });
 });

@@ -110,13 +110,18 @@ describe('backend details', () => {
     expect(rendered.notes).toEqual(['ens4 (fa:16:3e:a1:00:02): no systemd-networkd .network file matches it; networkd does not manage it, nothing written']);
   });
 
-  it('NetworkManager: never a second connection for an interface another connection configures', () => {
+  it('NetworkManager: never a second connection for an interface another connection configures; that connection gets the routing', () => {
+    const owner = '[connection]\nid=cloud-init ens4\ntype=ethernet\ninterface-name=ens4\n\n[ipv4]\nmethod=auto\n';
     const rendered = renderBackend('networkmanager', {
       ...inputFor([ens3, ens4]),
-      tree: { ...tree, nmConnections: [{ path: '/etc/NetworkManager/system-connections/cloud-init-ens4.nmconnection', interfaceName: 'ens4' }] },
+      tree: { ...tree, nmConnections: [{ path: '/etc/NetworkManager/system-connections/cloud-init-ens4.nmconnection', interfaceName: 'ens4', text: owner }] },
     });
-    expect(rendered.files.filter((file) => file.path.endsWith('.nmconnection')).map((file) => file.path)).toEqual(['/etc/NetworkManager/system-connections/multinic-ens3.nmconnection']);
-    expect(rendered.notes[0]).toContain('cloud-init-ens4.nmconnection already configures it');
+    expect(rendered.files.filter((file) => file.path.endsWith('.nmconnection')).map((file) => file.path)).toEqual([
+      '/etc/NetworkManager/system-connections/multinic-ens3.nmconnection',
+      '/etc/NetworkManager/system-connections/cloud-init-ens4.nmconnection',
+    ]);
+    expect(rendered.files.find((file) => file.path.includes('cloud-init-ens4'))?.content.startsWith(owner)).toBe(true);
+    expect(rendered.notes).toEqual([]);
   });
 
   it('reads what .network files and keyfiles match', () => {
