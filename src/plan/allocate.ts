@@ -25,6 +25,18 @@ export interface TableRange {
 
 export const DEFAULT_TABLES: TableRange = { first: TABLE_BASE + 1, last: TABLE_BASE + SLOT_COUNT };
 
+/**
+ * The key of a NIC's table in the state: its MAC, except for a VLAN that shares its MAC
+ * with another managed NIC. A VLAN device inherits its parent's MAC, and Nova and Ironic
+ * write that MAC as vlan_mac_address (port security allows the port one MAC), so a bond
+ * and the VLAN on it, both with addresses, would otherwise share one table and its
+ * default route. Such a VLAN's table is kept under `<mac>@<interface>`.
+ */
+export function allocationKey(nic: { mac: Mac; iface: string; kind?: string }, nics: readonly { mac: Mac; iface: string }[]): string {
+  if (nic.kind === 'vlan' && nics.some((other) => other.iface !== nic.iface && other.mac === nic.mac)) return `${nic.mac}@${nic.iface}`;
+  return nic.mac;
+}
+
 export interface AllocationRequest {
   mac: Mac;
   iface: string;

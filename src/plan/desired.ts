@@ -10,6 +10,7 @@
  */
 import { cidrText, maxPrefix } from '../model/addresses.js';
 import type { Nic, Note } from '../model/types.js';
+import { allocationKey } from './allocate.js';
 import { MAIN_TABLE, managedPrefixes, tierPriority } from './local-paths.js';
 import type { PlannedNic, RouteSpec, RoutingState, RuleSpec, State } from './types.js';
 
@@ -19,7 +20,7 @@ export function desiredRouting(nics: Nic[], state: State): { desired: RoutingSta
   const planned: PlannedNic[] = [];
   const notes: Note[] = [];
   for (const nic of nics) {
-    const allocation = state.allocations[nic.mac];
+    const allocation = state.allocations[allocationKey(nic, nics)];
     if (!allocation) throw new Error(`internal: no table allocated for ${nic.iface} (${nic.mac})`);
     const { table, priority } = allocation;
     const keys = new Set<string>();

@@ -4,7 +4,7 @@
  */
 import type { Mac, Mapping, Note } from '../model/types.js';
 import { isOurTable } from './local-paths.js';
-import { allocateTables } from './allocate.js';
+import { allocateTables, allocationKey } from './allocate.js';
 import { desiredRouting } from './desired.js';
 import { diffRouting } from './diff.js';
 import { planSysctls, type LiveSysctls, type SysctlOriginals, type SysctlValues } from '../sysctl/plan-sysctl.js';
@@ -32,7 +32,7 @@ export function plan({ mapping, live, foreign, state, sysctls, tables }: PlanInp
   const allocationNotes: Note[] = [];
   const nextState = allocateTables(
     state,
-    mapping.nics.map((nic) => ({ mac: nic.mac, iface: nic.iface })),
+    mapping.nics.map((nic) => ({ mac: allocationKey(nic, mapping.nics), iface: nic.iface })),
     tablesInUse,
     occupiedTables(foreign),
     allocationNotes,

@@ -17,6 +17,26 @@ const ens4 = aNic({ mac: 'fa:16:3e:00:00:02', iface: 'ens4', addresses: [aNicAdd
 const ens5 = aNic({ mac: 'fa:16:3e:00:00:03', iface: 'ens5', addresses: [aNicAddress('192.0.2.30', 24, { gateway: '192.0.2.1' })] });
 
 describe('plan', () => {
+  it('a VLAN that shares its MAC with the bond under it (as Nova and Ironic write vlan_mac_address) gets a table of its own, kept across runs', () => {
+    const mac = 'fa:16:3e:b1:00:03';
+    const bond = aNic({ mac, iface: 'bond0', linkId: 'bond0', kind: 'bond', addresses: [aNicAddress('203.0.113.41', 24, { gateway: '203.0.113.1' })] });
+    const vlan = aNic({ mac, iface: 'bond0.602', linkId: 'vlan602', kind: 'vlan', addresses: [aNicAddress('192.0.2.200', 26, { gateway: '192.0.2.193' })] });
+    const first = plan({ mapping: mappingOf([vlan, bond]), live: nothingLive, state: emptyState() });
+    expect(first.nics.map((nic) => [nic.iface, nic.mac, nic.table])).toEqual([
+      ['bond0.602', mac, 10001],
+      ['bond0', mac, 10002],
+    ]);
+    expect(first.desired.routes.filter((route) => route.dst === 'default').map((route) => [route.table, route.via, route.dev])).toEqual([
+      [10001, '192.0.2.193', 'bond0.602'],
+      [10002, '203.0.113.1', 'bond0'],
+    ]);
+    const again = plan({ mapping: mappingOf([bond, vlan]), live: nothingLive, state: first.state });
+    expect(again.nics.map((nic) => [nic.iface, nic.table])).toEqual([
+      ['bond0', 10002],
+      ['bond0.602', 10001],
+    ]);
+  });
+
   it('gives each NIC a table with its subnet route (src, dev), its default route, and three rules per address', () => {
     const result = plan({ mapping: mappingOf([ens3, ens4]), live: nothingLive, state: emptyState() });
     expect(result.nics.map((nic) => [nic.iface, nic.table, nic.priority])).toEqual([
