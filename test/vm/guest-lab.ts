@@ -77,6 +77,8 @@ export interface GuestLabOptions {
   configDrive?: DriveFormat | false;
   userData?: string;
   files?: Record<string, string>;
+  /** network_data.json to serve and put on the config drive instead of networkDataFor(ports) (bonds, VLANs). */
+  networkData?: unknown;
 }
 
 export interface GuestLab {
@@ -105,7 +107,7 @@ export interface GuestLab {
 export async function createGuestLab(options: GuestLabOptions): Promise<GuestLab> {
   const work = await mkdtemp(join(tmpdir(), `multinic-vm-${options.flavour}-`));
   const ports = [...(options.ports ?? BOOT_PORTS)];
-  const lab = await createLab({ networks: VM_NETWORKS, nics: ports, networkData: networkDataFor(ports), metadata: { userData: options.userData ?? USER_DATA } });
+  const lab = await createLab({ networks: VM_NETWORKS, nics: ports, networkData: options.networkData ?? networkDataFor(ports), metadata: { userData: options.userData ?? USER_DATA } });
   let vm: Vm | undefined;
   try {
     const disk = await makeGuestDisk(work, { flavour: options.flavour, ...(options.binary ? { binary: options.binary } : {}), ...(options.files ? { files: options.files } : {}) });
@@ -114,7 +116,7 @@ export async function createGuestLab(options: GuestLabOptions): Promise<GuestLab
           format: options.configDrive,
           path: await makeConfigDrive(join(work, `config-2.${options.configDrive === 'vfat' ? 'vfat' : 'iso'}`), options.configDrive, {
             metaData: novaMetaData('0b1c2d3e-0000-4000-8000-000000000001', `multinic-${options.flavour}`),
-            networkData: networkDataFor(ports),
+            networkData: options.networkData ?? networkDataFor(ports),
             userData: options.userData ?? USER_DATA,
           }),
         }
