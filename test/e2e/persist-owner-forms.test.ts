@@ -6,7 +6,9 @@
  * guest's interfaces are written as `ip` would report them), its files go beside
  * cloud-init's, and the owner's own tools must accept the combination: `netplan generate`
  * (with the rules and table routes in its output), `ifup --no-act` (with multinic's rule
- * and route commands in what it would run) and `nmcli --offline`.
+ * and route commands in what it would run) and `nmcli --offline` (multinic's lines inside
+ * cloud-init's own connections, with the rules and table routes in what NM loads, and
+ * taken back to the byte by a run that manages none of the NICs).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
