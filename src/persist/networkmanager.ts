@@ -7,6 +7,7 @@
  * multinic never edits a connection it did not write: where another connection already
  * matches the interface, it says so and writes nothing for it (see the README). Pure.
  */
+import { maxPrefix, prefixPart } from '../model/addresses.js';
 import type { RuleSpec } from '../plan/types.js';
 import { renderCommonFiles, routingOf, sortedNics } from './common.js';
 import { headerLines } from './header.js';
@@ -84,7 +85,7 @@ export function renderNetworkManager(input: PersistInput): Rendered {
       }
       addresses.filter((address) => !dynamic.includes(address)).forEach((address, index) => {
         const subnet = familyRoutes.find((route) => route.src === address && route.dst !== 'default');
-        sections.push(`address${index + 1}=${address}/${subnet?.dst.split('/')[1] ?? (family === 4 ? 32 : 128)}`);
+        sections.push(`address${index + 1}=${address}/${(subnet ? prefixPart(subnet.dst) : undefined) ?? maxPrefix(family)}`);
       });
       if (dynamic.length === 0) sections.push('never-default=true');
       familyRoutes.forEach((route, index) => {

@@ -8,7 +8,7 @@
 import ipaddr from 'ipaddr.js';
 import * as z from './zod.js';
 import { InvalidNetworkData } from '../errors.js';
-import { canonicalAddress, cidrText, contains, familyOf, isLinkLocal, normaliseMac, subnetOf } from '../model/addresses.js';
+import { addressPart, canonicalAddress, cidrText, contains, familyOf, isLinkLocal, normaliseMac, prefixPart, subnetOf } from '../model/addresses.js';
 import type { AddressSource, Family, Link, Network, NetworkData, Note, Route } from '../model/types.js';
 import { wireNetworkData, type WireLink, type WireNetwork, type WireRoute } from './network-data.js';
 
@@ -239,7 +239,7 @@ function toNetwork(wire: WireNetwork, path: Path, notes: Note[], gateways: Gatew
   } else if (wire.ip_address) {
     // Nova writes the fixed IP even on DHCP networks; the kernel's address wins at run
     // time, but this one helps a DHCP lease that has not arrived yet to be recognised.
-    const family = familyOf(wire.ip_address.split('/')[0] ?? '');
+    const family = familyOf(addressPart(wire.ip_address));
     if (family === type.family) network.address = toInterfaceAddress(wire, path, type.family, notes);
   }
   return [network];
@@ -247,7 +247,8 @@ function toNetwork(wire: WireNetwork, path: Path, notes: Note[], gateways: Gatew
 
 function toInterfaceAddress(wire: WireNetwork, path: Path, family: Family, notes: Note[]) {
   if (!wire.ip_address) fail([...path, 'ip_address'], `a ${wire.type} network needs an address`);
-  const [addressText = '', cidrPrefix] = wire.ip_address.split('/');
+  const addressText = addressPart(wire.ip_address);
+  const cidrPrefix = prefixPart(wire.ip_address);
   if (familyOf(addressText) !== family) {
     fail([...path, 'ip_address'], `"${wire.ip_address}" is not an IPv${family} address`);
   }
@@ -272,7 +273,8 @@ function toInterfaceAddress(wire: WireNetwork, path: Path, family: Family, notes
 }
 
 function toRoute(wire: WireRoute, path: Path, networkFamily: Family, notes: Note[]): Route {
-  const [networkText = '', cidrPrefix] = wire.network.split('/');
+  const networkText = addressPart(wire.network);
+  const cidrPrefix = prefixPart(wire.network);
   const family = familyOf(networkText);
   if (!family) fail([...path, 'network'], `"${wire.network}" is not an address`);
   if (family !== networkFamily) fail([...path, 'network'], `"${wire.network}" is not IPv${networkFamily} like its network`);
