@@ -183,7 +183,7 @@ describe.skipIf(!availability.ok)(`the operator's commands (${availability.reaso
       '<4>warning: link tap-gone (fa:16:3e:a1:00:99): no interface with this MAC on the guest, left out',
     ]);
     const verbose = await multinic(['apply', '--source', 'metadata', '--persist', 'none', '--wait', '0', '--verbose'], env);
-    expect(verbose.stderr).toMatch(/^<7>\[\+\d+ ms\] ran ip -j -d -N -force -batch -: exit 0 in \d+ ms/m);
+    expect(verbose.stderr).toMatch(/^<7>\[\+\d+ ms\] ran ip -j -d -N -batch -: exit 0 in \d+ ms/m);
     expect(verbose.stderr).toMatch(/^<6>\[\+\d+ ms\] no changes$/m);
   });
 });

@@ -59,11 +59,16 @@ function fakeIp(calls: string[], kernel: { routes: object[]; rules: object[]; an
 }
 
 describe('verifyApplied', () => {
-  it('reads the kernel itself, with the route probes in the same batch, and passes when it holds the plan', async () => {
+  it('reads the kernel itself, then asks how each address routes, and passes when it holds the plan', async () => {
     const calls: string[] = [];
     const checks = await verifyApplied(fakeIp(calls, { routes: kernelRoutes, rules: kernelRules }), [nic], desired);
-    expect(checks.map((check) => check.ok)).toEqual([true, true]); // a far address and the gateway
-    expect(calls).toEqual(['ip -j -d -N -force -batch - <read> <route get>', 'ip -j -N -6 rule show']);
+    expect(checks.map((check) => [check.destination, check.ok])).toEqual([
+      ['198.51.100.254', true], // a far address, through the default route
+      ['192.0.2.1', true], // the gateway, on-link
+    ]);
+    // Its own read of the kernel, and the route questions asked after it, not with it.
+    expect(calls.findIndex((call) => call.includes('<read>'))).toBeLessThan(calls.findIndex((call) => call.includes('<route get>')));
+    expect(calls.filter((call) => call.includes('<read>') && call.includes('<route get>'))).toEqual([]);
   });
 
   it('fails when the kernel does not hold what was applied, naming what is missing', async () => {
