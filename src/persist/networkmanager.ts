@@ -11,6 +11,7 @@ import { maxPrefix, prefixPart } from '../model/addresses.js';
 import type { RuleSpec } from '../plan/types.js';
 import { renderCommonFiles, routingOf, sortedNics } from './common.js';
 import { headerLines } from './header.js';
+import { destinationOf } from './routes.js';
 import type { PersistInput, Rendered, RenderedFile } from './types.js';
 
 const DIR = '/etc/NetworkManager/system-connections';
@@ -89,7 +90,7 @@ export function renderNetworkManager(input: PersistInput): Rendered {
       });
       if (dynamic.length === 0) sections.push('never-default=true');
       familyRoutes.forEach((route, index) => {
-        const dst = route.dst === 'default' ? (family === 4 ? '0.0.0.0/0' : '::/0') : route.dst;
+        const dst = destinationOf(route);
         sections.push(`route${index + 1}=${dst}${route.via ? `,${route.via}` : ''}`);
         const options = [`table=${route.table}`, ...(route.src ? [`src=${route.src}`] : [])];
         sections.push(`route${index + 1}_options=${options.join(',')}`);
