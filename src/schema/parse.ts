@@ -106,8 +106,7 @@ export function parseNetworkData(json: unknown): ParsedNetworkData {
     return parsed;
   });
   checkGateways(networks, gateways, notes);
-  const dns = dnsOf(wire.services, ['services'], notes);
-  return { data: { links, networks, dns }, notes };
+  return { data: { links, networks }, notes };
 }
 
 interface GatewayCheck {
@@ -152,11 +151,7 @@ function toLink(wire: WireLink, path: Path, notes: Note[]): Link {
   if (wire.ethernet_mac_address && !mac) {
     fail([...path, 'ethernet_mac_address'], `"${wire.ethernet_mac_address}" is not a MAC address`);
   }
-  const mtu = typeof wire.mtu === 'number' && Number.isInteger(wire.mtu) && wire.mtu > 0 ? wire.mtu : undefined;
-  if (wire.mtu !== undefined && wire.mtu !== null && mtu === undefined) {
-    notes.push({ level: 'warn', message: `${pathText([...path, 'mtu'])}: ${JSON.stringify(wire.mtu)} is not an MTU; multinic does not use it, ignored` });
-  }
-  const base = { id: wire.id, type: wire.type ?? 'none', ...(mtu ? { mtu } : {}), ...(wire.name ? { name: wire.name } : {}) };
+  const base = { id: wire.id, type: wire.type ?? 'none', ...(wire.name ? { name: wire.name } : {}) };
   if (wire.type === 'vlan') {
     if (!wire.vlan_link) fail([...path, 'vlan_link'], 'a vlan link needs the link it sits on');
     const vlanId = Number(wire.vlan_id);
@@ -229,7 +224,6 @@ function toNetwork(wire: WireNetwork, path: Path, notes: Note[], gateways: Gatew
     family: type.family,
     source: type.source,
     routes,
-    dns: dnsOf(wire.services, [...path, 'services'], notes),
     ...(gateway ? { gateway } : {}),
     ...(networkId ? { networkId } : {}),
   };
@@ -307,17 +301,4 @@ function toPrefix(mask: string | number, family: Family, path: Path): number {
     if (prefix !== null) return prefix;
   }
   fail(path, `"${text}" is not a netmask for IPv${family}`);
-}
-
-/** DNS servers of a `services` list (not used for routing: an odd list is a warning). */
-function dnsOf(services: unknown, path: Path, notes: Note[]): string[] {
-  if (services === undefined || services === null) return [];
-  if (!Array.isArray(services)) {
-    notes.push({ level: 'warn', message: `${pathText(path)}: not a list; multinic does not use it, ignored` });
-    return [];
-  }
-  return services.flatMap((service: unknown) => {
-    const entry = service as { type?: unknown; address?: unknown } | null;
-    return entry && typeof entry === 'object' && entry.type === 'dns' && typeof entry.address === 'string' ? [entry.address] : [];
-  });
 }

@@ -4,7 +4,6 @@
  * aside by files.ts); the caller then rebuilds it from the kernel (rebuild.ts), so the
  * tables stay where they are.
  */
-import { join } from 'node:path';
 import * as z from '../schema/zod.js';
 import type { State } from '../plan/types.js';
 import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from './files.js';
@@ -31,9 +30,6 @@ export const STATE_SPEC: StateFileSpec<State> = {
   recovery: "rebuilt from the kernel's tagged rules (tables kept)",
 };
 
-export function statePath(stateDir: string): string {
-  return join(stateDir, STATE_FILE);
-}
 
 /** The state as written by the last run; undefined when missing or damaged (then rebuild it from the kernel). */
 export async function readState(stateDir: string, warn: Warn): Promise<State | undefined> {

@@ -82,7 +82,7 @@ describe('explain (src/explain/explain.ts)', () => {
       interfaces: [ens3],
       document: {
         file: '/var/lib/multinic/network_data.json',
-        data: { links: [{ id: 'tap9', type: 'ovs', kind: 'physical', mac: 'fa:16:3e:00:00:09' }], networks: [{ id: 'n9', linkId: 'tap9', family: 4, source: 'static', address: { address: '203.0.113.40', prefix: 24 }, routes: [], dns: [] }], dns: [] },
+        data: { links: [{ id: 'tap9', type: 'ovs', kind: 'physical', mac: 'fa:16:3e:00:00:09' }], networks: [{ id: 'n9', linkId: 'tap9', family: 4, source: 'static', address: { address: '203.0.113.40', prefix: 24 }, routes: [] }] },
       },
       rules: [],
       routes: [],
