@@ -29,9 +29,9 @@ export function prepareWithOwnAddresses(
   run: Run,
   options: { stateDir: string; sysctl: boolean; config?: LoadedConfig; warn: Warn },
   context: { root: string; dryRun: boolean; reporter: Reporter },
-): (document: Promise<LoadedNetworkData>) => Promise<PreparedWithAddresses> {
-  const preparePlan = async (document: Promise<LoadedNetworkData>): Promise<Prepared> =>
-    planFrom(await document, await readCurrent(run, { stateDir: options.stateDir, sysctl: options.sysctl, warn: options.warn }), options.config);
+): (document: LoadedNetworkData) => Promise<PreparedWithAddresses> {
+  const preparePlan = async (document: LoadedNetworkData): Promise<Prepared> =>
+    planFrom(document, await readCurrent(run, { stateDir: options.stateDir, sysctl: options.sysctl, warn: options.warn }), options.config);
   const said = new Set<string>();
   const say = (message: string) => {
     if (said.has(message)) return;
@@ -59,6 +59,6 @@ export function prepareWithOwnAddresses(
     await writeAddressRecord(options.stateDir, { nics: [...plan.record.nics, ...record.nics.filter((entry) => !selfConfigured.includes(entry.mac))] });
     await applyAddressPlan(run, plan);
     await writeAddressRecord(options.stateDir, plan.record);
-    return { ...(await preparePlan(Promise.resolve(prepared.source))), selfConfigured };
+    return { ...(await preparePlan(prepared.source)), selfConfigured };
   };
 }

@@ -62,7 +62,7 @@ export function planFrom(source: LoadedNetworkData, current: Current, config?: L
   const tables = config?.config.tables;
   const planned = plan({
     mapping,
-    live: current.live.owned,
+    owned: current.live.owned,
     foreign: current.live.foreign,
     state: current.state,
     ...(current.sysctls ? { sysctls: { ...current.sysctls, ...(wanted ? { wanted } : {}) } } : {}),

@@ -49,7 +49,7 @@ const step = (schedule: number[], index: number) => schedule[Math.min(index, sch
 
 export async function waitForNics<P extends Prepared>(
   first: P,
-  reread: (document: Promise<LoadedNetworkData>) => Promise<P>,
+  reread: (document: LoadedNetworkData) => Promise<P>,
   reporter: Reporter,
   options: WaitOptions,
 ): Promise<P> {
@@ -116,10 +116,10 @@ export async function waitForNics<P extends Prepared>(
           },
         );
         // Nothing new in the document and nothing on the guest: no need to read the kernel.
-        if (fetched && (fetched.text !== prepared.source.text || lookAtKernel)) prepared = await reread(Promise.resolve(fetched));
-        else if (lookAtKernel) prepared = await reread(Promise.resolve(prepared.source));
+        if (fetched && (fetched.text !== prepared.source.text || lookAtKernel)) prepared = await reread(fetched);
+        else if (lookAtKernel) prepared = await reread(prepared.source);
       } else if (lookAtKernel) {
-        prepared = await reread(Promise.resolve(prepared.source));
+        prepared = await reread(prepared.source);
       }
     }
   } finally {

@@ -56,7 +56,7 @@ const CASES: Record<string, Nic[]> = { 'one-nic': [ens3], 'three-nics-two-subnet
 function inputFor(nics: Nic[]): PersistInput {
   const planned = plan({
     mapping: { nics, missing: [], unlisted: [], absentAddresses: [], notes: [] },
-    live: { routes: [], rules: [] },
+    owned: { routes: [], rules: [] },
     state: emptyState(),
     sysctls: { live: new Map(nics.map((nic) => [nic.iface, { arp_ignore: '0', arp_announce: '0', rp_filter: '1' }])), originals: {} },
   });

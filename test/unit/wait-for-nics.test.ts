@@ -106,7 +106,7 @@ describe('waitForNics', () => {
       prepared(source, [ens3]),
       async (document) => {
         kernelReads.push(clock.t);
-        return prepared(await document, clock.t >= 7300 ? [ens3, ens6] : [ens3]);
+        return prepared(document, clock.t >= 7300 ? [ens3, ens6] : [ens3]);
       },
       reporter,
       { waitMs: 60_000, includeUnlisted: true, fetchDocument: async () => (fetches++, source), clock, watchLinks: watcher.factory },
@@ -128,7 +128,7 @@ describe('waitForNics', () => {
     let rereads = 0;
     const result = await waitForNics(
       prepared(loaded(oneNic, true), [ens3, ens6]),
-      async (document) => (rereads++, prepared(await document, [ens3, ens6])),
+      async (document) => (rereads++, prepared(document, [ens3, ens6])),
       reporter,
       {
         waitMs: 60_000,
@@ -151,7 +151,7 @@ describe('waitForNics', () => {
     let rereads = 0;
     let fetches = 0;
     const source = loaded(twoNics, true);
-    await waitForNics(prepared(source, [ens3]), async (document) => (rereads++, prepared(await document, [ens3])), reporter, {
+    await waitForNics(prepared(source, [ens3]), async (document) => (rereads++, prepared(document, [ens3])), reporter, {
       waitMs: 30_000,
       includeUnlisted: true,
       fetchDocument: async () => (fetches++, source),

@@ -63,7 +63,7 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
     // rebuilt from the kernel's tagged rules, so every NIC keeps its table), give NICs no
     // network owner configures their addresses (own-addresses.ts), and plan (pure).
     const prepare = prepareWithOwnAddresses(run, { stateDir, sysctl: options.sysctl, config: options.config, warn }, { root, dryRun, reporter });
-    const first = await prepare(Promise.resolve(source));
+    const first = await prepare(source);
     chaosPoint('kernel');
     // NICs still on their way after a hotplug are waited for a bounded time: the guest's side
     // on netlink events, the metadata side with a backoff (wait-for-nics.ts).
