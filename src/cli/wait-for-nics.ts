@@ -29,9 +29,12 @@ export const systemClock: Clock = {
 };
 
 export interface WaitOptions {
+  /**
+   * The bound (--wait). Any wait covers both sides: NICs the document lists that the guest
+   * lacks, and NICs on the guest it does not list yet. 0: no wait, and NICs the document does
+   * not list are not even mentioned (a guest with container interfaces has many).
+   */
   waitMs: number;
-  /** Also wait for NICs on the guest that the document does not list (hotplug runs). */
-  includeUnlisted: boolean;
   /** Reads the document again, within `deadlineMs`; without it the metadata side is never re-read. */
   fetchDocument?: (deadlineMs: number) => Promise<LoadedNetworkData>;
   clock?: Clock;
@@ -67,7 +70,7 @@ export async function waitForNics<P extends Prepared>(
     for (;;) {
       const metadataCanChange = prepared.source.mayChange && options.fetchDocument !== undefined;
       const known = new Set(Object.keys(prepared.plan.state.allocations));
-      const pending = pendingNics(prepared.mapping, prepared.live.interfaces, known, options.includeUnlisted && metadataCanChange);
+      const pending = pendingNics(prepared.mapping, prepared.live.interfaces, known, options.waitMs > 0 && metadataCanChange);
       if (nothingPending(pending)) return prepared;
       const lines = describePending(pending);
       const remaining = end - clock.now();
