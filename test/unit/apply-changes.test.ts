@@ -97,21 +97,24 @@ describe('undoRouting', () => {
     const calls: string[] = [];
     // This fake kernel never changes, so the deletions do not take.
     const error = await undoRouting(fakeIp(calls, { routes: kernelRoutes, rules: kernelRules }), { routes: [], rules: [] }).catch((caught: unknown) => caught);
-    expect(calls[2]).toBe('ip -4 -force -batch - <changes>');
-    expect(calls.slice(3)).toEqual(['ip -j -d -N -batch - <read>', 'ip -j -N -6 rule show']);
+    // The deletions go in one batch that does not stop at a failing line (-force) ...
+    const undo = calls.findIndex((call) => call.includes('<changes>'));
+    expect(calls[undo]).toMatch(/ -force -batch - <changes>$/);
+    // ... and the kernel is read again after it, which tells what did not take.
+    expect(calls.slice(undo + 1).some((call) => call.includes('<read>'))).toBe(true);
     expect((error as Error).message).toBe('3 route(s) or rule(s) could not be put back');
   });
 
   it('does nothing when the kernel already holds what was there before', async () => {
     const calls: string[] = [];
     await undoRouting(fakeIp(calls, { routes: kernelRoutes, rules: kernelRules }), desired);
-    expect(calls).toEqual(['ip -j -d -N -batch - <read>', 'ip -j -N -6 rule show']);
+    expect(calls.filter((call) => call.includes('<changes>'))).toEqual([]);
   });
 
   it('does not try to put back a route through a NIC that left the guest', async () => {
     const calls: string[] = [];
     const gone: RoutingState = { routes: [{ family: 4, table: 10004, dst: '203.0.113.0/24', dev: 'ens9', src: '203.0.113.9', scope: 'link' }], rules: [] };
     await undoRouting(fakeIp(calls, { routes: [], rules: [] }), gone);
-    expect(calls).toEqual(['ip -j -d -N -batch - <read>', 'ip -j -N -6 rule show']);
+    expect(calls.filter((call) => call.includes('<changes>'))).toEqual([]);
   });
 });
