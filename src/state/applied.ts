@@ -5,7 +5,7 @@
  */
 import * as z from '../schema/zod.js';
 import type { PlannedNic, RoutingState } from '../plan/types.js';
-import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from './files.js';
+import { readStateFile, type StateFileSpec, type Warn } from './files.js';
 
 export const APPLIED_FILE = 'applied.json';
 
@@ -53,8 +53,4 @@ export const APPLIED_SPEC: StateFileSpec<AppliedRecord> = {
 
 export async function readApplied(stateDir: string, warn: Warn): Promise<AppliedRecord | undefined> {
   return await readStateFile(stateDir, APPLIED_SPEC, warn);
-}
-
-export async function writeApplied(stateDir: string, record: AppliedRecord): Promise<boolean> {
-  return await writeStateFile(stateDir, APPLIED_FILE, `${JSON.stringify(record, null, 2)}\n`);
 }

@@ -18,7 +18,8 @@ import { emptyState } from '../../src/plan/allocate.js';
 import type { RoutingState } from '../../src/plan/types.js';
 import { cleanTempFiles } from '../../src/state/files.js';
 import { adoptTaggedTables, rebuildState } from '../../src/state/rebuild.js';
-import { readState, writeState } from '../../src/state/store.js';
+import { writeRecord } from '../../src/state/record.js';
+import { readState } from '../../src/state/store.js';
 import { readSysctlOriginals } from '../../src/sysctl/read-write.js';
 import { writePersisted } from '../../src/persist/write.js';
 
@@ -81,7 +82,7 @@ describe('state files', () => {
     const dir = aDir();
     const { said, warn } = warnings();
     expect(await readState(dir, warn)).toBeUndefined();
-    await writeState(dir, emptyState());
+    await writeRecord(dir, { state: emptyState(), applied: { nics: [], desired: { routes: [], rules: [] } } });
     expect(await readState(dir, warn)).toEqual(emptyState());
     expect(said).toEqual([]);
   });
