@@ -7,7 +7,7 @@
  * multinic never edits a connection it did not write: where another connection already
  * matches the interface, it says so and writes nothing for it (see the README). Pure.
  */
-import { maxPrefix, prefixPart } from '../model/addresses.js';
+import { familyOf, maxPrefix, prefixPart } from '../model/addresses.js';
 import type { RuleSpec } from '../plan/types.js';
 import { renderCommonFiles, routingOf, sortedNics } from './common.js';
 import { headerLines } from './header.js';
@@ -68,7 +68,7 @@ export function renderNetworkManager(input: PersistInput): Rendered {
     for (const family of [4, 6] as const) {
       const familyRoutes = routes.filter((route) => route.family === family);
       const familyRules = rules.filter((rule) => rule.family === family);
-      const addresses = nic.addresses.filter((address) => (family === 4 ? !address.includes(':') : address.includes(':')));
+      const addresses = nic.addresses.filter((address) => familyOf(address) === family);
       sections.push('', `[ipv${family}]`);
       if (addresses.length === 0) {
         sections.push(family === 4 ? 'method=disabled' : 'method=ignore');

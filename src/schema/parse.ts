@@ -8,7 +8,7 @@
 import ipaddr from 'ipaddr.js';
 import * as z from './zod.js';
 import { InvalidNetworkData } from '../errors.js';
-import { addressPart, canonicalAddress, cidrText, contains, familyOf, isLinkLocal, normaliseMac, prefixPart, subnetOf } from '../model/addresses.js';
+import { addressPart, canonicalAddress, cidrText, contains, familyOf, isLinkLocal, maxPrefix, normaliseMac, prefixPart, subnetOf } from '../model/addresses.js';
 import type { AddressSource, Family, Link, Network, NetworkData, Note, Route } from '../model/types.js';
 import { wireNetworkData, type WireLink, type WireNetwork, type WireRoute } from './network-data.js';
 
@@ -288,7 +288,7 @@ function toRoute(wire: WireRoute, path: Path, networkFamily: Family, notes: Note
 
 /** Netmask in any form Nova writes: 255.255.255.0, ffff:ffff:ffff:ffff::, "64", 24. */
 function toPrefix(mask: string | number, family: Family, path: Path): number {
-  const max = family === 4 ? 32 : 128;
+  const max = maxPrefix(family);
   // A netmask written as CIDR ("::/0", "0.0.0.0/0") means its prefix length.
   const text = String(mask).trim().replace(/^.*\//, '');
   if (/^\d+$/.test(text)) {

@@ -8,7 +8,7 @@
  * manager restores them from the persisted file with its own protocol (foreign), and that
  * is as good as multinic's own.
  */
-import { addressPart, canonicalAddress } from '../model/addresses.js';
+import { addressPart, canonicalAddress, familyOf } from '../model/addresses.js';
 import type { Family } from '../model/types.js';
 import { missing, ruleText } from '../plan/describe-drift.js';
 import { routeKey, ruleKey } from '../plan/diff.js';
@@ -70,14 +70,12 @@ interface AddressQueries {
   gateway?: string;
 }
 
-const familyOfAddress = (address: string): Family => (address.includes(':') ? 6 : 4);
-
 /** What to ask the kernel for each managed address: a far destination and its gateway. */
 export function statusQueries(nics: PlannedNic[], desired: RoutingState): AddressQueries[] {
   const far = new Map(probesFor(nics, desired).filter((probe) => OFF_LINK[probe.family].includes(probe.destination)).map((probe) => [`${probe.iface} ${probe.address}`, probe.destination]));
   return nics.flatMap((nic) =>
     nic.addresses.map((address) => {
-      const family = familyOfAddress(address);
+      const family: Family = familyOf(address) ?? 4;
       const gateway = desired.routes.find((route) => route.table === nic.table && route.family === family && route.dst === 'default' && route.via)?.via;
       const destination = far.get(`${nic.iface} ${canonicalAddress(address)}`) ?? far.get(`${nic.iface} ${address}`);
       return { nic, address, family, ...(destination ? { far: destination } : {}), ...(gateway ? { gateway } : {}) };
