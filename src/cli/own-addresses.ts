@@ -9,7 +9,7 @@ import type { LoadedNetworkData } from '../metadata/source.js';
 import type { LoadedConfig } from '../config/parse-config.js';
 import type { Warn } from '../state/files.js';
 import type { Mac } from '../model/types.js';
-import { addressCommands, addressPlanIsEmpty, planAddresses, type AddressRecord } from '../plan/addresses.js';
+import { addressCommands, addressPlanIsEmpty, planAddresses } from '../plan/addresses.js';
 import { ownerOfNic } from '../persist/detect.js';
 import { readOwnerFacts } from '../persist/owner-facts.js';
 import { readAddressRecord, writeAddressRecord } from '../state/added-addresses.js';
@@ -39,7 +39,7 @@ export function prepareWithOwnAddresses(
     context.reporter.say(message);
   };
   return async (document) => {
-    const [prepared, record] = await Promise.all([preparePlan(document), readAddressRecord(options.stateDir).catch(() => ({ nics: [] }) as AddressRecord)]);
+    const [prepared, record] = await Promise.all([preparePlan(document), readAddressRecord(options.stateDir, options.warn)]);
     // Nothing missing and nothing of ours: no owner facts to read (a plain rerun stays cheap).
     if (prepared.mapping.absentAddresses.length === 0 && record.nics.length === 0) return { ...prepared, selfConfigured: [] };
     const facts = await readOwnerFacts(context.root);
