@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Nic } from '../../src/model/types.js';
 import { detectOwner, type OwnerFacts } from '../../src/persist/detect.js';
-import { parseNetworkMatch, parseNmConnection } from '../../src/persist/read-tree.js';
+import { parseMatchSection } from '../../src/persist/owner-facts.js';
+import { parseNmConnection } from '../../src/persist/read-tree.js';
 import { renderBackend } from '../../src/persist/render.js';
 import { toYaml } from '../../src/persist/netplan.js';
 import { parse as parseYaml } from 'yaml';
@@ -120,7 +121,7 @@ describe('backend details', () => {
   });
 
   it('reads what .network files and keyfiles match', () => {
-    expect(parseNetworkMatch('[Match]\nName=ens3 ens4\nMACAddress=FA:16:3E:00:00:01\n[Network]\nName=no')).toEqual({ names: ['ens3', 'ens4'], macs: ['fa:16:3e:00:00:01'] });
+    expect(parseMatchSection('[Match]\nName=ens3 ens4\nMACAddress=FA:16:3E:00:00:01\n[Network]\nName=no')).toEqual({ names: ['ens3', 'ens4'], macs: ['fa:16:3e:00:00:01'], other: [] });
     expect(parseNmConnection('[connection]\ninterface-name=ens3\n[ethernet]\nmac-address=FA:16:3E:00:00:01\n')).toEqual({ interfaceName: 'ens3', mac: 'fa:16:3e:00:00:01' });
   });
 });
