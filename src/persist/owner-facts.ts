@@ -4,7 +4,7 @@
  * small reads for it.
  */
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { globToRegExp } from './detect.js';
+import { globToRegExp } from '../model/glob.js';
 import { exists, list, readText as read } from './tree-files.js';
 
 export interface NetworkdLinkState {
