@@ -5,6 +5,7 @@
  */
 import { EMPTY_RECORD, type AddressRecord } from '../plan/addresses.js';
 import * as z from '../schema/zod.js';
+import { family } from './applied.js';
 import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from './files.js';
 
 const ADDRESSES_FILE = 'addresses.json';
@@ -14,7 +15,7 @@ const addressRecordSchema = z.object({
     z.object({
       mac: z.string(),
       iface: z.string(),
-      addresses: z.array(z.object({ family: z.union([z.literal(4), z.literal(6)]), address: z.string(), prefix: z.int() })),
+      addresses: z.array(z.object({ family, address: z.string(), prefix: z.int() })),
       linkUp: z.boolean(),
     }),
   ),

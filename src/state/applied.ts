@@ -14,7 +14,8 @@ export interface AppliedRecord {
   desired: RoutingState;
 }
 
-const family = z.union([z.literal(4), z.literal(6)]);
+/** 4 or 6, as every state file writes a family. */
+export const family = z.union([z.literal(4), z.literal(6)]);
 const appliedSchema = z.object({
   nics: z.array(
     z.object({
