@@ -3,7 +3,7 @@
  * `npm run bundle`: the whole CLI in one CommonJS file, build/multinic.cjs, that runs with
  * nothing but `node` (18 or later, no node_modules), and build/user-data-embedded.yaml,
  * the cloud-config that carries it (see cloud-init/README in the report and
- * src/install/render-user-data.ts).
+ * scripts/render-user-data.ts).
  *
  * CommonJS, not ESM: Node's single executable applications (npm run sea) run only a
  * CommonJS main script on Node 18 and 20.
@@ -63,8 +63,8 @@ const bytes = (await readFile(out)).length;
 process.stdout.write(`build/multinic.cjs: ${bytes} bytes\n`);
 await writeFile(join(root, 'build', 'multinic.meta.json'), JSON.stringify(result.metafile));
 
-// The user_data that carries this bundle (src/install/render-user-data.ts, compiled by tsc).
-const { renderEmbeddedUserData, packUserData } = await import('../dist/src/install/render-user-data.js');
+// The user_data that carries this bundle (scripts/render-user-data.ts, compiled by tsc).
+const { renderEmbeddedUserData, packUserData } = await import('../dist/scripts/render-user-data.js');
 const { VERSION } = await import('../dist/src/version.js');
 const userData = renderEmbeddedUserData(await readFile(out), VERSION);
 await writeFile(join(root, 'build', 'user-data-embedded.yaml'), userData);

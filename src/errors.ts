@@ -105,7 +105,3 @@ export class BoundExceeded extends MultinicError {
   readonly exitCode = ExitCode.tempFail;
 }
 
-export function describeCause(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}

@@ -91,9 +91,9 @@ Options:
                        netplan, networkd, ifupdown, ifcfg, networkmanager, or none
   --root DIR           write that configuration under DIR instead of / (an image tree);
                        with status: look for it there
-  --wait SECONDS       with apply: wait this long for NICs in network_data.json that are not on
-                       the guest yet (default 10); given explicitly, also for new NICs on the
-                       guest that network_data.json does not list yet (after interface-attach)
+  --wait SECONDS       with apply: wait up to this long for NICs in network_data.json that are
+                       not on the guest yet, and for new NICs on the guest that it does not
+                       list yet (after interface-attach); default 0, no wait
   --dry-run            with apply: print what would change, change nothing
   --no-sysctl          leave arp_ignore, arp_announce and rp_filter of the NICs alone
                        (by default set to 1, 2, 2 on managed NICs against ARP flux)

@@ -7,7 +7,7 @@ import { runCommand, type Run } from '../kernel/run.js';
 import { VERSION } from '../version.js';
 import { parseCommandLine, USAGE } from './args.js';
 import { journalWanted, processIo, Reporter, type Io } from './output.js';
-import { tracedRun } from './trace.js';
+import { loggedRun, tracedRun } from './trace.js';
 
 // Each command's modules are loaded when that command runs (dynamic import): a boot-time
 // `apply` should not pay for install's yaml and manifest schema, nor `--version` for anything.
@@ -22,7 +22,8 @@ export async function main(argv: string[], io: Io = processIo, runner: Run = run
     const verbosity = parsed.values.verbose === true ? 'verbose' : parsed.values.quiet === true ? 'quiet' : 'normal';
     reporter = new Reporter(io, parsed.values.json === true, { journal, verbosity });
     // --verbose: every command run, with its exit code and time, as debug lines.
-    const run = reporter.shows('debug') ? tracedRun(runner, reporter) : runner;
+    const logged = env.MULTINIC_RUN_LOG ? loggedRun(runner, env.MULTINIC_RUN_LOG) : runner;
+    const run = reporter.shows('debug') ? tracedRun(logged, reporter) : logged;
     switch (parsed.command) {
       case 'help':
         io.stdout(USAGE);

@@ -9,7 +9,7 @@ import type { LoadedNetworkData } from '../metadata/source.js';
 import type { LoadedConfig } from '../config/parse-config.js';
 import type { Warn } from '../state/files.js';
 import type { Mac } from '../model/types.js';
-import { addressCommands, addressPlanIsEmpty, planAddresses, type AddressRecord } from '../plan/addresses.js';
+import { addressCommands, addressPlanIsEmpty, planAddresses } from '../plan/addresses.js';
 import { ownerOfNic } from '../persist/detect.js';
 import { readOwnerFacts } from '../persist/owner-facts.js';
 import { readAddressRecord, writeAddressRecord } from '../state/added-addresses.js';
@@ -29,9 +29,9 @@ export function prepareWithOwnAddresses(
   run: Run,
   options: { stateDir: string; sysctl: boolean; config?: LoadedConfig; warn: Warn },
   context: { root: string; dryRun: boolean; reporter: Reporter },
-): (document: Promise<LoadedNetworkData>) => Promise<PreparedWithAddresses> {
-  const preparePlan = async (document: Promise<LoadedNetworkData>): Promise<Prepared> =>
-    planFrom(await document, await readCurrent(run, { stateDir: options.stateDir, sysctl: options.sysctl, warn: options.warn }), options.config);
+): (document: LoadedNetworkData) => Promise<PreparedWithAddresses> {
+  const preparePlan = async (document: LoadedNetworkData): Promise<Prepared> =>
+    planFrom(document, await readCurrent(run, { stateDir: options.stateDir, sysctl: options.sysctl, warn: options.warn }), options.config);
   const said = new Set<string>();
   const say = (message: string) => {
     if (said.has(message)) return;
@@ -39,7 +39,7 @@ export function prepareWithOwnAddresses(
     context.reporter.say(message);
   };
   return async (document) => {
-    const [prepared, record] = await Promise.all([preparePlan(document), readAddressRecord(options.stateDir).catch(() => ({ nics: [] }) as AddressRecord)]);
+    const [prepared, record] = await Promise.all([preparePlan(document), readAddressRecord(options.stateDir, options.warn)]);
     // Nothing missing and nothing of ours: no owner facts to read (a plain rerun stays cheap).
     if (prepared.mapping.absentAddresses.length === 0 && record.nics.length === 0) return { ...prepared, selfConfigured: [] };
     const facts = await readOwnerFacts(context.root);
@@ -59,6 +59,6 @@ export function prepareWithOwnAddresses(
     await writeAddressRecord(options.stateDir, { nics: [...plan.record.nics, ...record.nics.filter((entry) => !selfConfigured.includes(entry.mac))] });
     await applyAddressPlan(run, plan);
     await writeAddressRecord(options.stateDir, plan.record);
-    return { ...(await preparePlan(Promise.resolve(prepared.source))), selfConfigured };
+    return { ...(await preparePlan(prepared.source)), selfConfigured };
   };
 }

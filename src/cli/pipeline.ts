@@ -43,7 +43,7 @@ export async function readCurrent(run: Run, options: { stateDir: string; sysctl?
   const state = adoptTaggedTables((await readState(options.stateDir, options.warn)) ?? emptyState(), live.owned, live.interfaces);
   if (options.sysctl === false) return { live, state };
   const ifaceOf = new Map(live.interfaces.flatMap((iface) => (iface.mac ? [[iface.mac, iface.name] as const] : [])));
-  const originals = await readSysctlOriginals(options.stateDir, live.interfaces, options.warn);
+  const originals = await readSysctlOriginals(options.stateDir, options.warn);
   // Every interface with a MAC: the managed ones and the released ones, whatever their name now.
   return { live, state, sysctls: { live: await readSysctls([...ifaceOf.values()]), originals, ifaceOf } };
 }
@@ -62,7 +62,7 @@ export function planFrom(source: LoadedNetworkData, current: Current, config?: L
   const tables = config?.config.tables;
   const planned = plan({
     mapping,
-    live: current.live.owned,
+    owned: current.live.owned,
     foreign: current.live.foreign,
     state: current.state,
     ...(current.sysctls ? { sysctls: { ...current.sysctls, ...(wanted ? { wanted } : {}) } } : {}),

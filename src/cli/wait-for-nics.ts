@@ -29,9 +29,12 @@ export const systemClock: Clock = {
 };
 
 export interface WaitOptions {
+  /**
+   * The bound (--wait). Any wait covers both sides: NICs the document lists that the guest
+   * lacks, and NICs on the guest it does not list yet. 0: no wait, and NICs the document does
+   * not list are not even mentioned (a guest with container interfaces has many).
+   */
   waitMs: number;
-  /** Also wait for NICs on the guest that the document does not list (hotplug runs). */
-  includeUnlisted: boolean;
   /** Reads the document again, within `deadlineMs`; without it the metadata side is never re-read. */
   fetchDocument?: (deadlineMs: number) => Promise<LoadedNetworkData>;
   clock?: Clock;
@@ -49,7 +52,7 @@ const step = (schedule: number[], index: number) => schedule[Math.min(index, sch
 
 export async function waitForNics<P extends Prepared>(
   first: P,
-  reread: (document: Promise<LoadedNetworkData>) => Promise<P>,
+  reread: (document: LoadedNetworkData) => Promise<P>,
   reporter: Reporter,
   options: WaitOptions,
 ): Promise<P> {
@@ -67,7 +70,7 @@ export async function waitForNics<P extends Prepared>(
     for (;;) {
       const metadataCanChange = prepared.source.mayChange && options.fetchDocument !== undefined;
       const known = new Set(Object.keys(prepared.plan.state.allocations));
-      const pending = pendingNics(prepared.mapping, prepared.live.interfaces, known, options.includeUnlisted && metadataCanChange);
+      const pending = pendingNics(prepared.mapping, prepared.live.interfaces, known, options.waitMs > 0 && metadataCanChange);
       if (nothingPending(pending)) return prepared;
       const lines = describePending(pending);
       const remaining = end - clock.now();
@@ -116,10 +119,10 @@ export async function waitForNics<P extends Prepared>(
           },
         );
         // Nothing new in the document and nothing on the guest: no need to read the kernel.
-        if (fetched && (fetched.text !== prepared.source.text || lookAtKernel)) prepared = await reread(Promise.resolve(fetched));
-        else if (lookAtKernel) prepared = await reread(Promise.resolve(prepared.source));
+        if (fetched && (fetched.text !== prepared.source.text || lookAtKernel)) prepared = await reread(fetched);
+        else if (lookAtKernel) prepared = await reread(prepared.source);
       } else if (lookAtKernel) {
-        prepared = await reread(Promise.resolve(prepared.source));
+        prepared = await reread(prepared.source);
       }
     }
   } finally {

@@ -5,28 +5,9 @@
  * routes multinic made for it earlier go, its table number stays reserved for its MAC,
  * and nothing else on it is touched.
  */
+import { globToRegExp } from '../model/glob.js';
 import type { Mapping } from '../model/types.js';
 import type { LoadedConfig } from './parse-config.js';
-
-/** fnmatch-style: * any run of characters, ? one, [abc] / [!abc] / [a-z] a set. */
-export function globToRegExp(pattern: string): RegExp {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i] as string;
-    if (char === '*') source += '.*';
-    else if (char === '?') source += '.';
-    else if (char === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) source += '\\[';
-      else {
-        const body = pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
-        source += `[${body}]`;
-        i = end;
-      }
-    } else source += char.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`, 'i');
-}
 
 export interface Exclusion {
   iface: string;
@@ -37,7 +18,7 @@ export interface Exclusion {
 
 /** Why this interface is left alone, or undefined when it is not. `primary`: interfaces holding the main table's default route. */
 export function exclusionOf(iface: string, mac: string | undefined, loaded: LoadedConfig, primary: ReadonlySet<string>): string | undefined {
-  const pattern = loaded.config.exclude.find((glob) => globToRegExp(glob).test(iface) || (mac !== undefined && globToRegExp(glob).test(mac)));
+  const pattern = loaded.config.exclude.find((glob) => globToRegExp(glob, { ignoreCase: true }).test(iface) || (mac !== undefined && globToRegExp(glob, { ignoreCase: true }).test(mac)));
   if (pattern !== undefined) return `excluded by ${loaded.origins.exclude} (MULTINIC_EXCLUDE pattern "${pattern}")`;
   if (!loaded.config.managePrimary && primary.has(iface)) return `the primary NIC (it holds the main table's default route), not managed by ${loaded.origins.managePrimary} (MULTINIC_MANAGE_PRIMARY=no)`;
   return undefined;

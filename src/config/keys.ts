@@ -127,11 +127,6 @@ export const DEFAULTS: Config = {
   reconcileInterval: '5min',
 };
 
-/** The key that sets a field. */
-export function keyOf(field: ConfigField): ConfigKey {
-  return (Object.keys(KEYS) as ConfigKey[]).find((key) => KEYS[key].field === field) as ConfigKey;
-}
-
 /** A value as the file would spell it. */
 export function formatValue(field: ConfigField, value: Config[ConfigField]): string {
   if (field === 'tables') return `${(value as TableRange).first}-${(value as TableRange).last}`;

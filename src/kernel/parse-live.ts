@@ -4,7 +4,7 @@
  * `-N` makes tables, protocols and scopes numeric, whatever rt_tables.d and
  * rt_protos.d name them on this guest.
  */
-import { canonicalAddress, familyOf, maxPrefix } from '../model/addresses.js';
+import { addressPart, canonicalAddress, cidrText, familyOf, maxPrefix, parseCidr } from '../model/addresses.js';
 import type { Family } from '../model/types.js';
 import { MULTINIC_PROTOCOL, MULTINIC_PROTOCOL_NAME } from '../plan/ip-commands.js';
 import { isOurTable, MAIN_TABLE as MAIN_TABLE_ID, tierOf } from '../plan/local-paths.js';
@@ -42,15 +42,14 @@ const MAIN_TABLE = '254';
 
 function familyOfDst(dst: string, hint?: Family): Family | undefined {
   if (dst === 'default') return hint;
-  return familyOf(dst.split('/')[0] ?? '');
+  return familyOf(addressPart(dst));
 }
 
 function withPrefix(dst: string, family: Family): string {
   if (dst === 'default') return dst;
-  const [address = '', prefix] = dst.split('/');
-  const length = prefix === undefined ? maxPrefix(family) : Number(prefix);
-  if (length === 0) return 'default';
-  return `${canonicalAddress(address)}/${length}`;
+  const cidr = parseCidr(dst);
+  if (!cidr) return `${dst}/${maxPrefix(family)}`;
+  return cidr.prefix === 0 ? 'default' : cidrText(cidr);
 }
 
 /** Route family from the entry itself: the gateway's or the destination's. */

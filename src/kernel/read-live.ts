@@ -1,17 +1,16 @@
 /**
  * One read of everything live that a run needs: interfaces with their addresses, every
- * route of every table, and the IPv4 and IPv6 rules, plus any route probes the caller
- * wants answered from the same moment. Two `ip` processes, run side by side: one batch for
- * addresses, routes, IPv4 rules and the probes, and one for IPv6 rules (a batch line
- * cannot switch family).
+ * route of every table, and the IPv4 and IPv6 rules. Two `ip` processes, run side by side:
+ * one batch for addresses, routes and IPv4 rules, and one for IPv6 rules (a batch line
+ * cannot switch family). Only reads: how the kernel would route is asked by whoever needs
+ * to know (route-get.ts), after this.
  */
 import { KernelCommandFailed } from '../errors.js';
 import { parseIpAddr } from '../links/parse-ip-addr.js';
 import type { Family, KernelInterface } from '../model/types.js';
 import type { RoutingState } from '../plan/types.js';
 import { checkAddrs, checkRoutes, checkRules, parseIpJson } from './ip-json.js';
-import { foreignRouting, mainDefaultGateways, ownedRouting, type IpRoute } from './parse-live.js';
-import { collectRouteAnswers, type RouteAnswers } from './route-get.js';
+import { foreignRouting, mainDefaultGateways, ownedRouting } from './parse-live.js';
 import { runChecked, type Run } from './run.js';
 
 export interface LiveState {
@@ -22,10 +21,6 @@ export interface LiveState {
   foreign: RoutingState;
   /** Main-table default gateways per interface, for DHCP/SLAAC networks. */
   gateways: Map<string, Partial<Record<Family, string>>>;
-  /** Every route (all tables), for verification and messages. */
-  routes: IpRoute[];
-  /** Answers to the `route get` probes asked with this read (none unless asked). */
-  routeAnswers: RouteAnswers;
 }
 
 /** Splits `ip -j -batch` output: one JSON array per command, one per line. */
@@ -48,19 +43,15 @@ export function splitBatchJson(stdout: string, expected: number | undefined, com
 }
 
 const READS = ['addr show', 'route show table all', 'rule show'];
+const READ_ARGS = ['-j', '-d', '-N', '-batch', '-'];
+const READ_COMMAND = `ip ${READ_ARGS.join(' ')} (${READS.join(', ')})`;
 
-export interface ReadOptions {
-  /** `route get` lines asked in the same batch (route-get.ts), answered in `routeAnswers`. */
-  probes?: string[];
-}
-
-export async function readLive(run: Run, options: ReadOptions = {}): Promise<LiveState> {
-  const probes = options.probes ?? [];
-  const [batch, v6Out] = await Promise.all([
-    readBatch(run, probes),
+export async function readLive(run: Run): Promise<LiveState> {
+  const [batchOut, v6Out] = await Promise.all([
+    runChecked(run, 'ip', READ_ARGS, `${READS.join('\n')}\n`),
     runChecked(run, 'ip', ['-j', '-N', '-6', 'rule', 'show']),
   ]);
-  const [addrJson, routeJson, ruleJson] = batch.reads;
+  const [addrJson, routeJson, ruleJson] = splitBatchJson(batchOut, READS.length, READ_COMMAND);
   const rules6 = checkRules(parseIpJson(v6Out, 'ip -j -N -6 rule show'), 'ip -j -N -6 rule show');
   const routes = checkRoutes(routeJson ?? [], 'ip -j route show table all');
   const rules4 = checkRules(ruleJson ?? [], 'ip -j rule show');
@@ -69,30 +60,5 @@ export async function readLive(run: Run, options: ReadOptions = {}): Promise<Liv
     owned: ownedRouting(routes, rules4, rules6),
     foreign: foreignRouting(routes, rules4, rules6),
     gateways: mainDefaultGateways(routes),
-    routes,
-    routeAnswers: collectRouteAnswers(batch.answers),
   };
-}
-
-/**
- * One `ip -batch` for the three reads and the probes after them. With probes it runs with
- * -force, since an address with no route fails its line and must not hide the rest; the
- * reads must still all succeed, which `ip` tells by the line numbers it names on stderr.
- */
-async function readBatch(run: Run, probes: string[]): Promise<{ reads: unknown[]; answers: unknown[] }> {
-  const args = ['-j', '-d', '-N', ...(probes.length > 0 ? ['-force'] : []), '-batch', '-'];
-  const command = `ip ${args.join(' ')} (${READS.join(', ')}${probes.length > 0 ? `, ${probes.length} route get` : ''})`;
-  const result = await run('ip', args, { input: `${[...READS, ...probes].join('\n')}\n` });
-  if (result.exitCode !== 0) {
-    const failedLines = [...result.stderr.matchAll(/Command failed -:(\d+)/g)].map((match) => Number(match[1]));
-    const onlyProbesFailed = probes.length > 0 && failedLines.length > 0 && failedLines.every((line) => line > READS.length);
-    if (!onlyProbesFailed) {
-      throw new KernelCommandFailed(`${command} failed (exit ${result.exitCode}): ${result.stderr.trim() || 'no message'}`, command, result.stderr);
-    }
-  }
-  const arrays = splitBatchJson(result.stdout, undefined, command);
-  if (arrays.length < READS.length || (probes.length === 0 && arrays.length !== READS.length)) {
-    throw new KernelCommandFailed(`${command}: expected ${READS.length} JSON answers before the probes, got ${arrays.length}`, command, '');
-  }
-  return { reads: arrays.slice(0, READS.length), answers: arrays.slice(READS.length) };
 }

@@ -1,6 +1,10 @@
 /**
- * The one door to system commands. Everything that runs `ip` takes a `Run`, so unit tests
- * inject a fake and the end-to-end suite runs the real thing.
+ * The door to the system commands a run asks and reads the answer of (`ip`, `mount`,
+ * `blkid`, `isoinfo`, ...): everything that runs them takes a `Run`, so unit tests inject a
+ * fake, the CLI wraps it (--verbose, the benchmark's run log: cli/trace.ts) and the
+ * end-to-end suite runs the real thing. Two children are not a `Run` because they are not a
+ * question and its answer: `flock` (state/lock.ts) inherits the lock file's descriptor and
+ * locks it for this process, and `ip monitor` (links/watch.ts) lives as long as a wait.
  *
  * Every command is bounded: it is killed (SIGKILL) when it runs longer than its timeout or
  * prints more than its output cap, and the run fails with BoundExceeded naming the command
@@ -8,7 +12,6 @@
  * not hold the run lock forever, and a flood of output must not take the guest's memory.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
 import { BoundExceeded, KernelCommandFailed } from '../errors.js';
 import { formatBytes, formatMs } from '../io/units.js';
 
@@ -36,9 +39,6 @@ export const COMMAND_TIMEOUT_MS = 30_000;
 export const COMMAND_OUTPUT_CAP = 32 * 1024 * 1024;
 const STDERR_CAP = 64 * 1024;
 
-/** Counts what a run spawned, for the benchmark's "processes per run" figure. */
-export const runStats = { spawned: 0 };
-
 /** Overridable in tests (and only there) through the environment, to meet the bounds quickly. */
 function bound(name: string, fallback: number): number {
   const value = Number(process.env[name]);
@@ -46,10 +46,6 @@ function bound(name: string, fallback: number): number {
 }
 
 export const runCommand: Run = (command, args, options = {}) => {
-  runStats.spawned++;
-  // `npm run bench` replays exactly what a run spawned (its "reads it needs" floor) from this log.
-  const log = process.env.MULTINIC_RUN_LOG;
-  if (log) appendFileSync(log, `${JSON.stringify({ command, args, input: options.input ?? null })}\n`);
   const timeoutMs = options.timeoutMs ?? bound('MULTINIC_COMMAND_TIMEOUT_MS', COMMAND_TIMEOUT_MS);
   const outputCap = bound('MULTINIC_COMMAND_OUTPUT_CAP', COMMAND_OUTPUT_CAP);
   const text = `${command} ${args.join(' ')}`;

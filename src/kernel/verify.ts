@@ -1,14 +1,13 @@
 /**
  * Asks the kernel how it would route a reply from each address (`ip route get <dst> from
- * <addr>`, no packet is sent) and checks it leaves by the NIC that owns the address,
- * through that NIC's table. The probes ride in the batch that reads the kernel where one
- * runs anyway (readLive's `probes`); what is left is asked in one `ip -batch`.
+ * <addr>`, no packet is sent, route-get.ts) and checks it leaves by the NIC that owns the
+ * address, through that NIC's table. Every check asks the kernel now: no answer is reused
+ * from an earlier read.
  */
-import { anotherHostIn, canonicalAddress, contains } from '../model/addresses.js';
+import { addressPart, anotherHostIn, canonicalAddress, contains, isHostPrefix, isLinkLocal, parseCidr } from '../model/addresses.js';
 import type { Family } from '../model/types.js';
 import type { PlannedNic, RouteSpec, RoutingState } from '../plan/types.js';
-import { splitBatchJson } from './read-live.js';
-import { collectRouteAnswers, routeAnswerKey, routeGetLines, type RouteAnswers, type RouteGetAnswer } from './route-get.js';
+import { askRoutes, routeAnswerKey, type RouteGetAnswer } from './route-get.js';
 import type { Run } from './run.js';
 
 export interface RouteCheck {
@@ -51,10 +50,10 @@ export function probesFor(nics: PlannedNic[], desired: RoutingState, others: Rou
   for (const nic of nics) {
     const tableRoutes = routesByTable.get(nic.table) ?? [];
     for (const rule of rulesByTable.get(nic.table) ?? []) {
-      const address = rule.from.split('/')[0] ?? '';
+      const address = addressPart(rule.from);
       const family = rule.family;
       const familyRoutes = tableRoutes.filter((route) => route.family === family);
-      const subnets = familyRoutes.filter((route) => route.dst !== 'default').map((route) => cidrOf(route.dst));
+      const subnets = familyRoutes.filter((route) => route.dst !== 'default').flatMap((route) => parseCidr(route.dst) ?? []);
       const seen = new Set<string>();
       const add = (destination: string, via?: string) => {
         if (seen.has(destination) || destination === canonicalAddress(address)) return;
@@ -66,7 +65,7 @@ export function probesFor(nics: PlannedNic[], desired: RoutingState, others: Rou
         const far = OFF_LINK[family].find((candidate) => !subnets.some((subnet) => contains(subnet, candidate)));
         if (far) add(far, defaultRoute.via);
         // The gateway itself (a reply to it must leave on-link, by this NIC).
-        if (defaultRoute.via && !defaultRoute.via.startsWith('fe80:')) add(defaultRoute.via);
+        if (defaultRoute.via && !isLinkLocal(defaultRoute.via)) add(defaultRoute.via);
       }
       for (const route of familyRoutes.filter((candidate) => candidate.dst !== 'default')) {
         const inside = hostIn(route.dst, address);
@@ -83,18 +82,8 @@ export function probesFor(nics: PlannedNic[], desired: RoutingState, others: Rou
 
 /** A host inside a route's destination: the address itself for a host route (/32, /128). */
 function hostIn(dst: string, avoid: string): string {
-  const cidr = cidrOf(dst);
-  return cidr.prefix === (cidr.address.includes(':') ? 128 : 32) ? canonicalAddress(cidr.address) : anotherHostIn(cidr, avoid);
-}
-
-function cidrOf(dst: string): { address: string; prefix: number } {
-  const [net = '', prefix = '0'] = dst.split('/');
-  return { address: net, prefix: Number(prefix) };
-}
-
-/** The `route get` lines for these NICs' probes, to ride in a read of the kernel (readLive's `probes`). */
-export function probeLinesFor(nics: PlannedNic[], desired: RoutingState, others: RouteSpec[] = []): string[] {
-  return routeGetLines(probesFor(nics, desired, others));
+  const cidr = parseCidr(dst) ?? { address: addressPart(dst), prefix: 0 };
+  return isHostPrefix(cidr) ? cidr.address : anotherHostIn(cidr, avoid);
 }
 
 function groupByTable<T extends { table: number }>(items: T[]): Map<number, T[]> {
@@ -108,18 +97,12 @@ function groupByTable<T extends { table: number }>(items: T[]): Map<number, T[]>
 }
 
 /**
- * Judges every probe of these NICs. Answers already read (the read-live batch that carried
- * the probes) are used as they are; only the probes without one are asked, in one batch.
+ * Judges every probe of these NICs, all asked in one batch. A probe the kernel cannot answer
+ * (no route at all for that source) fails as leaving "nowhere"; it never passes unasked.
  */
-export async function checkRoutes(run: Run, nics: PlannedNic[], desired: RoutingState, known?: RouteAnswers, others: RouteSpec[] = []): Promise<RouteCheck[]> {
+export async function checkRoutes(run: Run, nics: PlannedNic[], desired: RoutingState, others: RouteSpec[] = []): Promise<RouteCheck[]> {
   const probes = probesFor(nics, desired, others);
-  const answers: RouteAnswers = new Map(known);
-  const unanswered = probes.filter((probe) => !answers.has(routeAnswerKey(probe.destination, probe.address)));
-  if (unanswered.length > 0) {
-    // -force: one unroutable address must not hide the answers for the others.
-    const result = await run('ip', ['-j', '-N', '-force', '-batch', '-'], { input: `${routeGetLines(unanswered).join('\n')}\n` });
-    collectRouteAnswers(splitBatchJson(result.stdout, undefined, 'ip route get'), answers);
-  }
+  const answers = await askRoutes(run, probes);
   return probes.map((probe) => judgeProbe(probe, answers.get(routeAnswerKey(probe.destination, probe.address))));
 }
 

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { MetadataUnavailable } from '../errors.js';
 import * as z from '../schema/zod.js';
-import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from '../state/files.js';
+import { readStateFile, type StateFileSpec, type Warn } from '../state/files.js';
 
 export const CACHE_FILE = 'network_data.json';
 
@@ -30,8 +30,4 @@ export async function readCachedNetworkData(stateDir: string, warn: Warn = () =>
 
 export function cacheText(text: string): string {
   return text.endsWith('\n') ? text : `${text}\n`;
-}
-
-export async function writeCachedNetworkData(stateDir: string, text: string): Promise<boolean> {
-  return await writeStateFile(stateDir, CACHE_FILE, cacheText(text), 0o600);
 }

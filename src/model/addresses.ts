@@ -1,4 +1,8 @@
-/** Pure helpers over IP addresses, on top of ipaddr.js. */
+/**
+ * Every address and CIDR question multinic asks, answered on ipaddr.js: the one place that
+ * parses, splits, canonicalises and compares addresses and prefixes. Nothing else in src/
+ * splits a CIDR string or does subnet arithmetic.
+ */
 import ipaddr from 'ipaddr.js';
 import type { Cidr, Family, Mac } from './types.js';
 
@@ -16,13 +20,32 @@ export function canonicalAddress(address: string): string {
 
 /** The network that contains `address`/`prefix`, e.g. 203.0.113.22/24 → 203.0.113.0/24. */
 export function subnetOf(address: string, prefix: number): Cidr {
-  const parsed = ipaddr.parse(address);
-  const bytes = parsed.toByteArray();
-  for (let bit = prefix; bit < bytes.length * 8; bit++) {
-    const byteIndex = Math.floor(bit / 8);
-    bytes[byteIndex] = (bytes[byteIndex] ?? 0) & ~(0x80 >> bit % 8);
-  }
-  return { address: ipaddr.fromByteArray(bytes).toString(), prefix };
+  const text = `${address}/${prefix}`;
+  const network = familyOf(address) === 4 ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
+  return { address: network.toString(), prefix };
+}
+
+/**
+ * `203.0.113.22/24` → { address, prefix }, the address canonical; a bare address is a host
+ * (/32, /128). Text that is not an address or CIDR yields undefined, for the caller to name.
+ */
+export function parseCidr(text: string): Cidr | undefined {
+  const [address = '', prefixText, ...rest] = text.split('/');
+  const family = familyOf(address);
+  if (!family || rest.length > 0) return undefined;
+  if (prefixText === undefined) return { address: canonicalAddress(address), prefix: maxPrefix(family) };
+  const prefix = /^\d+$/.test(prefixText) ? Number(prefixText) : NaN;
+  return prefix <= maxPrefix(family) ? { address: canonicalAddress(address), prefix } : undefined;
+}
+
+/** The address part of `address[/prefix]` as written (a rule's `from`, an ip_address): no prefix, not parsed. */
+export function addressPart(text: string): string {
+  return text.split('/')[0] ?? '';
+}
+
+/** The prefix length written after the `/`, or undefined without one. */
+export function prefixPart(text: string): string | undefined {
+  return text.split('/')[1];
 }
 
 export function cidrText(cidr: Cidr): string {
@@ -40,9 +63,17 @@ export function contains(subnet: Cidr, address: string): boolean {
   return parsed.match(net, subnet.prefix);
 }
 
+/**
+ * fe80::/10 and 169.254/16. An IPv6 router advertises itself from its link-local address, so
+ * a gateway there is reachable on the link without any subnet route to it.
+ */
 export function isLinkLocal(address: string): boolean {
-  const parsed = ipaddr.parse(address);
-  return parsed.range() === 'linkLocal';
+  return familyOf(address) !== undefined && ipaddr.parse(address).range() === 'linkLocal';
+}
+
+/** A host route (/32, /128) rather than a subnet. */
+export function isHostPrefix(cidr: Cidr): boolean {
+  return cidr.prefix === maxPrefix(familyOf(cidr.address) ?? 4);
 }
 
 /** Lower-case a MAC and check its shape; undefined when it is not one. */

@@ -30,7 +30,6 @@ export interface Link {
   mac?: Mac;
   /** The interface name some bare-metal documents give (`name`); used when there is no MAC. */
   name?: string;
-  mtu?: number;
   vlan?: { parentId: string; vlanId: number };
   bond?: { memberIds: string[]; mode?: string };
 }
@@ -61,7 +60,6 @@ export interface Network {
   gateway?: string;
   /** Every route that is not a default route (host routes). */
   routes: Route[];
-  dns: string[];
   /** Neutron's network UUID (`network_id`), when Nova wrote it. */
   networkId?: string;
 }
@@ -69,8 +67,6 @@ export interface Network {
 export interface NetworkData {
   links: Link[];
   networks: Network[];
-  /** Top-level dns services. */
-  dns: string[];
 }
 
 /** One address as the kernel has it on an interface. */

@@ -15,6 +15,7 @@
  * nobody configures (a port attached after cloud-init rendered the configuration at first
  * boot) gets its addresses from multinic itself (src/plan/addresses.ts).
  */
+import { globToRegExp } from '../model/glob.js';
 import type { OwnerFacts } from './owner-facts.js';
 import type { Backend } from './types.js';
 
@@ -105,25 +106,4 @@ function matchList(patterns: string[], value: string): boolean {
   const list = invert ? [patterns[0]!.slice(1), ...patterns.slice(1)].filter(Boolean) : patterns;
   const hit = list.some((pattern) => globToRegExp(pattern).test(value));
   return invert ? !hit : hit;
-}
-
-/** fnmatch(3) without flags: *, ? and [...] (with ! or ^ for "not"). */
-export function globToRegExp(glob: string): RegExp {
-  let source = '';
-  for (let i = 0; i < glob.length; i++) {
-    const char = glob[i]!;
-    if (char === '*') source += '.*';
-    else if (char === '?') source += '.';
-    else if (char === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) source += '\\[';
-      else {
-        let set = glob.slice(i + 1, end);
-        if (set.startsWith('!')) set = `^${set.slice(1)}`;
-        source += `[${set.replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else source += char.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
 }

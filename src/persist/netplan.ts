@@ -10,18 +10,18 @@ import { renderCommonFiles, routingOf, sortedNics } from './common.js';
 import { headerLines } from './header.js';
 import { findNetplanOwner } from './netplan-owner.js';
 import { ruleSection } from './networkd.js';
+import { destinationOf, gatewayOnLink } from './routes.js';
 import type { PersistInput, Rendered, RenderedFile } from './types.js';
 
 export const NETPLAN_PATH = '/etc/netplan/90-multinic.yaml';
 
 function toNetplanRoute(route: RouteSpec): { [key: string]: Yaml } {
   return {
-    to: route.dst === 'default' ? (route.family === 4 ? '0.0.0.0/0' : '::/0') : route.dst,
+    to: destinationOf(route),
     ...(route.via ? { via: route.via } : {}),
     ...(route.src ? { from: route.src } : {}),
     ...(route.scope ? { scope: route.scope } : {}),
-    // A link-local IPv6 gateway is on-link by definition; netplan wants it said.
-    ...(route.via?.startsWith('fe80:') ? { 'on-link': true } : {}),
+    ...(gatewayOnLink(route) ? { 'on-link': true } : {}),
     table: route.table,
   };
 }

@@ -9,14 +9,15 @@ import { MAIN_TABLE } from '../plan/local-paths.js';
 import type { RouteSpec, RuleSpec } from '../plan/types.js';
 import { renderCommonFiles, routingOf, sortedNics } from './common.js';
 import { headerLines } from './header.js';
+import { destinationOf, gatewayOnLink } from './routes.js';
 import type { PersistInput, Rendered, RenderedFile } from './types.js';
 
 function routeSection(route: RouteSpec): string {
   return [
     '[Route]',
-    `Destination=${route.dst === 'default' ? (route.family === 4 ? '0.0.0.0/0' : '::/0') : route.dst}`,
+    `Destination=${destinationOf(route)}`,
     ...(route.via ? [`Gateway=${route.via}`] : []),
-    ...(route.via?.startsWith('fe80:') ? ['GatewayOnLink=yes'] : []),
+    ...(gatewayOnLink(route) ? ['GatewayOnLink=yes'] : []),
     ...(route.src ? [`PreferredSource=${route.src}`] : []),
     ...(route.scope ? [`Scope=${route.scope}`] : []),
     `Table=${route.table}`,

@@ -15,6 +15,7 @@
  * Owners' files that hold a block of multinic's for a NIC it no longer manages get it taken
  * back. Pure: the owners' text comes in through the tree facts.
  */
+import { familyOf, maxPrefix, prefixPart } from '../model/addresses.js';
 import { renderCommonFiles, routingOf, sortedNics } from './common.js';
 import { highestIndex, joinMultinic, nmRoutingLines, takeBackMultinic, type NmFamilySection } from './nm-keyfile.js';
 import { headerLines, isGenerated } from './header.js';
@@ -100,7 +101,7 @@ function renderOwnConnection(nic: PersistInput['nics'][number], routes: ReturnTy
   ];
   for (const family of [4, 6] as const) {
     const familyRoutes = routes.filter((route) => route.family === family);
-    const addresses = nic.addresses.filter((address) => (family === 4 ? !address.includes(':') : address.includes(':')));
+    const addresses = nic.addresses.filter((address) => familyOf(address) === family);
     sections.push('', `[ipv${family}]`);
     if (addresses.length === 0) {
       sections.push(family === 4 ? 'method=disabled' : 'method=ignore');
@@ -118,7 +119,7 @@ function renderOwnConnection(nic: PersistInput['nics'][number], routes: ReturnTy
     }
     addresses.filter((address) => !dynamic.includes(address)).forEach((address, index) => {
       const subnet = familyRoutes.find((route) => route.src === address && route.dst !== 'default');
-      sections.push(`address${index + 1}=${address}/${subnet?.dst.split('/')[1] ?? (family === 4 ? 32 : 128)}`);
+      sections.push(`address${index + 1}=${address}/${(subnet ? prefixPart(subnet.dst) : undefined) ?? maxPrefix(family)}`);
     });
     if (dynamic.length === 0) sections.push('never-default=true');
     sections.push(...nmRoutingLines(family, routes, rules, { route: 1, rule: 1 }));

@@ -9,6 +9,7 @@
  * owner's file byte for byte (GKeyFile, NM's reader, skips `#` lines). Pure.
  */
 import type { RouteSpec, RuleSpec } from '../plan/types.js';
+import { destinationOf } from './routes.js';
 
 export const NM_BLOCK_BEGIN = '# multinic begin: policy routing added by multinic apply; a later run rewrites or removes these lines';
 export const NM_BLOCK_END = '# multinic end';
@@ -102,7 +103,7 @@ export function nmRoutingLines(family: 4 | 6, routes: RouteSpec[], rules: RuleSp
   routes
     .filter((route) => route.family === family)
     .forEach((route, index) => {
-      const dst = route.dst === 'default' ? (family === 4 ? '0.0.0.0/0' : '::/0') : route.dst;
+      const dst = destinationOf(route);
       lines.push(`route${start.route + index}=${dst}${route.via ? `,${route.via}` : ''}`);
       lines.push(`route${start.route + index}_options=${[`table=${route.table}`, ...(route.src ? [`src=${route.src}`] : [])].join(',')}`);
     });

@@ -3,9 +3,9 @@
  * here, judged in detect.ts (pure). Only files: no process is spawned, so a run pays a few
  * small reads for it.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { globToRegExp } from './detect.js';
+import { globToRegExp } from '../model/glob.js';
+import { exists, list, readText as read } from './tree-files.js';
 
 export interface NetworkdLinkState {
   ifindex: number;
@@ -44,9 +44,6 @@ export interface OwnerFacts {
   ifcfg: { path: string; device: string; mac?: string }[];
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
-const list = (dir: string) => readdir(dir).catch(() => [] as string[]);
-const read = (path: string) => readFile(path, 'utf8').catch(() => undefined);
 
 export async function readOwnerFacts(root: string): Promise<OwnerFacts> {
   const [netplanYaml, networkManagerRunning, networkd, ifupdown, ifcfg] = await Promise.all([
@@ -76,10 +73,20 @@ async function readNetworkd(root: string): Promise<OwnerFacts['networkd']> {
     'run/systemd/system/multi-user.target.wants/systemd-networkd.service',
   ];
   const enabled = (await Promise.all(wants.map((path) => exists(join(root, path))))).some(Boolean);
-  // networkd's search order: a name in /etc hides the same name in /run and /usr/lib.
+  return { links, enabled, files: await readNetworkFiles(root) };
+}
+
+/** Where networkd reads .network files from, in its search order. */
+const NETWORKD_DIRS = ['/etc/systemd/network', '/run/systemd/network', '/usr/lib/systemd/network', '/lib/systemd/network'];
+
+/**
+ * The .network files networkd would use, with their [Match]: a name in /etc hides the same
+ * name in /run and /usr/lib, and an empty file (or a link to /dev/null) masks the name.
+ */
+export async function readNetworkFiles(root: string): Promise<NetworkFile[]> {
   const files: NetworkFile[] = [];
   const seen = new Set<string>();
-  for (const dir of ['/etc/systemd/network', '/run/systemd/network', '/usr/lib/systemd/network', '/lib/systemd/network']) {
+  for (const dir of NETWORKD_DIRS) {
     for (const name of (await list(join(root, dir))).filter((file) => file.endsWith('.network')).sort()) {
       if (seen.has(name)) continue;
       seen.add(name);
@@ -88,7 +95,7 @@ async function readNetworkd(root: string): Promise<OwnerFacts['networkd']> {
       files.push({ path: `${dir}/${name}`, ...parseMatchSection(text) });
     }
   }
-  return { links, enabled, files };
+  return files;
 }
 
 /** KEY=value lines of networkd's link state file. */

@@ -1,23 +1,13 @@
 /** Reads the facts the backends and `--persist auto` need from the tree under --root. */
-import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OwnerFacts } from './detect.js';
 import { NETPLAN_PATH } from './netplan.js';
 import { parseNetplanDefinitions, type NetplanDefinition } from './netplan-owner.js';
+import { readNetworkFiles } from './owner-facts.js';
+import { exists, list, readText } from './tree-files.js';
 import type { NmConnectionFacts, TreeFacts } from './types.js';
-import { parseMatchSection } from './owner-facts.js';
 
 /** Where netplan reads YAML from, in the order it lets a later one hide an earlier. */
 export const NETPLAN_DIRS = ['lib/netplan', 'etc/netplan', 'run/netplan'];
-
-const exists = (path: string) => stat(path).then(() => true, () => false);
-const list = (dir: string) => readdir(dir).catch(() => [] as string[]);
-
-/** [Match] Name= and MACAddress= (PermanentMACAddress=) of a .network file. */
-export function parseNetworkMatch(text: string): { names: string[]; macs: string[] } {
-  const { names, macs } = parseMatchSection(text);
-  return { names, macs };
-}
 
 /** interface-name=, mac-address=, type= and whether it is a bond's port, of a NetworkManager keyfile. */
 export function parseNmConnection(text: string): Omit<NmConnectionFacts, 'path' | 'text'> {
@@ -29,18 +19,12 @@ export function parseNmConnection(text: string): Omit<NmConnectionFacts, 'path' 
 }
 
 export async function readTreeFacts(root: string): Promise<TreeFacts> {
-  const networkdFiles: TreeFacts['networkdFiles'] = [];
-  for (const dir of ['/etc/systemd/network', '/run/systemd/network', '/usr/lib/systemd/network', '/lib/systemd/network']) {
-    for (const name of (await list(join(root, dir))).filter((file) => file.endsWith('.network'))) {
-      const text = await readFile(join(root, dir, name), 'utf8').catch(() => '');
-      networkdFiles.push({ path: `${dir}/${name}`, ...parseNetworkMatch(text) });
-    }
-  }
+  const networkdFiles: TreeFacts['networkdFiles'] = (await readNetworkFiles(root)).map(({ path, names, macs }) => ({ path, names, macs }));
   const nmDir = '/etc/NetworkManager/system-connections';
   const nmConnections: TreeFacts['nmConnections'] = [];
   // NM reads *.nmconnection and extension-less keyfiles; never its own or an editor's temporaries.
   for (const name of (await list(join(root, nmDir))).filter((file) => !file.startsWith('.') && !file.endsWith('~')).sort()) {
-    const text = await readFile(join(root, nmDir, name), 'utf8').catch(() => '');
+    const text = (await readText(join(root, nmDir, name))) ?? '';
     nmConnections.push({ path: `${nmDir}/${name}`, ...parseNmConnection(text), text });
   }
   const netplanDefinitions: NetplanDefinition[] = [];
@@ -50,7 +34,7 @@ export async function readTreeFacts(root: string): Promise<TreeFacts> {
     for (const name of (await list(join(root, dir))).filter((file) => file.endsWith('.yaml') && `/${dir}/${file}` !== NETPLAN_PATH)) netplanFiles.set(name, `/${dir}/${name}`);
   }
   for (const path of [...netplanFiles.values()]) {
-    netplanDefinitions.push(...parseNetplanDefinitions(await readFile(join(root, path), 'utf8').catch(() => ''), path));
+    netplanDefinitions.push(...parseNetplanDefinitions((await readText(join(root, path))) ?? '', path));
   }
   return {
     networkdFiles,

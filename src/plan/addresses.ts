@@ -19,6 +19,7 @@
  * NIC; the boot unit puts the addresses back from the cached document at every boot, before
  * network-online.target (README: "Attach and detach").
  */
+import { cidrText } from '../model/addresses.js';
 import type { AddressSource, Family, KernelInterface, Mac, NetworkData, Note } from '../model/types.js';
 
 export interface OwnAddress {
@@ -91,7 +92,7 @@ export function planAddresses(data: NetworkData, interfaces: KernelInterface[], 
     // Up, and not by multinic: someone is configuring it (an ifup or a DHCP client under way,
     // a helper that writes a stanza on hotplug). A port nobody configures stays down.
     const broughtUp = iface.up && !before ? { owner: 'someone else', why: 'it is up and multinic did not bring it up' } : undefined;
-    const owner = ownerOf(iface) ?? (foreign ? { owner: 'someone else', why: `it has ${foreign.address}/${foreign.prefix}, which multinic did not put on` } : broughtUp);
+    const owner = ownerOf(iface) ?? (foreign ? { owner: 'someone else', why: `it has ${cidrText(foreign)}, which multinic did not put on` } : broughtUp);
     if (owner) {
       if (before) plan.notes.push({ level: 'info', message: `${label}: now configured by ${owner.owner} (${owner.why}); its addresses are the owner's from now on` });
       continue;
@@ -121,7 +122,7 @@ export function planAddresses(data: NetworkData, interfaces: KernelInterface[], 
     if (!iface.up) plan.up.push(iface.name);
     if (kept.length > 0 || linkUp) plan.record.nics.push({ mac: link.mac, iface: iface.name, addresses: kept, linkUp });
     if (plan.add.some((change) => change.iface === iface.name)) {
-      plan.notes.push({ level: 'info', message: `${label}: no network owner configures it: multinic puts on ${kept.map((address) => `${address.address}/${address.prefix}`).join(', ')} from network_data.json` });
+      plan.notes.push({ level: 'info', message: `${label}: no network owner configures it: multinic puts on ${kept.map(cidrText).join(', ')} from network_data.json` });
     }
   }
 
@@ -144,7 +145,7 @@ function isLeased(source: AddressSource): boolean {
   return source === 'dhcp' || source === 'dhcpv6-stateful';
 }
 
-const key = (address: OwnAddress) => `${address.address}/${address.prefix}`;
+const key = (address: OwnAddress) => cidrText(address);
 
 export function addressPlanIsEmpty(plan: AddressPlan): boolean {
   return plan.up.length + plan.add.length + plan.remove.length + plan.down.length === 0;
@@ -156,8 +157,8 @@ export function addressCommands(plan: AddressPlan): string[][] {
     ...plan.up.map((iface) => ['link', 'set', 'dev', iface, 'up']),
     // nodad: Neutron's port security already makes the address the port's alone, and a
     // tentative IPv6 address could not be the source of the replies verify checks.
-    ...plan.add.map((change) => ['address', 'add', `${change.address}/${change.prefix}`, 'dev', change.iface, ...(change.family === 6 ? ['nodad'] : [])]),
-    ...plan.remove.map((change) => ['address', 'del', `${change.address}/${change.prefix}`, 'dev', change.iface]),
+    ...plan.add.map((change) => ['address', 'add', cidrText(change), 'dev', change.iface, ...(change.family === 6 ? ['nodad'] : [])]),
+    ...plan.remove.map((change) => ['address', 'del', cidrText(change), 'dev', change.iface]),
     ...plan.down.map((iface) => ['link', 'set', 'dev', iface, 'down']),
   ];
 }

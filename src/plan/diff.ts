@@ -1,6 +1,6 @@
 /**
- * Desired against live: what to add and what to remove. Pure. `live` holds only objects
- * multinic owns (tagged with its protocol), so nothing else is ever removed.
+ * Desired against what multinic owns in the kernel: what to add and what to remove. Pure.
+ * `owned` holds only objects tagged with multinic's protocol, so nothing else is ever removed.
  */
 import type { Changes, RouteSpec, RoutingState, RuleSpec } from './types.js';
 
@@ -24,17 +24,17 @@ function minus<T>(items: T[], others: T[], key: (item: T) => string): T[] {
 }
 
 /**
- * `live` is what multinic owns; `foreign` what others made. A desired object that someone
+ * `owned` is what multinic made; `foreign` what others made. A desired object that someone
  * else already made identically (a network manager restoring persisted routes after a
  * reboot) is not added again, and only owned objects are ever removed.
  */
-export function diffRouting(desired: RoutingState, live: RoutingState, foreign: RoutingState = { routes: [], rules: [] }): Changes {
+export function diffRouting(desired: RoutingState, owned: RoutingState, foreign: RoutingState = { routes: [], rules: [] }): Changes {
   return {
     add: {
-      routes: minus(minus(desired.routes, live.routes, routeKey), foreign.routes, routeKey),
-      rules: minus(minus(desired.rules, live.rules, ruleKey), foreign.rules, ruleKey),
+      routes: minus(minus(desired.routes, owned.routes, routeKey), foreign.routes, routeKey),
+      rules: minus(minus(desired.rules, owned.rules, ruleKey), foreign.rules, ruleKey),
     },
-    remove: { routes: minus(live.routes, desired.routes, routeKey), rules: minus(live.rules, desired.rules, ruleKey) },
+    remove: { routes: minus(owned.routes, desired.routes, routeKey), rules: minus(owned.rules, desired.rules, ruleKey) },
   };
 }
 

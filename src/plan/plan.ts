@@ -1,5 +1,5 @@
 /**
- * plan(desired NICs, live routing, state) → Plan. Pure: no I/O, no clock, no randomness.
+ * plan(desired NICs, the routing multinic owns now, state) → Plan. Pure: no I/O, no clock, no randomness.
  * The state (tables already handed out) is passed in, never read from disk here.
  */
 import type { Mac, Mapping, Note } from '../model/types.js';
@@ -13,8 +13,8 @@ import type { TableRange } from './allocate.js';
 
 export interface PlanInput {
   mapping: Mapping;
-  /** The routes and rules multinic owns that are live now. */
-  live: RoutingState;
+  /** The routes and rules in the kernel now that carry multinic's tag: all it may remove. */
+  owned: RoutingState;
   /** Untagged routes and rules that are live (never removed, not added twice). */
   foreign?: RoutingState;
   state: State;
@@ -27,8 +27,8 @@ export interface PlanInput {
   tables?: TableRange;
 }
 
-export function plan({ mapping, live, foreign, state, sysctls, tables }: PlanInput): Plan {
-  const tablesInUse = new Set([...live.routes.map((route) => route.table), ...live.rules.map((rule) => rule.table)]);
+export function plan({ mapping, owned, foreign, state, sysctls, tables }: PlanInput): Plan {
+  const tablesInUse = new Set([...owned.routes.map((route) => route.table), ...owned.rules.map((rule) => rule.table)]);
   const allocationNotes: Note[] = [];
   const nextState = allocateTables(
     state,
@@ -43,7 +43,7 @@ export function plan({ mapping, live, foreign, state, sysctls, tables }: PlanInp
   return {
     nics: planned,
     desired,
-    changes: diffRouting(desired, live, foreign),
+    changes: diffRouting(desired, owned, foreign),
     state: nextState,
     sysctl: sysctls
       ? planSysctls(planned.map((nic) => ({ mac: nic.mac, iface: nic.iface })), sysctls.live, sysctls.originals, sysctls.ifaceOf, sysctls.wanted)

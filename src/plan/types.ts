@@ -54,7 +54,7 @@ export interface PlannedNic {
   table: number;
   priority: number;
   addresses: string[];
-  /** physical, vlan or bond, as network_data.json has the link (absent in older records). */
+  /** physical, vlan or bond, as network_data.json has the link (absent for a physical one). */
   kind?: LinkKind;
   /** Addresses DHCP or SLAAC put there (persisting must not write them as static). */
   dynamic?: string[];

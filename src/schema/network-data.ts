@@ -11,9 +11,9 @@ const nonEmpty = z.string().check(z.minLength(1));
 /*
  * Strict only where multinic's decisions depend on a field (issue 14): links' ids, types,
  * MACs, VLAN and bond references; networks' types, links, addresses, netmasks, routes and
- * gateways. Every other field (mtu, vif_id, bond options, services, network_id, meta...)
- * is read as whatever it is: parse.ts warns about an odd one and goes on, since a field
- * multinic never uses must never refuse a document (Nova's own test documents have some).
+ * gateways. Every other field (mtu, vif_id, bond options, services, meta...) passes
+ * unread, and network_id is read as whatever it is, since a field multinic never decides
+ * on must never refuse a document (Nova's own test documents have odd ones).
  */
 
 export const wireRoute = z.looseObject({
@@ -36,7 +36,6 @@ export const wireLink = z.looseObject({
   // bond links (Ironic also writes these on links typed "phy")
   bond_links: z.nullish(z.array(z.string())),
   // Not used for any decision: kept for messages, never a reason to refuse.
-  mtu: z.optional(z.unknown()),
   bond_mode: z.optional(z.unknown()),
 });
 
@@ -51,16 +50,13 @@ export const wireNetwork = z.looseObject({
   /** Some clouds (Open Telekom Cloud) write the gateway beside the network, not as a route. */
   gateway: nullableString,
   network_id: z.optional(z.unknown()),
-  services: z.optional(z.unknown()),
 });
 
 export const wireNetworkData = z.looseObject({
   links: z.array(wireLink),
   // Absent is not the same as empty: parse.ts refuses a document without the key.
   networks: z.optional(z.nullable(z.array(wireNetwork))),
-  services: z.optional(z.unknown()),
 });
 export type WireLink = z.infer<typeof wireLink>;
 export type WireNetwork = z.infer<typeof wireNetwork>;
 export type WireRoute = z.infer<typeof wireRoute>;
-export type WireNetworkData = z.infer<typeof wireNetworkData>;

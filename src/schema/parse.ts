@@ -8,7 +8,7 @@
 import ipaddr from 'ipaddr.js';
 import * as z from './zod.js';
 import { InvalidNetworkData } from '../errors.js';
-import { canonicalAddress, cidrText, contains, familyOf, isLinkLocal, normaliseMac, subnetOf } from '../model/addresses.js';
+import { addressPart, canonicalAddress, cidrText, contains, familyOf, isLinkLocal, maxPrefix, normaliseMac, prefixPart, subnetOf } from '../model/addresses.js';
 import type { AddressSource, Family, Link, Network, NetworkData, Note, Route } from '../model/types.js';
 import { wireNetworkData, type WireLink, type WireNetwork, type WireRoute } from './network-data.js';
 
@@ -106,8 +106,7 @@ export function parseNetworkData(json: unknown): ParsedNetworkData {
     return parsed;
   });
   checkGateways(networks, gateways, notes);
-  const dns = dnsOf(wire.services, ['services'], notes);
-  return { data: { links, networks, dns }, notes };
+  return { data: { links, networks }, notes };
 }
 
 interface GatewayCheck {
@@ -152,11 +151,7 @@ function toLink(wire: WireLink, path: Path, notes: Note[]): Link {
   if (wire.ethernet_mac_address && !mac) {
     fail([...path, 'ethernet_mac_address'], `"${wire.ethernet_mac_address}" is not a MAC address`);
   }
-  const mtu = typeof wire.mtu === 'number' && Number.isInteger(wire.mtu) && wire.mtu > 0 ? wire.mtu : undefined;
-  if (wire.mtu !== undefined && wire.mtu !== null && mtu === undefined) {
-    notes.push({ level: 'warn', message: `${pathText([...path, 'mtu'])}: ${JSON.stringify(wire.mtu)} is not an MTU; multinic does not use it, ignored` });
-  }
-  const base = { id: wire.id, type: wire.type ?? 'none', ...(mtu ? { mtu } : {}), ...(wire.name ? { name: wire.name } : {}) };
+  const base = { id: wire.id, type: wire.type ?? 'none', ...(wire.name ? { name: wire.name } : {}) };
   if (wire.type === 'vlan') {
     if (!wire.vlan_link) fail([...path, 'vlan_link'], 'a vlan link needs the link it sits on');
     const vlanId = Number(wire.vlan_id);
@@ -229,7 +224,6 @@ function toNetwork(wire: WireNetwork, path: Path, notes: Note[], gateways: Gatew
     family: type.family,
     source: type.source,
     routes,
-    dns: dnsOf(wire.services, [...path, 'services'], notes),
     ...(gateway ? { gateway } : {}),
     ...(networkId ? { networkId } : {}),
   };
@@ -239,7 +233,7 @@ function toNetwork(wire: WireNetwork, path: Path, notes: Note[], gateways: Gatew
   } else if (wire.ip_address) {
     // Nova writes the fixed IP even on DHCP networks; the kernel's address wins at run
     // time, but this one helps a DHCP lease that has not arrived yet to be recognised.
-    const family = familyOf(wire.ip_address.split('/')[0] ?? '');
+    const family = familyOf(addressPart(wire.ip_address));
     if (family === type.family) network.address = toInterfaceAddress(wire, path, type.family, notes);
   }
   return [network];
@@ -247,7 +241,8 @@ function toNetwork(wire: WireNetwork, path: Path, notes: Note[], gateways: Gatew
 
 function toInterfaceAddress(wire: WireNetwork, path: Path, family: Family, notes: Note[]) {
   if (!wire.ip_address) fail([...path, 'ip_address'], `a ${wire.type} network needs an address`);
-  const [addressText = '', cidrPrefix] = wire.ip_address.split('/');
+  const addressText = addressPart(wire.ip_address);
+  const cidrPrefix = prefixPart(wire.ip_address);
   if (familyOf(addressText) !== family) {
     fail([...path, 'ip_address'], `"${wire.ip_address}" is not an IPv${family} address`);
   }
@@ -272,7 +267,8 @@ function toInterfaceAddress(wire: WireNetwork, path: Path, family: Family, notes
 }
 
 function toRoute(wire: WireRoute, path: Path, networkFamily: Family, notes: Note[]): Route {
-  const [networkText = '', cidrPrefix] = wire.network.split('/');
+  const networkText = addressPart(wire.network);
+  const cidrPrefix = prefixPart(wire.network);
   const family = familyOf(networkText);
   if (!family) fail([...path, 'network'], `"${wire.network}" is not an address`);
   if (family !== networkFamily) fail([...path, 'network'], `"${wire.network}" is not IPv${networkFamily} like its network`);
@@ -292,7 +288,7 @@ function toRoute(wire: WireRoute, path: Path, networkFamily: Family, notes: Note
 
 /** Netmask in any form Nova writes: 255.255.255.0, ffff:ffff:ffff:ffff::, "64", 24. */
 function toPrefix(mask: string | number, family: Family, path: Path): number {
-  const max = family === 4 ? 32 : 128;
+  const max = maxPrefix(family);
   // A netmask written as CIDR ("::/0", "0.0.0.0/0") means its prefix length.
   const text = String(mask).trim().replace(/^.*\//, '');
   if (/^\d+$/.test(text)) {
@@ -305,17 +301,4 @@ function toPrefix(mask: string | number, family: Family, path: Path): number {
     if (prefix !== null) return prefix;
   }
   fail(path, `"${text}" is not a netmask for IPv${family}`);
-}
-
-/** DNS servers of a `services` list (not used for routing: an odd list is a warning). */
-function dnsOf(services: unknown, path: Path, notes: Note[]): string[] {
-  if (services === undefined || services === null) return [];
-  if (!Array.isArray(services)) {
-    notes.push({ level: 'warn', message: `${pathText(path)}: not a list; multinic does not use it, ignored` });
-    return [];
-  }
-  return services.flatMap((service: unknown) => {
-    const entry = service as { type?: unknown; address?: unknown } | null;
-    return entry && typeof entry === 'object' && entry.type === 'dns' && typeof entry.address === 'string' ? [entry.address] : [];
-  });
 }

@@ -1,21 +1,37 @@
 /**
  * addresses.json in the state dir: the addresses multinic put on NICs that no network owner
- * configures (src/plan/addresses.ts), so that a later run takes back exactly those.
+ * configures (src/plan/addresses.ts), so that a later run takes back exactly those. Read and
+ * written like every state file (files.ts): a damaged one is moved aside with a warning.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileIfChanged } from '../io/write-file-atomic.js';
 import { EMPTY_RECORD, type AddressRecord } from '../plan/addresses.js';
+import * as z from '../schema/zod.js';
+import { family } from './applied.js';
+import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from './files.js';
 
 const ADDRESSES_FILE = 'addresses.json';
 
-export async function readAddressRecord(stateDir: string): Promise<AddressRecord> {
-  const text = await readFile(join(stateDir, ADDRESSES_FILE), 'utf8').catch(() => undefined);
-  if (text === undefined) return EMPTY_RECORD;
-  const parsed = JSON.parse(text) as Partial<AddressRecord>;
-  return { nics: Array.isArray(parsed.nics) ? parsed.nics : [] };
+const addressRecordSchema = z.object({
+  nics: z.array(
+    z.object({
+      mac: z.string(),
+      iface: z.string(),
+      addresses: z.array(z.object({ family, address: z.string(), prefix: z.int() })),
+      linkUp: z.boolean(),
+    }),
+  ),
+});
+
+const ADDRESSES_SPEC: StateFileSpec<AddressRecord> = {
+  name: ADDRESSES_FILE,
+  schema: addressRecordSchema,
+  // Without the record nothing is taken back: an address may be left on, never one removed that was not ours.
+  recovery: 'the addresses multinic put on before are left where they are',
+};
+
+export async function readAddressRecord(stateDir: string, warn: Warn): Promise<AddressRecord> {
+  return (await readStateFile(stateDir, ADDRESSES_SPEC, warn)) ?? EMPTY_RECORD;
 }
 
 export async function writeAddressRecord(stateDir: string, record: AddressRecord): Promise<void> {
-  await writeFileIfChanged(join(stateDir, ADDRESSES_FILE), `${JSON.stringify(record, null, 2)}\n`);
+  await writeStateFile(stateDir, ADDRESSES_FILE, `${JSON.stringify(record, null, 2)}\n`);
 }

@@ -5,7 +5,7 @@
  */
 import * as z from '../schema/zod.js';
 import type { PlannedNic, RoutingState } from '../plan/types.js';
-import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from './files.js';
+import { readStateFile, type StateFileSpec, type Warn } from './files.js';
 
 export const APPLIED_FILE = 'applied.json';
 
@@ -14,7 +14,8 @@ export interface AppliedRecord {
   desired: RoutingState;
 }
 
-const family = z.union([z.literal(4), z.literal(6)]);
+/** 4 or 6, as every state file writes a family. */
+export const family = z.union([z.literal(4), z.literal(6)]);
 const appliedSchema = z.object({
   nics: z.array(
     z.object({
@@ -53,8 +54,4 @@ export const APPLIED_SPEC: StateFileSpec<AppliedRecord> = {
 
 export async function readApplied(stateDir: string, warn: Warn): Promise<AppliedRecord | undefined> {
   return await readStateFile(stateDir, APPLIED_SPEC, warn);
-}
-
-export async function writeApplied(stateDir: string, record: AppliedRecord): Promise<boolean> {
-  return await writeStateFile(stateDir, APPLIED_FILE, `${JSON.stringify(record, null, 2)}\n`);
 }

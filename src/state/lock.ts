@@ -30,7 +30,11 @@ export interface LockOptions {
 
 export type Release = () => Promise<void>;
 
-/** Resolves true once `flock` locked the descriptor, false when it gave up (exit 1). */
+/**
+ * Resolves true once `flock` locked the descriptor, false when it gave up (exit 1). Spawned
+ * here, not through kernel/run.ts: a `Run` cannot hand a child a descriptor, and this one
+ * must inherit the lock file's. Bounded like every command all the same.
+ */
 function lockDescriptor(path: string, fd: number, waitSeconds: number | 'nonblock'): Promise<boolean> {
   const wait = waitSeconds === 'nonblock' ? ['--nonblock'] : ['--wait', String(waitSeconds)];
   const child = spawn('flock', ['--exclusive', ...wait, String(LOCK_FD)], { stdio: ['ignore', 'ignore', 'pipe', fd] });

@@ -6,10 +6,26 @@
  * and that interface's MAC is the NIC's identity. So each NIC keeps the table it has:
  * nothing is renumbered, no rule deleted and added again. Pure.
  */
-import { canonicalAddress } from '../model/addresses.js';
+import { addressPart, canonicalAddress } from '../model/addresses.js';
 import type { KernelInterface, Mac } from '../model/types.js';
 import { emptyState, SLOT_COUNT, slotNumbers, TABLE_BASE } from '../plan/allocate.js';
-import type { Allocation, RoutingState, State } from '../plan/types.js';
+import type { Allocation, PlannedNic, RoutingState, State } from '../plan/types.js';
+
+/**
+ * The NICs to check when there is no record of the last apply (missing or damaged): the
+ * state's attached NICs, each with the addresses its table's tagged rules are from.
+ */
+export function nicsFromState(state: State, owned: RoutingState): PlannedNic[] {
+  return Object.entries(state.allocations)
+    .filter(([, allocation]) => allocation.attached && allocation.iface)
+    .map(([mac, allocation]) => ({
+      mac,
+      iface: allocation.iface as string,
+      table: allocation.table,
+      priority: allocation.priority,
+      addresses: [...new Set(owned.rules.filter((rule) => rule.table === allocation.table).map((rule) => addressPart(rule.from)))],
+    }));
+}
 
 export function rebuildState(owned: RoutingState, interfaces: KernelInterface[]): State {
   return adoptTaggedTables(emptyState(), owned, interfaces);
@@ -36,7 +52,7 @@ export function adoptTaggedTables(state: State, owned: RoutingState, interfaces:
   };
   // Rules first: they name the address, and so the NIC.
   for (const rule of [...owned.rules].sort((a, b) => a.table - b.table)) {
-    const owner = macOfAddress.get(canonicalAddress(rule.from.split('/')[0] ?? ''));
+    const owner = macOfAddress.get(canonicalAddress(addressPart(rule.from)));
     if (owner) claim(owner.mac, owner.iface, rule.table);
   }
   // A table with routes but no rule left (a run killed between the two): its routes name the device.

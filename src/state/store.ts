@@ -1,13 +1,12 @@
 /**
- * The state file: which MAC has which table and priority. Read and written here only;
- * the planner gets it as a value. A missing or damaged file reads as undefined (moved
+ * The state file: which MAC has which table and priority. Read here, written by the
+ * record step with applied.json and the cache (record.ts); the planner gets it as a value. A missing or damaged file reads as undefined (moved
  * aside by files.ts); the caller then rebuilds it from the kernel (rebuild.ts), so the
  * tables stay where they are.
  */
-import { join } from 'node:path';
 import * as z from '../schema/zod.js';
 import type { State } from '../plan/types.js';
-import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from './files.js';
+import { readStateFile, type StateFileSpec, type Warn } from './files.js';
 
 export const STATE_FILE = 'state.json';
 
@@ -31,15 +30,8 @@ export const STATE_SPEC: StateFileSpec<State> = {
   recovery: "rebuilt from the kernel's tagged rules (tables kept)",
 };
 
-export function statePath(stateDir: string): string {
-  return join(stateDir, STATE_FILE);
-}
 
 /** The state as written by the last run; undefined when missing or damaged (then rebuild it from the kernel). */
 export async function readState(stateDir: string, warn: Warn): Promise<State | undefined> {
   return await readStateFile(stateDir, STATE_SPEC, warn);
-}
-
-export async function writeState(stateDir: string, state: State): Promise<boolean> {
-  return await writeStateFile(stateDir, STATE_FILE, `${JSON.stringify(state, null, 2)}\n`, 0o644);
 }

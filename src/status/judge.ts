@@ -8,8 +8,9 @@
  * manager restores them from the persisted file with its own protocol (foreign), and that
  * is as good as multinic's own.
  */
-import { canonicalAddress } from '../model/addresses.js';
+import { addressPart, canonicalAddress, familyOf } from '../model/addresses.js';
 import type { Family } from '../model/types.js';
+import { missing, ruleText } from '../plan/describe-drift.js';
 import { routeKey, ruleKey } from '../plan/diff.js';
 import type { PlannedNic, RouteSpec, RoutingState } from '../plan/types.js';
 import { routeAnswerKey, tableName, type RouteAnswers, type RouteQuery } from '../kernel/route-get.js';
@@ -69,14 +70,12 @@ interface AddressQueries {
   gateway?: string;
 }
 
-const familyOfAddress = (address: string): Family => (address.includes(':') ? 6 : 4);
-
 /** What to ask the kernel for each managed address: a far destination and its gateway. */
 export function statusQueries(nics: PlannedNic[], desired: RoutingState): AddressQueries[] {
   const far = new Map(probesFor(nics, desired).filter((probe) => OFF_LINK[probe.family].includes(probe.destination)).map((probe) => [`${probe.iface} ${probe.address}`, probe.destination]));
   return nics.flatMap((nic) =>
     nic.addresses.map((address) => {
-      const family = familyOfAddress(address);
+      const family: Family = familyOf(address) ?? 4;
       const gateway = desired.routes.find((route) => route.table === nic.table && route.family === family && route.dst === 'default' && route.via)?.via;
       const destination = far.get(`${nic.iface} ${canonicalAddress(address)}`) ?? far.get(`${nic.iface} ${address}`);
       return { nic, address, family, ...(destination ? { far: destination } : {}), ...(gateway ? { gateway } : {}) };
@@ -106,14 +105,14 @@ export function judgeStatus(input: StatusInput): StatusRow[] {
   };
   return statusQueries(input.nics, input.desired).map(({ nic, address, family, far, gateway }) => {
     const problems: string[] = [];
-    const rules = input.desired.rules.filter((rule) => rule.table === nic.table && canonicalAddress(rule.from.split('/')[0] ?? '') === canonicalAddress(address));
+    const rules = input.desired.rules.filter((rule) => rule.table === nic.table && canonicalAddress(addressPart(rule.from)) === canonicalAddress(address));
     const rulePresent = rules.length > 0 && rules.every((rule) => present.rules.has(ruleKey(rule)));
     const routes: RouteSpec[] = input.desired.routes.filter((route) => route.table === nic.table && route.family === family);
     const routesPresent = routes.filter((route) => present.routes.has(routeKey(route))).length;
     const onInterface = (input.addresses.get(nic.iface) ?? []).some((live) => canonicalAddress(live) === canonicalAddress(address));
     if (!input.addresses.has(nic.iface)) problems.push(`${nic.iface} is not on the guest`);
     else if (!onInterface) problems.push(`${address} is not on ${nic.iface}`);
-    if (!rulePresent) problems.push(`rule from ${address} lookup ${nic.table} missing`);
+    if (!rulePresent) problems.push(missing(ruleText({ from: address, table: nic.table })));
     if (routesPresent < routes.length) problems.push(`${routes.length - routesPresent} of ${routes.length} route(s) of table ${nic.table} missing`);
     const farCheck = far ? check(input.answers, far, address, nic, true) : undefined;
     const gatewayCheck = gateway ? check(input.answers, gateway, address, nic, false) : undefined;

@@ -7,7 +7,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KernelCommandFailed, TemporaryFailure } from '../errors.js';
 import { normaliseMac } from '../model/addresses.js';
-import type { KernelInterface } from '../model/types.js';
 import * as z from '../schema/zod.js';
 import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from '../state/files.js';
 import { SYSCTL_KEYS, sysctlName, type LiveSysctls, type SysctlKey, type SysctlOriginals, type SysctlSetting } from './plan-sysctl.js';
@@ -74,15 +73,12 @@ export async function writeSysctls(settings: SysctlSetting[], procSys = PROC_SYS
   }
 }
 
-/**
- * The values to put back, by MAC. Files of earlier versions were keyed by interface name:
- * such a key is turned into the MAC that interface has now.
- */
-export async function readSysctlOriginals(stateDir: string, interfaces: KernelInterface[], warn: Warn): Promise<SysctlOriginals> {
+/** The values to put back, by MAC (lower case): a key that is no MAC was never written by multinic. */
+export async function readSysctlOriginals(stateDir: string, warn: Warn): Promise<SysctlOriginals> {
   const raw = (await readStateFile(stateDir, ORIGINALS_SPEC, warn)) ?? {};
   const byMac: SysctlOriginals = {};
   for (const [key, values] of Object.entries(raw)) {
-    const mac = normaliseMac(key) ?? interfaces.find((iface) => iface.name === key)?.mac;
+    const mac = normaliseMac(key);
     if (mac) byMac[mac] = { ...values, ...byMac[mac] };
   }
   return byMac;

@@ -78,7 +78,7 @@ describe.skipIf(!availability.ok)(`the operator's commands (${availability.reaso
     expect(ens4?.problems.join('; ')).toContain(`rule from 203.0.113.22 lookup`);
     expect(rows.filter((row) => row.state === 'ok').map((row) => row.iface).sort()).toEqual(['ens3', 'ens5']);
     const human = await multinic(['status']);
-    expect(human.stdout).toMatch(/^ens4 .* drift: rule from 203\.0\.113\.22 lookup \d+ missing;.* replies to 198\.51\.100\.254 leave by ens3/m);
+    expect(human.stdout).toMatch(/^ens4 .* drift: rule from 203\.0\.113\.22 lookup \d+ is missing;.* replies to 198\.51\.100\.254 leave by ens3/m);
   });
 
   it('status: ok and persisted when the network manager restored the rules and routes itself (its own protocol)', async () => {
@@ -183,7 +183,7 @@ describe.skipIf(!availability.ok)(`the operator's commands (${availability.reaso
       '<4>warning: link tap-gone (fa:16:3e:a1:00:99): no interface with this MAC on the guest, left out',
     ]);
     const verbose = await multinic(['apply', '--source', 'metadata', '--persist', 'none', '--wait', '0', '--verbose'], env);
-    expect(verbose.stderr).toMatch(/^<7>\[\+\d+ ms\] ran ip -j -d -N -force -batch -: exit 0 in \d+ ms/m);
+    expect(verbose.stderr).toMatch(/^<7>\[\+\d+ ms\] ran ip -j -d -N -batch -: exit 0 in \d+ ms/m);
     expect(verbose.stderr).toMatch(/^<6>\[\+\d+ ms\] no changes$/m);
   });
 });

@@ -90,7 +90,7 @@ async function combine(fixture: string, output: 'netplan' | 'eni' | 'network-man
     for (const name of await readdir(join(root, dir)).catch(() => [] as string[])) spawnSync('chmod', ['600', join(root, dir, name)]);
   }
   const mapping = mapLinks(data, interfaces);
-  const planned = plan({ mapping, live: { routes: [], rules: [] }, state: emptyState() });
+  const planned = plan({ mapping, owned: { routes: [], rules: [] }, state: emptyState() });
   const rendered = renderBackend(backend, { nics: planned.nics, desired: planned.desired, sysctl: [], tree: await readTreeFacts(root) });
   return { root, planned, rendered, interfaces };
 }

@@ -29,7 +29,7 @@ const nics = [
     addresses: [aNicAddress('192.0.2.30', 24, { gateway: '192.0.2.1', routes: [{ family: 4, destination: { address: '198.51.100.0', prefix: 25 }, gateway: '192.0.2.254' }] })],
   }),
 ];
-const planned = plan({ mapping: { nics, missing: [], unlisted: [], absentAddresses: [], notes: [] }, live: { routes: [], rules: [] }, state: emptyState() });
+const planned = plan({ mapping: { nics, missing: [], unlisted: [], absentAddresses: [], notes: [] }, owned: { routes: [], rules: [] }, state: emptyState() });
 const input: PersistInput = {
   nics: planned.nics,
   desired: planned.desired,

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppliedRecord } from '../../src/state/applied.js';
-import { readApplied, writeApplied } from '../../src/state/applied.js';
+import { emptyState } from '../../src/plan/allocate.js';
+import { readApplied } from '../../src/state/applied.js';
+import { writeRecord } from '../../src/state/record.js';
 
 const record: AppliedRecord = {
   nics: [{ mac: 'fa:16:3e:a1:00:02', iface: 'ens4', table: 10001, priority: 10001, addresses: ['203.0.113.22'], kind: 'vlan', dynamic: ['203.0.113.22'] }],
@@ -33,7 +35,7 @@ describe('applied.json', () => {
 
   it('reads back exactly what was written, the rule tiers and the NIC kinds included', async () => {
     dir = await mkdtemp(join(tmpdir(), 'multinic-applied-'));
-    await writeApplied(dir, record);
+    await writeRecord(dir, { state: emptyState(), applied: record });
     const warnings: string[] = [];
     expect(await readApplied(dir, (message) => warnings.push(message))).toEqual(record);
     expect(warnings).toEqual([]);

@@ -15,13 +15,12 @@ export function aNetwork(overrides: Partial<Network> = {}): Network {
     address: { address: '203.0.113.21', prefix: 24 },
     gateway: '203.0.113.1',
     routes: [],
-    dns: [],
     ...overrides,
   };
 }
 
 export function networkData(links: Link[], networks: Network[]): NetworkData {
-  return { links, networks, dns: [] };
+  return { links, networks };
 }
 
 export function anAddress(address: string, prefix: number, overrides: Partial<KernelAddress> = {}): KernelAddress {

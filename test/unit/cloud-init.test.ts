@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { MULTINIC_HOTPLUG_SERVICE, UDEV_RULE } from '../../src/install/assets.js';
 import { PATHS } from '../../src/install/render-install.js';
-import { NOVA_USER_DATA_LIMIT, packUserData, renderEmbeddedUserData } from '../../src/install/render-user-data.js';
+import { NOVA_USER_DATA_LIMIT, packUserData, renderEmbeddedUserData } from '../../scripts/render-user-data.js';
 
 const exec = promisify(execFile);
 const repo = join(import.meta.dirname, '..', '..');

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { excludeNics, globToRegExp } from '../../src/config/exclude.js';
+import { excludeNics } from '../../src/config/exclude.js';
+import { globToRegExp } from '../../src/model/glob.js';
 import { DEFAULTS, timeSpanSeconds } from '../../src/config/keys.js';
 import { defaultConfig, parseConfig } from '../../src/config/parse-config.js';
 import { readConfigSync } from '../../src/config/read-config.js';
@@ -89,7 +90,8 @@ describe('exclusions (src/config/exclude.ts)', () => {
   it('globs match interface names and MACs, case-insensitively, as fnmatch does', () => {
     expect(globToRegExp('ens[5-7]').test('ens6')).toBe(true);
     expect(globToRegExp('ens[!5-7]').test('ens6')).toBe(false);
-    expect(globToRegExp('FA:16:3E:00:*').test('fa:16:3e:00:00:07')).toBe(true);
+    expect(globToRegExp('FA:16:3E:00:*', { ignoreCase: true }).test('fa:16:3e:00:00:07')).toBe(true);
+    expect(globToRegExp('Ens3').test('ens3')).toBe(false); // networkd's Name= is case-sensitive
     expect(globToRegExp('eth?').test('eth10')).toBe(false);
     expect(globToRegExp('a.b').test('axb')).toBe(false);
   });

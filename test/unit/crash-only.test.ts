@@ -18,7 +18,8 @@ import { emptyState } from '../../src/plan/allocate.js';
 import type { RoutingState } from '../../src/plan/types.js';
 import { cleanTempFiles } from '../../src/state/files.js';
 import { adoptTaggedTables, rebuildState } from '../../src/state/rebuild.js';
-import { readState, writeState } from '../../src/state/store.js';
+import { writeRecord } from '../../src/state/record.js';
+import { readState } from '../../src/state/store.js';
 import { readSysctlOriginals } from '../../src/sysctl/read-write.js';
 import { writePersisted } from '../../src/persist/write.js';
 
@@ -81,16 +82,15 @@ describe('state files', () => {
     const dir = aDir();
     const { said, warn } = warnings();
     expect(await readState(dir, warn)).toBeUndefined();
-    await writeState(dir, emptyState());
+    await writeRecord(dir, { state: emptyState(), applied: { nics: [], desired: { routes: [], rules: [] } } });
     expect(await readState(dir, warn)).toEqual(emptyState());
     expect(said).toEqual([]);
   });
 
-  it('reads sysctl originals of earlier versions (keyed by interface name) by MAC', async () => {
+  it('reads sysctl originals by MAC, and leaves out a key that is no MAC', async () => {
     const dir = aDir();
-    writeFileSync(join(dir, 'sysctl-originals.json'), JSON.stringify({ ens4: { rp_filter: '1' }, 'fa:16:3e:00:00:09': { arp_ignore: '0' } }));
-    const ens4 = { name: 'ens4', index: 4, mac: 'fa:16:3e:00:00:04', up: true, loopback: false, addresses: [] };
-    expect(await readSysctlOriginals(dir, [ens4], () => undefined)).toEqual({ 'fa:16:3e:00:00:04': { rp_filter: '1' }, 'fa:16:3e:00:00:09': { arp_ignore: '0' } });
+    writeFileSync(join(dir, 'sysctl-originals.json'), JSON.stringify({ ens4: { rp_filter: '1' }, 'FA:16:3E:00:00:09': { arp_ignore: '0' } }));
+    expect(await readSysctlOriginals(dir, () => undefined)).toEqual({ 'fa:16:3e:00:00:09': { arp_ignore: '0' } });
   });
 
   it('a damaged persist manifest is moved aside; the run goes on writing', async () => {

@@ -32,7 +32,7 @@ describe('tables someone else uses', () => {
       ]),
     );
     const nic = aNic({ mac: 'fa:16:3e:00:00:03', iface: 'ens5', addresses: [aNicAddress('192.0.2.30', 25, { gateway: '192.0.2.1' })] });
-    const result = plan({ mapping: { nics: [nic], missing: [], unlisted: [], absentAddresses: [], notes: [] }, live: { routes: [], rules: [] }, foreign, state: emptyState() });
+    const result = plan({ mapping: { nics: [nic], missing: [], unlisted: [], absentAddresses: [], notes: [] }, owned: { routes: [], rules: [] }, foreign, state: emptyState() });
     expect(result.nics[0]?.table).toBe(10003);
     expect(result.notes.map((note) => note.message)).toEqual([
       'table 10001 skipped for ens5 (fa:16:3e:00:00:03): it holds a route to 203.0.113.10/32 dev ens3, which multinic did not make',
@@ -43,8 +43,8 @@ describe('tables someone else uses', () => {
   it('do not take a table already handed out away from its NIC (a network manager restoring it after a reboot)', () => {
     const nic = aNic({ mac: 'fa:16:3e:00:00:03', iface: 'ens5', addresses: [aNicAddress('192.0.2.30', 25, { gateway: '192.0.2.1' })] });
     const mapping = { nics: [nic], missing: [], unlisted: [], absentAddresses: [], notes: [] };
-    const first = plan({ mapping, live: { routes: [], rules: [] }, state: emptyState() });
-    const again = plan({ mapping, live: { routes: [], rules: [] }, foreign: first.desired, state: first.state });
+    const first = plan({ mapping, owned: { routes: [], rules: [] }, state: emptyState() });
+    const again = plan({ mapping, owned: { routes: [], rules: [] }, foreign: first.desired, state: first.state });
     expect(again.nics[0]?.table).toBe(first.nics[0]?.table);
     expect(again.notes).toEqual([]);
   });

@@ -5,7 +5,8 @@ import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidNetworkData, MetadataUnavailable } from '../../src/errors.js';
 import type { Run, RunResult } from '../../src/kernel/run.js';
-import { writeCachedNetworkData } from '../../src/metadata/cache.js';
+import { emptyState } from '../../src/plan/allocate.js';
+import { writeRecord } from '../../src/state/record.js';
 import { loadNetworkData } from '../../src/metadata/source.js';
 
 const DOC = JSON.stringify({
@@ -114,7 +115,7 @@ describe('loadNetworkData: where network_data.json comes from', () => {
     const guest = fakeGuest({ drive: { type: 'vfat', file: DOC } });
     expect((await loadNetworkData({ source: 'auto' }, guest.run)).mayChange).toBe(false);
     const stateDir = await mkdtemp(join(tmpdir(), 'multinic-test-cache-'));
-    await writeCachedNetworkData(stateDir, DOC);
+    await writeRecord(stateDir, { state: emptyState(), applied: { nics: [], desired: { routes: [], rules: [] } }, document: DOC });
     expect((await loadNetworkData({ offline: true, stateDir }, guest.run)).mayChange).toBe(false);
   });
 
@@ -127,7 +128,7 @@ describe('loadNetworkData: where network_data.json comes from', () => {
 
   it('--offline applies the last good document from the state dir and asks nothing', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'multinic-test-cache-'));
-    await writeCachedNetworkData(stateDir, DOC);
+    await writeRecord(stateDir, { state: emptyState(), applied: { nics: [], desired: { routes: [], rules: [] } }, document: DOC });
     const guest = fakeGuest({});
     const loaded = await loadNetworkData({ offline: true, stateDir, source: 'auto' }, guest.run);
     expect(loaded.data.networks[0]?.address).toEqual({ address: '203.0.113.21', prefix: 24 });

@@ -9,7 +9,8 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { detectOwner, globToRegExp, networkFileMatches, ownerOfNic } from '../../src/persist/detect.js';
+import { globToRegExp } from '../../src/model/glob.js';
+import { detectOwner, networkFileMatches, ownerOfNic } from '../../src/persist/detect.js';
 import { readOwnerFacts } from '../../src/persist/owner-facts.js';
 
 const roots: string[] = [];

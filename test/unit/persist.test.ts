@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Nic } from '../../src/model/types.js';
 import { detectOwner, type OwnerFacts } from '../../src/persist/detect.js';
-import { parseNetworkMatch, parseNmConnection } from '../../src/persist/read-tree.js';
+import { parseMatchSection } from '../../src/persist/owner-facts.js';
+import { parseNmConnection } from '../../src/persist/read-tree.js';
 import { renderBackend } from '../../src/persist/render.js';
 import { toYaml } from '../../src/persist/netplan.js';
 import { parse as parseYaml } from 'yaml';
@@ -56,7 +57,7 @@ const CASES: Record<string, Nic[]> = { 'one-nic': [ens3], 'three-nics-two-subnet
 function inputFor(nics: Nic[]): PersistInput {
   const planned = plan({
     mapping: { nics, missing: [], unlisted: [], absentAddresses: [], notes: [] },
-    live: { routes: [], rules: [] },
+    owned: { routes: [], rules: [] },
     state: emptyState(),
     sysctls: { live: new Map(nics.map((nic) => [nic.iface, { arp_ignore: '0', arp_announce: '0', rp_filter: '1' }])), originals: {} },
   });
@@ -125,7 +126,7 @@ describe('backend details', () => {
   });
 
   it('reads what .network files and keyfiles match', () => {
-    expect(parseNetworkMatch('[Match]\nName=ens3 ens4\nMACAddress=FA:16:3E:00:00:01\n[Network]\nName=no')).toEqual({ names: ['ens3', 'ens4'], macs: ['fa:16:3e:00:00:01'] });
+    expect(parseMatchSection('[Match]\nName=ens3 ens4\nMACAddress=FA:16:3E:00:00:01\n[Network]\nName=no')).toEqual({ names: ['ens3', 'ens4'], macs: ['fa:16:3e:00:00:01'], other: [] });
     expect(parseNmConnection('[connection]\ninterface-name=ens3\n[ethernet]\nmac-address=FA:16:3E:00:00:01\n')).toEqual({ interfaceName: 'ens3', mac: 'fa:16:3e:00:00:01' });
   });
 });

@@ -38,7 +38,7 @@ describe('plan', () => {
   });
 
   it('gives each NIC a table with its subnet route (src, dev), its default route, and three rules per address', () => {
-    const result = plan({ mapping: mappingOf([ens3, ens4]), live: nothingLive, state: emptyState() });
+    const result = plan({ mapping: mappingOf([ens3, ens4]), owned: nothingLive, state: emptyState() });
     expect(result.nics.map((nic) => [nic.iface, nic.table, nic.priority])).toEqual([
       ['ens3', 10001, 10001],
       ['ens4', 10002, 10002],
@@ -60,8 +60,8 @@ describe('plan', () => {
   });
 
   it('keeps table numbers across runs and hands a new MAC the next free one', () => {
-    const first = plan({ mapping: mappingOf([ens3, ens4]), live: nothingLive, state: emptyState() });
-    const second = plan({ mapping: mappingOf([ens5, ens4, ens3]), live: nothingLive, state: first.state });
+    const first = plan({ mapping: mappingOf([ens3, ens4]), owned: nothingLive, state: emptyState() });
+    const second = plan({ mapping: mappingOf([ens5, ens4, ens3]), owned: nothingLive, state: first.state });
     expect(second.nics.map((nic) => [nic.iface, nic.table])).toEqual([
       ['ens5', 10003],
       ['ens4', 10002],
@@ -70,23 +70,23 @@ describe('plan', () => {
   });
 
   it('plans nothing when the live state already holds the desired one', () => {
-    const first = plan({ mapping: mappingOf([ens3, ens4]), live: nothingLive, state: emptyState() });
-    const again = plan({ mapping: mappingOf([ens3, ens4]), live: first.desired, state: first.state });
+    const first = plan({ mapping: mappingOf([ens3, ens4]), owned: nothingLive, state: emptyState() });
+    const again = plan({ mapping: mappingOf([ens3, ens4]), owned: first.desired, state: first.state });
     expect(toShellLines(again.changes)).toEqual([]);
   });
 
   it('does not add what a network manager already restored without the multinic tag, and never removes it', () => {
-    const first = plan({ mapping: mappingOf([ens3]), live: nothingLive, state: emptyState() });
+    const first = plan({ mapping: mappingOf([ens3]), owned: nothingLive, state: emptyState() });
     // After a reboot networkd/netplan put the persisted routes and rules back, as their own.
-    const again = plan({ mapping: mappingOf([ens3]), live: nothingLive, foreign: first.desired, state: first.state });
+    const again = plan({ mapping: mappingOf([ens3]), owned: nothingLive, foreign: first.desired, state: first.state });
     expect(toShellLines(again.changes)).toEqual([]);
-    const gone = plan({ mapping: mappingOf([]), live: nothingLive, foreign: first.desired, state: first.state });
+    const gone = plan({ mapping: mappingOf([]), owned: nothingLive, foreign: first.desired, state: first.state });
     expect(toShellLines(gone.changes)).toEqual([]);
   });
 
   it('removes the owned rules and routes of a NIC that is gone, and only those', () => {
-    const first = plan({ mapping: mappingOf([ens3, ens4]), live: nothingLive, state: emptyState() });
-    const after = plan({ mapping: mappingOf([ens3]), live: first.desired, state: first.state });
+    const first = plan({ mapping: mappingOf([ens3, ens4]), owned: nothingLive, state: emptyState() });
+    const after = plan({ mapping: mappingOf([ens3]), owned: first.desired, state: first.state });
     expect(after.changes.add).toEqual({ routes: [], rules: [] });
     expect(after.changes.remove.rules).toEqual([
       { family: 4, priority: 10002, from: '203.0.113.22/32', to: '203.0.113.0/24', table: 10002 },
@@ -107,7 +107,7 @@ describe('plan', () => {
         }),
       ],
     });
-    const result = plan({ mapping: mappingOf([withHostRoute]), live: nothingLive, state: emptyState() });
+    const result = plan({ mapping: mappingOf([withHostRoute]), owned: nothingLive, state: emptyState() });
     expect(result.desired.routes).toContainEqual({ family: 4, table: 10001, dst: '198.51.100.0/25', via: '203.0.113.254', dev: 'ens3' });
   });
 
@@ -116,7 +116,7 @@ describe('plan', () => {
       iface: 'ens3',
       addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' }), aNicAddress('2001:db8:a::21', 64, { gateway: 'fe80::1' })],
     });
-    const result = plan({ mapping: mappingOf([dual]), live: nothingLive, state: emptyState() });
+    const result = plan({ mapping: mappingOf([dual]), owned: nothingLive, state: emptyState() });
     const lines = toShellLines(result.changes);
     expect(lines).toContain('ip -6 route add 2001:db8:a::/64 dev ens3 src 2001:db8:a::21 table 10001 proto 147');
     expect(lines).toContain('ip -6 route add default via fe80::1 dev ens3 table 10001 proto 147');
@@ -131,14 +131,14 @@ describe('plan', () => {
       iface: 'ens3',
       addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' }), aNicAddress('203.0.113.31', 24, { gateway: '203.0.113.1' })],
     });
-    const result = plan({ mapping: mappingOf([twoAddresses]), live: nothingLive, state: emptyState() });
+    const result = plan({ mapping: mappingOf([twoAddresses]), owned: nothingLive, state: emptyState() });
     expect(result.desired.rules.filter((rule) => rule.priority === 14001).map((rule) => rule.from)).toEqual(['203.0.113.21/32', '203.0.113.31/32']);
     expect(result.desired.routes.filter((route) => route.dst === '203.0.113.0/24')).toHaveLength(1);
     expect(result.desired.routes.filter((route) => route.dst === 'default')).toHaveLength(1);
   });
 
   it('orders commands so no rule ever points at an empty table', () => {
-    const first = plan({ mapping: mappingOf([ens3]), live: nothingLive, state: emptyState() });
+    const first = plan({ mapping: mappingOf([ens3]), owned: nothingLive, state: emptyState() });
     const lines = toShellLines(first.changes);
     const lastRoute = Math.max(...lines.map((line, index) => (line.includes(' route add ') ? index : -1)));
     const firstRule = lines.findIndex((line) => line.includes(' rule add '));
@@ -147,7 +147,7 @@ describe('plan', () => {
 
   it('is pure: the same input gives the same plan and the input state is not changed', () => {
     const state = emptyState();
-    const input = { mapping: mappingOf([ens3, ens4, ens5]), live: nothingLive, state };
+    const input = { mapping: mappingOf([ens3, ens4, ens5]), owned: nothingLive, state };
     expect(plan(input)).toEqual(plan(input));
     expect(state).toEqual(emptyState());
   });

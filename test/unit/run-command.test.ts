@@ -1,5 +1,5 @@
 /**
- * runCommand, the one door to system commands (node:child_process since execa's load time
+ * runCommand, the door to the commands a run asks (node:child_process since execa's load time
  * showed in the benchmark): stdin, stdout, stderr, exit codes, a missing command, LC_ALL.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KernelCommandFailed } from '../../src/errors.js';
-import { runChecked, runCommand, runStats } from '../../src/kernel/run.js';
+import { loggedRun } from '../../src/cli/trace.js';
+import { runChecked, runCommand } from '../../src/kernel/run.js';
 
 describe('runCommand', () => {
   it('feeds the input on stdin and returns stdout unstripped', async () => {
@@ -40,22 +41,19 @@ describe('runCommand', () => {
     await expect(runCommand('multinic-no-such-command', ['-j'])).rejects.toThrow(/multinic-no-such-command: could not run \(.*ENOENT/);
   });
 
-  it('counts what it spawned and logs it to MULTINIC_RUN_LOG', async () => {
+  it('loggedRun (MULTINIC_RUN_LOG) logs every command with its input, and passes its answer through', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'multinic-runlog-'));
-    const before = runStats.spawned;
-    process.env.MULTINIC_RUN_LOG = join(dir, 'runs');
+    const run = loggedRun(runCommand, join(dir, 'runs'));
     try {
-      await runCommand('cat', ['-'], { input: 'addr show\n' });
-      await runCommand('true', []);
+      expect((await run('cat', ['-'], { input: 'addr show\n' })).stdout).toBe('addr show\n');
+      expect((await run('false', [])).exitCode).toBe(1);
+      expect(readFileSync(join(dir, 'runs'), 'utf8').trim().split('\n').map((line) => JSON.parse(line))).toEqual([
+        { command: 'cat', args: ['-'], input: 'addr show\n' },
+        { command: 'false', args: [], input: null },
+      ]);
     } finally {
-      delete process.env.MULTINIC_RUN_LOG;
+      rmSync(dir, { recursive: true, force: true });
     }
-    expect(runStats.spawned - before).toBe(2);
-    expect(readFileSync(join(dir, 'runs'), 'utf8').trim().split('\n').map((line) => JSON.parse(line))).toEqual([
-      { command: 'cat', args: ['-'], input: 'addr show\n' },
-      { command: 'true', args: [], input: null },
-    ]);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('runChecked names the command and repeats what it said when it fails', async () => {

@@ -7,10 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeCachedNetworkData } from '../../src/metadata/cache.js';
-import { writeApplied } from '../../src/state/applied.js';
 import { emptyState } from '../../src/plan/allocate.js';
-import { writeState } from '../../src/state/store.js';
+import { writeRecord } from '../../src/state/record.js';
 import { writeSysctlOriginals } from '../../src/sysctl/read-write.js';
 
 const dirs: string[] = [];
@@ -30,9 +28,7 @@ describe('state dir writes on a rerun', () => {
     const dir = aStateDir();
     const state = emptyState();
     const write = async (text: string, value: string) => {
-      await writeState(dir, state);
-      await writeApplied(dir, { nics: [], desired: { routes: [], rules: [] } });
-      await writeCachedNetworkData(dir, text);
+      await writeRecord(dir, { state, applied: { nics: [], desired: { routes: [], rules: [] } }, document: text });
       await writeSysctlOriginals(dir, { 'fa:16:3e:00:00:04': { rp_filter: value } });
     };
     await write('{"links":[]}', '1');

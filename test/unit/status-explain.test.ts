@@ -42,7 +42,7 @@ describe('status (src/status/judge.ts)', () => {
     const [drift] = judge({ routes: DESIRED.routes, rules: [] }, none, answers('ens3', '254'));
     expect(drift?.state).toBe('drift');
     expect(drift?.problems).toEqual([
-      'rule from 203.0.113.22 lookup 10002 missing',
+      'rule from 203.0.113.22 lookup 10002 is missing',
       'replies to 198.51.100.254 leave by ens3 via 203.0.113.1 (table main), not ens4 (table 10002)',
       'replies to the gateway 203.0.113.1 leave by ens3 (table main), not ens4',
     ]);
@@ -82,7 +82,7 @@ describe('explain (src/explain/explain.ts)', () => {
       interfaces: [ens3],
       document: {
         file: '/var/lib/multinic/network_data.json',
-        data: { links: [{ id: 'tap9', type: 'ovs', kind: 'physical', mac: 'fa:16:3e:00:00:09' }], networks: [{ id: 'n9', linkId: 'tap9', family: 4, source: 'static', address: { address: '203.0.113.40', prefix: 24 }, routes: [], dns: [] }], dns: [] },
+        data: { links: [{ id: 'tap9', type: 'ovs', kind: 'physical', mac: 'fa:16:3e:00:00:09' }], networks: [{ id: 'n9', linkId: 'tap9', family: 4, source: 'static', address: { address: '203.0.113.40', prefix: 24 }, routes: [] }] },
       },
       rules: [],
       routes: [],

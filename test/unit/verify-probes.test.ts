@@ -78,7 +78,7 @@ describe('route checks', () => {
       stderr: '',
       exitCode: 0,
     });
-    const checks = await checkRoutes(run, [nic], desired, undefined, foreign);
+    const checks = await checkRoutes(run, [nic], desired, foreign);
     expect(checks.filter((check) => !check.ok).map((check) => check.destination)).toEqual(['203.0.113.10']);
   });
 });

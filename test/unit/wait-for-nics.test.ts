@@ -86,7 +86,6 @@ describe('waitForNics', () => {
     let fetches = 0;
     const result = await waitForNics(prepared(loaded(oneNic, false), [ens3, ens6]), async () => (rereads++, prepared(loaded(oneNic, false), [ens3, ens6])), reporter, {
       waitMs: 30_000,
-      includeUnlisted: true,
       fetchDocument: async () => (fetches++, loaded(oneNic, false)),
       clock,
       watchLinks: watcher.factory,
@@ -106,10 +105,10 @@ describe('waitForNics', () => {
       prepared(source, [ens3]),
       async (document) => {
         kernelReads.push(clock.t);
-        return prepared(await document, clock.t >= 7300 ? [ens3, ens6] : [ens3]);
+        return prepared(document, clock.t >= 7300 ? [ens3, ens6] : [ens3]);
       },
       reporter,
-      { waitMs: 60_000, includeUnlisted: true, fetchDocument: async () => (fetches++, source), clock, watchLinks: watcher.factory },
+      { waitMs: 60_000, fetchDocument: async () => (fetches++, source), clock, watchLinks: watcher.factory },
     );
     expect(result.mapping.nics.map((nic) => nic.iface)).toEqual(['ens3', 'ens6']);
     expect(clock.t).toBeLessThan(8000);
@@ -128,11 +127,10 @@ describe('waitForNics', () => {
     let rereads = 0;
     const result = await waitForNics(
       prepared(loaded(oneNic, true), [ens3, ens6]),
-      async (document) => (rereads++, prepared(await document, [ens3, ens6])),
+      async (document) => (rereads++, prepared(document, [ens3, ens6])),
       reporter,
       {
         waitMs: 60_000,
-        includeUnlisted: true,
         fetchDocument: async () => (fetchedAt.push(clock.t), loaded(fetchedAt.length >= 4 ? twoNics : oneNic, true)),
         clock,
         watchLinks: watcher.factory,
@@ -151,9 +149,8 @@ describe('waitForNics', () => {
     let rereads = 0;
     let fetches = 0;
     const source = loaded(twoNics, true);
-    await waitForNics(prepared(source, [ens3]), async (document) => (rereads++, prepared(await document, [ens3])), reporter, {
+    await waitForNics(prepared(source, [ens3]), async (document) => (rereads++, prepared(document, [ens3])), reporter, {
       waitMs: 30_000,
-      includeUnlisted: true,
       fetchDocument: async () => (fetches++, source),
       clock,
       watchLinks: watcher.factory,
@@ -164,5 +161,76 @@ describe('waitForNics', () => {
     expect(fetches).toBeLessThanOrEqual(7);
     expect(rereads).toBeLessThanOrEqual(7);
     expect(said.at(-1)).toContain('warning: link tap6 (fa:16:3e:00:00:06): in network_data.json, not on the guest yet; configuring the others');
+  });
+
+  it('--wait 0: no wait at all, a warning for the listed NIC that is missing, nothing about an unlisted one', async () => {
+    const clock = fakeClock();
+    const watcher = fakeWatcher(clock, []);
+    const { reporter, said } = quietReporter();
+    let rereads = 0;
+    let fetches = 0;
+    // The document lists tap6 (not on the guest); the guest has ens7, which it does not list.
+    const ens7 = anInterface({ name: 'ens7', index: 7, mac: 'fa:16:3e:00:00:07', addresses: [] });
+    await waitForNics(prepared(loaded(twoNics, true), [ens3, ens7]), async (document) => (rereads++, prepared(document, [ens3, ens7])), reporter, {
+      waitMs: 0,
+      fetchDocument: async () => (fetches++, loaded(twoNics, true)),
+      clock,
+      watchLinks: watcher.factory,
+    });
+    expect({ t: clock.t, rereads, fetches, watchers: watcher.stats.started }).toEqual({ t: 0, rereads: 0, fetches: 0, watchers: 0 });
+    expect(said).toEqual(['multinic: warning: link tap6 (fa:16:3e:00:00:06): in network_data.json, not on the guest yet; configuring the others']);
+  });
+
+  it('with a wait, also for a NIC the guest has and the document does not list yet; it names that NIC', async () => {
+    const clock = fakeClock();
+    const { reporter, said } = quietReporter();
+    await waitForNics(prepared(loaded(oneNic, true), [ens3, ens6]), async (document) => prepared(document, [ens3, ens6]), reporter, {
+      waitMs: 3000,
+      fetchDocument: async () => loaded(oneNic, true),
+      clock,
+      watchLinks: fakeWatcher(clock, []).factory,
+    });
+    expect(said[0]).toBe('multinic: waiting up to 3 s for: ens6 (fa:16:3e:00:00:06): on the guest, not in network_data.json yet');
+    expect(said.at(-1)).toBe('multinic: warning: ens6 (fa:16:3e:00:00:06): on the guest, not in network_data.json yet; configuring the others');
+    expect(clock.t).toBe(3000);
+  });
+
+  it('an address not on its NIC yet: the re-read on the netlink event that brings it ends the wait', async () => {
+    const clock = fakeClock();
+    const watcher = fakeWatcher(clock, [1500]);
+    const { reporter } = quietReporter();
+    const bare = anInterface({ name: 'ens6', index: 5, mac: 'fa:16:3e:00:00:06', addresses: [] });
+    const source = loaded(twoNics, false);
+    const first = prepared(source, [ens3, bare]);
+    expect(first.mapping.absentAddresses).toEqual([{ iface: 'ens6', address: '198.51.100.44' }]);
+    const result = await waitForNics(first, async (document) => prepared(document, clock.t >= 1500 ? [ens3, ens6] : [ens3, bare]), reporter, {
+      waitMs: 30_000,
+      clock,
+      watchLinks: watcher.factory,
+    });
+    expect(result.mapping.absentAddresses).toEqual([]);
+    expect(clock.t).toBe(1500 + 100); // the event, then the settle time for the rest of its burst
+    expect(watcher.stats).toMatchObject({ started: 1, closed: 1 });
+  });
+
+  it('a re-read of the document that fails keeps the one read before, says so, and goes on waiting', async () => {
+    const clock = fakeClock();
+    const { reporter, said } = quietReporter();
+    let fetches = 0;
+    const result = await waitForNics(prepared(loaded(oneNic, true), [ens3, ens6]), async (document) => prepared(document, [ens3, ens6]), reporter, {
+      waitMs: 10_000,
+      fetchDocument: async () => {
+        fetches++;
+        if (fetches === 1) throw new Error('http://169.254.169.254/openstack/latest/network_data.json: connection refused');
+        return loaded(twoNics, true);
+      },
+      clock,
+      watchLinks: fakeWatcher(clock, []).factory,
+    });
+    expect(said).toContain(
+      'multinic: warning: reading network_data.json again failed (http://169.254.169.254/openstack/latest/network_data.json: connection refused); keeping the one read before',
+    );
+    expect(result.mapping.nics.map((nic) => nic.iface)).toEqual(['ens3', 'ens6']);
+    expect(fetches).toBe(2);
   });
 });

@@ -17,7 +17,7 @@ describe('a long wait keeps saying what it waits for', () => {
     // No event ever comes: the watcher times out after whatever it was given.
     const watchLinks = () => ({ next: async (ms: number) => ((clock += ms), 'timeout' as const), close: () => undefined });
     const clockApi = { now: () => clock, sleep: async (ms: number) => void (clock += ms) };
-    await waitForNics(prepared, async () => prepared, reporter, { waitMs: 25_000, includeUnlisted: false, clock: clockApi, watchLinks });
+    await waitForNics(prepared, async () => prepared, reporter, { waitMs: 25_000, clock: clockApi, watchLinks });
     const lines = err.split('\n').filter(Boolean);
     expect(lines).toEqual([
       'multinic: waiting up to 25 s for: link tap9 (fa:16:3e:00:00:09): in network_data.json, not on the guest yet',

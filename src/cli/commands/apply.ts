@@ -19,8 +19,6 @@ import { prepareWithOwnAddresses } from '../own-addresses.js';
 import { sourceOptionsFrom } from '../source-options.js';
 import { waitForNics } from '../wait-for-nics.js';
 
-export const DEFAULT_WAIT_S = 10;
-
 /** Appended to the message of a run that failed after the kernel changed and was undone. */
 export const PUT_BACK = 'the guest was put back as it was before this run';
 
@@ -34,8 +32,8 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
   const root = stringOption(values, 'root') ?? '/';
   const options = sourceOptionsFrom(values, reporter); // with the configuration file and --no-sysctl
   const { stateDir } = options;
-  const waitSeconds = secondsOption(values, 'wait');
-  const waitMs = (waitSeconds ?? DEFAULT_WAIT_S) * 1000;
+  // --wait S: how long NICs on their way are waited for; absent, none are (the units pass it).
+  const waitMs = (secondsOption(values, 'wait') ?? 0) * 1000;
   const dryRun = values['dry-run'] === true;
   const warn = (message: string) => reporter.say(`warning: ${message}`);
 
@@ -63,7 +61,7 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
     // rebuilt from the kernel's tagged rules, so every NIC keeps its table), give NICs no
     // network owner configures their addresses (own-addresses.ts), and plan (pure).
     const prepare = prepareWithOwnAddresses(run, { stateDir, sysctl: options.sysctl, config: options.config, warn }, { root, dryRun, reporter });
-    const first = await prepare(Promise.resolve(source));
+    const first = await prepare(source);
     chaosPoint('kernel');
     // NICs still on their way after a hotplug are waited for a bounded time: the guest's side
     // on netlink events, the metadata side with a backoff (wait-for-nics.ts).
@@ -71,9 +69,6 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
       waitMs,
       // The metadata side is read again within the wait's own bound, with no retry notices.
       fetchDocument: (deadlineMs) => loadNetworkData({ ...options, deadlineMs, onRetry: () => undefined }, run),
-      // Waiting for NICs the metadata does not list yet only when asked (the udev unit
-      // does): on a guest with container interfaces every run would wait for nothing.
-      includeUnlisted: waitSeconds !== undefined,
     });
     const { plan, mapping, live, sysctls } = prepared;
     reporter.say(`network_data.json from ${prepared.source.origin}`);

@@ -3,10 +3,10 @@ import { readConfigSync } from '../../config/read-config.js';
 import { UsageError } from '../../errors.js';
 import { explain, farDestination, renderExplanation, type ExplainFacts } from '../../explain/explain.js';
 import { readLive } from '../../kernel/read-live.js';
-import { routeAnswerKey, routeGetLines } from '../../kernel/route-get.js';
+import { askRoutes, routeAnswerKey } from '../../kernel/route-get.js';
 import type { Run } from '../../kernel/run.js';
 import { cachePath, readCachedNetworkData } from '../../metadata/cache.js';
-import { anotherHostIn, canonicalAddress, familyOf, subnetOf } from '../../model/addresses.js';
+import { addressPart, anotherHostIn, canonicalAddress, familyOf, maxPrefix, subnetOf } from '../../model/addresses.js';
 import { parseNetworkDataText } from '../../schema/parse.js';
 import { readApplied } from '../../state/applied.js';
 import { DEFAULT_STATE_DIR } from '../../state/state-dir.js';
@@ -19,7 +19,7 @@ export const EXPLAIN_DOES_NOT_ANSWER = 1;
 
 /**
  * `multinic explain ADDRESS`: why this address does or does not answer. Reads only: the
- * kernel (one ip -batch with the route questions, plus the IPv6 rules), the cached
+ * kernel (its state, then one ip -batch with the route questions), the cached
  * network_data.json and the last apply's record; asks no network.
  */
 export async function explainCommand(argument: string, values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
@@ -32,27 +32,27 @@ export async function explainCommand(argument: string, values: ParsedCommand['va
   const [applied, documentText] = await Promise.all([readApplied(stateDir, warn), readCachedNetworkData(stateDir, warn).catch(() => undefined)]);
   const document = documentText === undefined ? undefined : { data: parseNetworkDataText(documentText, cachePath(stateDir)).data, file: cachePath(stateDir) };
 
-  // First read: where the address is; then the route questions, asked in a second read.
-  const first = await readLive(run);
-  const iface = first.interfaces.find((candidate) => candidate.addresses.some((item) => canonicalAddress(item.address) === address));
+  // The kernel: where the address is; then the route questions about it.
+  const live = await readLive(run);
+  const iface = live.interfaces.find((candidate) => candidate.addresses.some((item) => canonicalAddress(item.address) === address));
   const onIface = iface?.addresses.find((item) => canonicalAddress(item.address) === address);
   const subnet = onIface ? subnetOf(address, onIface.prefix) : undefined;
   const nic = applied?.nics.find((candidate) => candidate.addresses.some((item) => canonicalAddress(item) === address));
   const gateway =
     applied?.desired.routes.find((route) => route.table === nic?.table && route.family === family && route.dst === 'default')?.via ??
     document?.data.networks.find((network) => network.address && canonicalAddress(network.address.address) === address)?.gateway ??
-    (iface ? first.gateways.get(iface.name)?.[family] : undefined);
+    (iface ? live.gateways.get(iface.name)?.[family] : undefined);
   const questions: ExplainFacts['routes'] = [
     { kind: 'far', destination: farDestination(family, subnet ? [subnet] : []) },
-    ...(subnet && subnet.prefix < (family === 4 ? 31 : 127) ? [{ kind: 'neighbour' as const, destination: anotherHostIn(subnet, gateway ? canonicalAddress(gateway) : address) }] : []),
+    ...(subnet && subnet.prefix < maxPrefix(family) - 1 ? [{ kind: 'neighbour' as const, destination: anotherHostIn(subnet, gateway ? canonicalAddress(gateway) : address) }] : []),
     ...(gateway ? [{ kind: 'gateway' as const, destination: gateway }] : []),
   ];
-  const live = iface ? await readLive(run, { probes: routeGetLines(questions.map((question) => ({ destination: question.destination, address }))) }) : first;
+  const answers = iface ? await askRoutes(run, questions.map((question) => ({ destination: question.destination, address }))) : new Map();
   const routes = questions.map((question) => {
-    const answer = live.routeAnswers.get(routeAnswerKey(question.destination, address));
+    const answer = answers.get(routeAnswerKey(question.destination, address));
     return { ...question, ...(answer ? { answer } : {}) };
   });
-  const ownRule = (from: string) => canonicalAddress(from.split('/')[0] ?? '') === address;
+  const ownRule = (from: string) => canonicalAddress(addressPart(from)) === address;
   const rules = [
     ...live.owned.rules.filter((rule) => ownRule(rule.from)).map((rule) => ({ rule, ours: true })),
     ...live.foreign.rules.filter((rule) => ownRule(rule.from)).map((rule) => ({ rule, ours: false })),

@@ -1,10 +1,11 @@
 import { readLive } from '../../kernel/read-live.js';
-import { routeGetLines } from '../../kernel/route-get.js';
+import { askRoutes } from '../../kernel/route-get.js';
 import type { Run } from '../../kernel/run.js';
 import type { PlannedNic, RoutingState } from '../../plan/types.js';
 import { readApplied } from '../../state/applied.js';
 import { DEFAULT_STATE_DIR } from '../../state/state-dir.js';
-import { rebuildState } from '../../state/rebuild.js';
+import { addressPart } from '../../model/addresses.js';
+import { nicsFromState, rebuildState } from '../../state/rebuild.js';
 import { readState } from '../../state/store.js';
 import { judgeStatus, renderStatusTable, statusQueries, toRouteQueries } from '../../status/judge.js';
 import { readPersistedLookup } from '../../status/persisted.js';
@@ -28,21 +29,18 @@ export async function statusCommand(values: ParsedCommand['values'], run: Run, r
   // without state.json, the tables are rebuilt from them too (state/rebuild.ts).
   const first = applied && stored ? undefined : await readLive(run);
   const state = stored ?? rebuildState(first?.owned ?? { routes: [], rules: [] }, first?.interfaces ?? []);
-  const nics: PlannedNic[] =
-    applied?.nics ??
-    Object.entries(state.allocations)
-      .filter(([, allocation]) => allocation.attached && allocation.iface)
-      .map(([mac, allocation]) => ({ mac, iface: allocation.iface as string, table: allocation.table, priority: allocation.priority, addresses: (first?.owned.rules ?? []).filter((rule) => rule.table === allocation.table).map((rule) => rule.from.split('/')[0] ?? '') }));
+  const nics: PlannedNic[] = applied?.nics ?? nicsFromState(state, first?.owned ?? { routes: [], rules: [] });
   const desired: RoutingState = applied?.desired ?? first?.owned ?? { routes: [], rules: [] };
-  // One read of the kernel with every route question in the same batch.
-  const live = await readLive(run, { probes: routeGetLines(toRouteQueries(statusQueries(nics, desired))) });
+  // The kernel as it is now, then how it routes each managed address.
+  const live = await readLive(run);
+  const answers = await askRoutes(run, toRouteQueries(statusQueries(nics, desired)));
   const rows = judgeStatus({
     nics,
     desired,
     owned: live.owned,
     foreign: live.foreign,
     addresses: new Map(live.interfaces.map((iface) => [iface.name, iface.addresses.map((address) => address.address)])),
-    answers: live.routeAnswers,
+    answers,
     persisted,
   });
   // The tables handed out, as before (the converge tests and scripts read these).
@@ -51,7 +49,7 @@ export async function statusCommand(values: ParsedCommand['values'], run: Run, r
     .map(([mac, allocation]) => {
       const rules = live.owned.rules.filter((rule) => rule.table === allocation.table);
       const routes = live.owned.routes.filter((route) => route.table === allocation.table);
-      return { mac, iface: allocation.iface ?? null, table: allocation.table, priority: allocation.priority, attached: allocation.attached, addresses: rules.map((rule) => rule.from.split('/')[0]), rules: rules.length, routes: routes.length };
+      return { mac, iface: allocation.iface ?? null, table: allocation.table, priority: allocation.priority, attached: allocation.attached, addresses: rules.map((rule) => addressPart(rule.from)), rules: rules.length, routes: routes.length };
     });
   const ok = applied !== undefined || rows.length > 0 ? rows.every((row) => row.state === 'ok') : false;
   const counts = (['ok', 'drift', 'missing'] as const).map((word) => `${rows.filter((row) => row.state === word).length} ${word}`).join(', ');

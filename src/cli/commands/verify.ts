@@ -1,12 +1,13 @@
 import { VerificationFailed } from '../../errors.js';
 import { readLive } from '../../kernel/read-live.js';
 import type { Run } from '../../kernel/run.js';
-import { checkRoutes, probeLinesFor } from '../../kernel/verify.js';
+import { checkRoutes } from '../../kernel/verify.js';
+import { describeDrift } from '../../plan/describe-drift.js';
 import { diffRouting } from '../../plan/diff.js';
 import type { PlannedNic, RoutingState } from '../../plan/types.js';
 import { readApplied } from '../../state/applied.js';
 import { DEFAULT_STATE_DIR } from '../../state/state-dir.js';
-import { rebuildState } from '../../state/rebuild.js';
+import { nicsFromState, rebuildState } from '../../state/rebuild.js';
 import { readState } from '../../state/store.js';
 import { stringOption, type ParsedCommand } from '../args.js';
 import type { Reporter } from '../output.js';
@@ -20,29 +21,17 @@ export async function verifyCommand(values: ParsedCommand['values'], run: Run, r
   const stateDir = stringOption(values, 'state-dir') ?? DEFAULT_STATE_DIR;
   const warn = (message: string) => reporter.say(`warning: ${message}`);
   const applied = await readApplied(stateDir, warn);
-  // The recorded addresses' probes ride in the read; without a record they are asked after.
-  const live = await readLive(run, { probes: applied ? probeLinesFor(applied.nics, applied.desired) : [] });
+  const live = await readLive(run);
   const state = (await readState(stateDir, warn)) ?? rebuildState(live.owned, live.interfaces);
   // Without a record of the last apply (missing or damaged), check what is live.
   const expected: RoutingState = applied?.desired ?? live.owned;
-  const nics: PlannedNic[] =
-    applied?.nics ??
-    Object.entries(state.allocations)
-      .filter(([, allocation]) => allocation.attached && allocation.iface)
-      .map(([mac, allocation]) => ({
-        mac,
-        iface: allocation.iface as string,
-        table: allocation.table,
-        priority: allocation.priority,
-        addresses: [...new Set(live.owned.rules.filter((rule) => rule.table === allocation.table).map((rule) => rule.from.split('/')[0] ?? ''))],
-      }));
-  const drift = diffRouting(expected, live.owned, live.foreign);
+  const nics: PlannedNic[] = applied?.nics ?? nicsFromState(state, live.owned);
+  // Only what is missing fails here: a tagged object beyond the record is the next apply's to remove.
   const failures = [
-    ...drift.add.rules.map((rule) => `rule from ${rule.from} lookup ${rule.table} is missing`),
-    ...drift.add.routes.map((route) => `route ${route.dst}${route.via ? ` via ${route.via}` : ''} dev ${route.dev} in table ${route.table} is missing`),
+    ...describeDrift(diffRouting(expected, live.owned, live.foreign), { removals: false }),
     ...nics.filter((nic) => nic.addresses.length === 0).map((nic) => `${nic.iface} (${nic.mac}): no rule in place for table ${nic.table}`),
   ];
-  const checks = await checkRoutes(run, nics, expected, live.routeAnswers, live.foreign.routes);
+  const checks = await checkRoutes(run, nics, expected, live.foreign.routes);
   failures.push(...checks.filter((check) => !check.ok).map((check) => check.message));
   for (const check of checks) reporter.say(`${check.ok ? 'ok' : 'FAIL'}: ${check.message}`);
   reporter.result(failures.length === 0 ? [`ok: ${checks.length} check(s) hold`] : failures, { ok: failures.length === 0, checks, failures });

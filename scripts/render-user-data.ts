@@ -4,10 +4,13 @@
  * install itself (wrapper, units, udev rule, configuration, manifest) and start.
  * Pure: the bundle's bytes in, the YAML text out. scripts/build-bundle.mjs writes it to
  * build/user-data-embedded.yaml.
+ *
+ * Build-time code, so it lives beside the build scripts and not in src/: it uses the `yaml`
+ * dev dependency, which the program (the bundle, the single executable) neither needs nor has.
  */
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
-import { PATHS } from './render-install.js';
+import { PATHS } from '../src/install/render-install.js';
 
 /** Nova refuses user_data longer than this (bytes). */
 export const NOVA_USER_DATA_LIMIT = 65_535;
