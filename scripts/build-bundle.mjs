@@ -37,7 +37,10 @@ const result = await build({
   bundle: true,
   platform: 'node',
   target: 'node18',
-  format: 'cjs',
+  // A script that exports nothing: `module` does not exist while a startup snapshot is
+  // built from it (node --build-snapshot, the single executable's useSnapshot), and
+  // esbuild's 'cjs' format assigns module.exports on its first line.
+  format: 'iife',
   minify: true,
   // Error classes report their own name (UsageError, MetadataUnavailable) in --json.
   keepNames: true,
@@ -52,7 +55,8 @@ const result = await build({
       'var __multinicBundleUrl = require("node:url").pathToFileURL(__filename).href; globalThis.__multinicBundleFile = __filename;',
       // Whether the bundle is the program being run, for src/cli/entry.ts: true when node runs
       // it and in the single executable, whatever argv[1] says (a name typed from PATH).
-      'globalThis.__multinicIsEntry = require.main === module;',
+      // While a startup snapshot is built there is no `module` (src/cli/main.ts decides then).
+      'globalThis.__multinicIsEntry = typeof module !== "undefined" && require.main === module;',
     ].join('\n'),
   },
   define: { 'import.meta.url': '__multinicBundleUrl' },
