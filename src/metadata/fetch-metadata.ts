@@ -9,6 +9,8 @@
  * exponential backoff and jitter until the deadline; other 4xx are final. A failed fetch
  * is MetadataUnavailable naming the URL, never an empty document.
  */
+// The module object, not a named import: nock (tests) replaces http.request on it.
+import http from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { MetadataUnavailable } from '../errors.js';
 
@@ -78,12 +80,11 @@ const MAX_BODY = 4 * 1024 * 1024;
  * (axios did this too, but cost 46 kB of the 64 kB a user_data may hold.)
  */
 async function get(url: string, timeoutMs: number): Promise<HttpAnswer> {
-  const { request } = await import('node:http');
   const target = scopedTarget(url);
   const scoped = target.address;
   return await new Promise<HttpAnswer>((resolve, reject) => {
     const fail = (error: Error) => reject(new AttemptFailed(`${url}: ${describeHttpError(error)}`, true));
-    const req = request(
+    const req = http.request(
       target.url,
       {
         method: 'GET',
