@@ -47,18 +47,21 @@ export const SERVICE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
  * What identifies "the same node and blob": the wrapper runs this very `stat` and compares its
  * output with the key file. One line, no trailing blank (the shell's `read` would trim it).
  */
-export const snapshotStat = (node: string): string => `stat -L --printf '%s %Y;' "${node}" ${PATHS.snapshot}`;
+export const snapshotStat = (node: string, blob: string = PATHS.snapshot): string => `stat -L --printf '%s %Y;' "${node}" ${blob}`;
+
+/** Where the bundle, its snapshot and the key are (elsewhere only for tests and the benchmark). */
+export type BundlePaths = Record<'bundle' | 'snapshot' | 'snapshotKey', string>;
 
 /** The shell script that makes the blob and its key, run inside the tree. */
-export function renderSnapshotScript(): string {
+export function renderSnapshotScript(paths: BundlePaths = PATHS): string {
   return [
     'node=$(command -v node) || { echo "no node on PATH ($PATH)" >&2; exit 3; }',
     // The key goes first and comes last: a blob without its key is never used.
-    `rm -f ${PATHS.snapshotKey}`,
-    `node --snapshot-blob ${PATHS.snapshot}.tmp --build-snapshot ${PATHS.bundle} || exit 4`,
-    `mv -f ${PATHS.snapshot}.tmp ${PATHS.snapshot}`,
-    `${snapshotStat('$node')} > ${PATHS.snapshotKey}.tmp`,
-    `mv -f ${PATHS.snapshotKey}.tmp ${PATHS.snapshotKey}`,
+    `rm -f ${paths.snapshotKey}`,
+    `node --snapshot-blob ${paths.snapshot}.tmp --build-snapshot ${paths.bundle} || exit 4`,
+    `mv -f ${paths.snapshot}.tmp ${paths.snapshot}`,
+    `${snapshotStat('$node', paths.snapshot)} > ${paths.snapshotKey}.tmp`,
+    `mv -f ${paths.snapshotKey}.tmp ${paths.snapshotKey}`,
   ].join(' && ');
 }
 
@@ -72,14 +75,14 @@ export function renderSnapshotScript(): string {
  * build aborts node before the run starts. `--` ends node's own options (`--version`). The
  * check costs one `stat` process; the snapshot saves loading and compiling the bundle.
  */
-export function renderBundleWrapper(): string {
+export function renderBundleWrapper(paths: BundlePaths = PATHS): string {
   return [
     '#!/bin/sh',
     '# multinic: runs the bundled CLI with the node on PATH. Written by `multinic install`.',
-    `if node=$(command -v node) && { read -r made < ${PATHS.snapshotKey}; } 2>/dev/null && [ "$(${snapshotStat('$node')} 2>/dev/null)" = "$made" ]; then`,
-    `  exec node --snapshot-blob ${PATHS.snapshot} -- "$@"`,
+    `if node=$(command -v node) && { read -r made < ${paths.snapshotKey}; } 2>/dev/null && [ "$(${snapshotStat('$node', paths.snapshot)} 2>/dev/null)" = "$made" ]; then`,
+    `  exec node --snapshot-blob ${paths.snapshot} -- "$@"`,
     'fi',
-    `exec node ${PATHS.bundle} "$@"`,
+    `exec node ${paths.bundle} "$@"`,
     '',
   ].join('\n');
 }
