@@ -67,6 +67,41 @@ const bytes = (await readFile(out)).length;
 process.stdout.write(`build/multinic.cjs: ${bytes} bytes\n`);
 await writeFile(join(root, 'build', 'multinic.meta.json'), JSON.stringify(result.metafile));
 
+// The npm package's command (package.json "bin"), and its postinstall. Until the postinstall
+// has run (or with --ignore-scripts) the command finds the bundle beside itself and runs it
+// plainly. The postinstall makes the bundle's startup snapshot with the node that npm runs
+// the script with, and rewrites the command as `multinic install` writes its wrapper, with
+// this package's absolute paths: it starts from the snapshot while `stat` of node and blob
+// is as recorded, else runs the bundle (src/install/render-install.ts). Never fails the install.
+const { renderBundleWrapper, renderSnapshotScript } = await import('../dist/src/install/render-install.js');
+const npmBin = join(root, 'build', 'multinic-npm');
+await writeFile(
+  npmBin,
+  [
+    '#!/bin/sh',
+    '# multinic, as npm installed it, before its postinstall ran: the bundle beside this file (npm links it from bin/).',
+    'exec node "$(dirname "$(readlink -f "$0")")/multinic.cjs" "$@"',
+    '',
+  ].join('\n'),
+  { mode: 0o755 },
+);
+const at = (dir) => ({ bundle: `${dir}/multinic.cjs`, snapshot: `${dir}/multinic.blob`, snapshotKey: `${dir}/multinic.blob.key` });
+await writeFile(
+  join(root, 'build', 'npm-postinstall.sh'),
+  [
+    '#!/bin/sh',
+    "# npm's postinstall for multinic (scripts/build-bundle.mjs): the startup snapshot, then the command that uses it.",
+    'dir=$(cd "$(dirname "$0")" && pwd -P) || exit 0',
+    `( ${renderSnapshotScript(at('"$dir"'))} ) >/dev/null 2>&1 || { echo "multinic: no startup snapshot for node $(node --version 2>/dev/null); the command runs the bundle without one" >&2; exit 0; }`,
+    `sed "s|@DIR@|$dir|g" > "$dir/multinic-npm.tmp" <<'EOF'`,
+    renderBundleWrapper(at('@DIR@')).trimEnd(),
+    'EOF',
+    'chmod 755 "$dir/multinic-npm.tmp" && mv -f "$dir/multinic-npm.tmp" "$dir/multinic-npm"',
+    '',
+  ].join('\n'),
+  { mode: 0o755 },
+);
+
 // The user_data that carries this bundle (src/install/render-user-data.ts, compiled by tsc).
 const { renderEmbeddedUserData, packUserData } = await import('../dist/src/install/render-user-data.js');
 const { VERSION } = await import('../dist/src/version.js');

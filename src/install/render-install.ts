@@ -60,7 +60,8 @@ export function renderSnapshotScript(paths: BundlePaths = PATHS): string {
     `rm -f ${paths.snapshotKey}`,
     `node --snapshot-blob ${paths.snapshot}.tmp --build-snapshot ${paths.bundle} || exit 4`,
     `mv -f ${paths.snapshot}.tmp ${paths.snapshot}`,
-    `${snapshotStat('$node', paths.snapshot)} > ${paths.snapshotKey}.tmp`,
+    // The key ends its line, or the wrapper's `read` would fail at the end of the file.
+    `{ ${snapshotStat('$node', paths.snapshot)} && echo; } > ${paths.snapshotKey}.tmp`,
     `mv -f ${paths.snapshotKey}.tmp ${paths.snapshotKey}`,
   ].join(' && ');
 }
@@ -78,7 +79,7 @@ export function renderSnapshotScript(paths: BundlePaths = PATHS): string {
 export function renderBundleWrapper(paths: BundlePaths = PATHS): string {
   return [
     '#!/bin/sh',
-    '# multinic: runs the bundled CLI with the node on PATH. Written by `multinic install`.',
+    '# multinic: runs the bundled CLI with the node on PATH. Written by `multinic install` (or the npm package\'s postinstall).',
     `if node=$(command -v node) && { read -r made < ${paths.snapshotKey}; } 2>/dev/null && [ "$(${snapshotStat('$node', paths.snapshot)} 2>/dev/null)" = "$made" ]; then`,
     `  exec node --snapshot-blob ${paths.snapshot} -- "$@"`,
     'fi',
