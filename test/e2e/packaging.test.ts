@@ -351,7 +351,10 @@ describe.skipIf(!status.ok)(`packaging: bundle, single executable, install into 
       const took = result.stderr.includes('exec node --snapshot-blob /usr/local/lib/multinic/multinic.blob --') ? 'snapshot' : result.stderr.includes('exec node /usr/local/lib/multinic/multinic.cjs') ? 'plain' : 'neither';
       return { ...result, took };
     };
-    // Each apply below starts from rules as a fresh namespace has them, so that it must add its own.
+    // The three NICs of the fixture only (the test above attached ens6, whose on-link subnet
+    // holds the address verification probes), and each apply below starts from rules as a
+    // fresh namespace has them, so that it must add its own.
+    await run('ip', ['-n', id, 'link', 'del', 'ens6']);
     const forgetRules = () =>
       checked('ip', ['netns', 'exec', id, 'sh', '-ec', 'ip rule flush; ip -6 rule flush; ip rule add priority 32766 lookup main; ip rule add priority 32767 lookup default; ip -6 rule add priority 32766 lookup main']);
     const apply = ['apply', '--network-data', '/tmp/three-nics.json', '--persist', 'none', '--state-dir', '/tmp/multinic-state'];
