@@ -7,6 +7,7 @@
  * `plan` reads live state with `ip`, so it runs inside a network namespace made here, with
  * three veth NICs carrying the MACs and addresses of test/fixtures/packaging/three-nics.json.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, chmod, copyFile, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -195,6 +196,30 @@ describe.skipIf(!status.ok)(`packaging: bundle, single executable, install into 
         expect([command, shown.code], shown.stderr).toEqual([command, 1]);
         expect(JSON.parse(shown.stdout)).toEqual({ ok: false, stateDir: state, addresses: [], nics: [] });
       }
+    }
+
+    // Each form fetches from the metadata service (node:http is loaded only when first used:
+    // it cannot be while a snapshot is built) and plans the three NICs from what it got.
+    const served = join(work, 'metadata.json');
+    await writeFile(served, JSON.stringify({ networkData: JSON.parse(await readFile(FIXTURE, 'utf8')) }));
+    const ready = join(work, 'metadata.ready');
+    await checked('ip', ['-n', id, 'link', 'set', 'lo', 'up']);
+    await checked('ip', ['-n', id, 'address', 'add', '169.254.169.254/32', 'dev', 'lo']);
+    const server = spawn('ip', ['netns', 'exec', id, process.execPath, join(repo, 'dist', 'mocks', 'metadata', 'server.js'), '--listen', '169.254.169.254:80', '--config', served, '--ready', ready], { stdio: 'ignore' });
+    try {
+      for (let waited = 0; !(await access(ready).then(() => true, () => false)); waited += 50) {
+        if (waited > 30_000 || server.exitCode !== null) throw new Error('the mock metadata service did not start');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      for (const name of ['multinic-sea', 'multinic-cjs', 'multinic-wrapper', 'multinic-snapshot', 'multinic-npm']) {
+        const plan = await inNs('env', [`PATH=${env.PATH}`, name, 'plan', '--source', 'metadata', '--deadline', '20', '--state-dir', join(work, `state-http-${name}`)]);
+        expect([name, plan.code], plan.stderr).toEqual([name, 0]);
+        expect(plan.stderr).toContain('network_data.json from http://169.254.169.254/openstack/latest/network_data.json');
+        expect(ruleSources(plan.stdout)).toEqual(EXPECTED_SOURCES);
+      }
+    } finally {
+      server.kill();
+      await run('ip', ['-n', id, 'address', 'del', '169.254.169.254/32', 'dev', 'lo']);
     }
   });
 
