@@ -17,7 +17,11 @@ import { join } from 'node:path';
 import { runCommand, type Run } from '../kernel/run.js';
 import { PATHS, renderSnapshotScript, SERVICE_PATH } from './render-install.js';
 
-export type SnapshotOutcome = { made: true; why: string } | { made: false; why: string };
+export interface SnapshotOutcome {
+  made: boolean;
+  /** One line for the install report. */
+  why: string;
+}
 
 /** Makes the snapshot for the installed bundle under root; never fails the install. */
 export async function writeSnapshot(root: string, run: Run = runCommand): Promise<SnapshotOutcome> {
