@@ -2,19 +2,24 @@
  * `npm run bench`: multinic against the seed recipe and the floor, in namespaces, as root.
  *
  *   node dist/bench/main.js [--counts 1,2,4,8,16,32,64] [--repetitions 5] [--out DIR]
- *                           [--markdown FILE] [--bundle FILE|none]
+ *                           [--markdown FILE] [--bundle FILE|none] [--sea none]
+ *
+ * With a bundle, the shipped forms are measured besides (run.ts, FORMS): the bundle plainly,
+ * from a startup snapshot made here for this node, through the wrapper `multinic install`
+ * writes, and the single executable (scripts/build-sea.mjs) with and without its snapshot.
  *
  * Writes DIR/results.json and DIR/plot.svg (DIR defaults to bench/) and BENCHMARKS.md at the
  * repository root, with bench/NOTES.md (the hand-written analysis) appended.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { renderBundleWrapper, renderSnapshotScript, type BundlePaths } from '../src/install/render-install.js';
 import { renderMarkdown, renderSvg } from './render.js';
-import { runBench, type BenchResults } from './run.js';
+import { runBench, type BenchOptions, type BenchResults } from './run.js';
 import { renderVmTable, type VmResults } from './vm-table.js';
 
 /** The repository root: dist/bench/main.js → ../.. ; bench/main.ts (vitest) → .. */
@@ -49,6 +54,8 @@ export interface BenchCommandOptions {
   markdownFile?: string;
   /** A bundle to benchmark besides dist/; null: none; undefined: build/multinic.cjs if present. */
   bundle?: string | null;
+  /** false: no single executable lines (they take a minute to build). */
+  sea?: boolean;
   log?: (line: string) => void;
 }
 
@@ -61,11 +68,12 @@ export async function benchCommand(options: BenchCommandOptions = {}): Promise<{
   const outDir = options.outDir ?? join(root, 'bench');
   const workDir = join(tmpdir(), `multinic-bench-${process.pid}`);
   try {
+    const forms = bundle ? buildForms(root, bundle, join(workDir, 'forms'), options.sea !== false, options.log) : {};
     const results = await runBench({
       counts: options.counts ?? [1, 2, 4, 8, 16, 32, 64],
       repetitions: options.repetitions ?? 5,
       cli,
-      ...(bundle ? { bundle } : {}),
+      ...(bundle ? { bundle, forms } : {}),
       mockServer,
       workDir,
       ...(options.log ? { log: options.log } : {}),
@@ -101,6 +109,40 @@ function buildBundle(root: string, log?: (line: string) => void): string | undef
   return out;
 }
 
+/**
+ * The shipped forms beyond the plain bundle, built from it here: a snapshot blob for this node,
+ * the installed wrapper with its blob and key (as `multinic install` makes them, in `dir`),
+ * and the single executable with and without its snapshot.
+ */
+function buildForms(root: string, bundle: string, dir: string, sea: boolean, log?: (line: string) => void): NonNullable<BenchOptions['forms']> {
+  const node = process.execPath;
+  mkdirSync(dir, { recursive: true });
+  const quiet = { cwd: root, stdio: ['ignore', 'ignore', 'ignore'] as ('ignore' | 'inherit')[] };
+  const blob = join(dir, 'multinic.blob');
+  execFileSync(node, ['--snapshot-blob', blob, '--build-snapshot', bundle], quiet);
+  const forms: NonNullable<BenchOptions['forms']> = { snapshot: [node, '--snapshot-blob', blob, '--'] };
+  // The wrapper finds node on PATH: measured only when that is this node.
+  const onPath = execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim();
+  if (onPath && realpathSync(onPath) === realpathSync(node)) {
+    const paths: BundlePaths = { bundle: join(dir, 'lib', 'multinic.cjs'), snapshot: join(dir, 'lib', 'multinic.blob'), snapshotKey: join(dir, 'lib', 'multinic.blob.key') };
+    mkdirSync(dirname(paths.bundle), { recursive: true });
+    copyFileSync(bundle, paths.bundle);
+    execFileSync('sh', ['-c', renderSnapshotScript(paths)], quiet);
+    const wrapper = join(dir, 'multinic-wrapper');
+    writeFileSync(wrapper, renderBundleWrapper(paths), { mode: 0o755 });
+    forms.wrapper = [wrapper];
+  } else log?.(`no wrapper line: node on PATH (${onPath || 'none'}) is not ${node}`);
+  if (sea) {
+    const script = join(root, 'scripts', 'build-sea.mjs');
+    execFileSync(node, [script], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(node, [script, '--form', 'plain', '--out', join(dir, 'multinic-plain')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    forms.sea = [join(root, 'build', 'multinic')];
+    forms.seaPlain = [join(dir, 'multinic-plain')];
+    log?.('single executables built: build/multinic (snapshot) and one without');
+  }
+  return forms;
+}
+
 async function cliMain(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -109,6 +151,7 @@ async function cliMain(): Promise<void> {
       out: { type: 'string' },
       markdown: { type: 'string' },
       bundle: { type: 'string' },
+      sea: { type: 'string' },
     },
   });
   if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (network namespaces)');
@@ -119,12 +162,12 @@ async function cliMain(): Promise<void> {
     ...(values.out ? { outDir: resolve(values.out) } : {}),
     ...(values.markdown ? { markdownFile: resolve(values.markdown) } : {}),
     ...(values.bundle ? { bundle: values.bundle === 'none' ? null : resolve(values.bundle) } : {}),
+    ...(values.sea === 'none' ? { sea: false } : {}),
     log: (line) => process.stderr.write(`bench: ${line}\n`),
   });
   process.stderr.write(`bench: wrote ${Object.values(files).join(', ')} in ${Math.round((Date.now() - started) / 1000)} s\n`);
 }
 
-import { realpathSync } from 'node:fs';
 if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
   cliMain().catch((error: unknown) => {
     process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);

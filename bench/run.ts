@@ -16,8 +16,27 @@ import { summarise, type Summary } from './stats.js';
 
 const RSS_RUNS = 3;
 
-export const TIMED_LINES = ['fresh', 'rerun', 'seed', 'floor', 'rerunFloor', 'nodeStart', 'bundleFresh', 'bundleRerun'] as const;
-export type TimedLine = (typeof TIMED_LINES)[number];
+/**
+ * The forms of multinic measured, each as its own fresh and rerun lines: dist/ (tsc output,
+ * for library use and tests), and what is shipped: the bundle run plainly (the npm command,
+ * and the wrapper's fallback), the bundle from its startup snapshot (`node --snapshot-blob`),
+ * the wrapper `multinic install` writes (its snapshot check, then the snapshot), the single
+ * executable with its snapshot (build/multinic, as shipped), and without one (A/B).
+ */
+export const FORMS = ['dist', 'bundle', 'snapshot', 'wrapper', 'sea', 'seaPlain'] as const;
+export type Form = (typeof FORMS)[number];
+/** The timed lines of each form, fresh and rerun; dist's keep their first names. */
+export const FORM_LINES = {
+  dist: ['fresh', 'rerun'],
+  bundle: ['bundleFresh', 'bundleRerun'],
+  snapshot: ['snapshotFresh', 'snapshotRerun'],
+  wrapper: ['wrapperFresh', 'wrapperRerun'],
+  sea: ['seaFresh', 'seaRerun'],
+  seaPlain: ['seaPlainFresh', 'seaPlainRerun'],
+} as const satisfies Record<Form, readonly [string, string]>;
+
+export const TIMED_LINES = ['fresh', 'rerun', 'seed', 'floor', 'rerunFloor', 'nodeStart', ...FORMS.slice(1).flatMap((form) => FORM_LINES[form])] as const;
+export type TimedLine = 'seed' | 'floor' | 'rerunFloor' | 'nodeStart' | (typeof FORM_LINES)[Form][number];
 
 export interface BenchPoint {
   n: number;
@@ -31,6 +50,8 @@ export interface BenchPoint {
   bundlePeakRssKb: number | null;
   peakRssSamplesKb: number[];
   bundlePeakRssSamplesKb: number[] | null;
+  /** The same for every form measured (dist and bundle too). */
+  peakRssSamplesKbByForm: Partial<Record<Form, number[]>>;
   /** Processes a fresh run spawned through src/kernel/run.ts (MULTINIC_RUN_LOG). */
   processesFresh: number;
   processesRerun: number;
@@ -44,7 +65,7 @@ export interface BenchPoint {
 
 export interface BenchResults {
   generatedAt: string;
-  machine: { nproc: number; cpu: string; kernel: string; node: string; ip: string; multinic: string; bundle: string | null; source: string; loadBefore: number[]; loadAfter: number[] };
+  machine: { nproc: number; cpu: string; kernel: string; node: string; ip: string; multinic: string; bundle: string | null; forms?: Partial<Record<Form, string>>; source: string; loadBefore: number[]; loadAfter: number[] };
   repetitions: number;
   counts: number[];
   points: BenchPoint[];
@@ -57,6 +78,11 @@ export interface BenchOptions {
   cli: string;
   /** A single-file bundle of the CLI (scripts/build-bundle.mjs), benchmarked as its own lines. */
   bundle?: string;
+  /**
+   * The shipped forms besides (FORMS): each an argv prefix to which `apply …` is appended,
+   * e.g. snapshot: [node, '--snapshot-blob', BLOB, '--'], sea: [build/multinic].
+   */
+  forms?: Partial<Record<Exclude<Form, 'dist' | 'bundle'>, string[]>>;
   /** dist/mocks/metadata/server.js */
   mockServer: string;
   workDir: string;
@@ -104,7 +130,9 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
   writeFileSync(networkData, `${JSON.stringify(toNetworkData(guest.nics), null, 2)}\n`);
   const stateDir = join(dir, 'state');
   const node = process.execPath;
-  const applyArgs = (cli: string) => [node, cli, 'apply', '--network-data', networkData, '--persist', 'none', '--state-dir', stateDir];
+  const applyArgs = (cli: string | string[]) => [...(typeof cli === 'string' ? [node, cli] : cli), 'apply', '--network-data', networkData, '--persist', 'none', '--state-dir', stateDir];
+  const formArgv: Partial<Record<Form, string[]>> = { dist: [node, options.cli], ...(options.bundle ? { bundle: [node, options.bundle] } : {}), ...options.forms };
+  const forms = FORMS.filter((form) => formArgv[form]);
   const script = (name: string, lines: string[]) => {
     const path = join(dir, `${name}.sh`);
     writeFileSync(path, `${lines.join('\n')}\n`);
@@ -127,7 +155,7 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
   // Untimed runs: what a fresh run and a rerun spawned, and peak memory. Peak RSS moves by
   // several MB from run to run (when the garbage collector happens to run): the largest of
   // RSS_RUNS fresh runs is kept, as the target is an upper bound.
-  const peakRss = (cli: string, env: Record<string, string> = {}) => {
+  const peakRss = (cli: string | string[], env: Record<string, string> = {}) => {
     const samples: number[] = [];
     for (let i = 0; i < RSS_RUNS; i++) {
       fresh();
@@ -142,7 +170,9 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
   const rerunLog = join(dir, 'rerun.runlog');
   inGuest(guest, applyArgs(options.cli), { MULTINIC_RUN_LOG: rerunLog });
   const rerunRuns = readRunLog(rerunLog);
-  const bundlePeakRssSamplesKb = options.bundle ? peakRss(options.bundle) : null;
+  const peakRssSamplesKbByForm: Partial<Record<Form, number[]>> = { dist: peakRssSamplesKb };
+  for (const form of forms) if (form !== 'dist') peakRssSamplesKbByForm[form] = peakRss(formArgv[form]!);
+  const bundlePeakRssSamplesKb = peakRssSamplesKbByForm.bundle ?? null;
   let processesFreshStrace: number | null = null;
   if (hasStrace()) {
     fresh();
@@ -155,8 +185,7 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
   const httpRequests = await countHttpRequests(guest, options, dir);
 
   // The timed lines.
-  const freshScript = script('fresh', [shellJoin(applyArgs(options.cli))]);
-  const bundleScript = options.bundle ? script('bundle', [shellJoin(applyArgs(options.bundle))]) : null;
+  const formScripts = forms.map((form) => ({ form, path: script(`form-${form}`, [shellJoin(applyArgs(formArgv[form]!))]) }));
   const seedScript = join(dir, 'seed.sh');
   writeFileSync(seedScript, renderSeedScript(guest.nics));
   const floorScript = script('floor', [shellJoin([node, '-e', '0']), `ip -batch ${floorBatch}`]);
@@ -167,17 +196,18 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
     (samples[line] ??= []).push(timeInGuest(guest, path));
   };
   for (let rep = 0; rep < options.repetitions; rep++) {
-    fresh();
-    time('fresh', freshScript);
-    assertApplied(guest, 'multinic fresh');
-    time('rerun', freshScript);
-    time('rerunFloor', rerunFloorScript);
-    time('nodeStart', nodeScript);
-    if (bundleScript) {
+    // The forms interleaved, in an order that turns with each repetition, so that load from
+    // other work on the machine falls on each alike (A/B).
+    for (const [i, { form, path }] of formScripts.entries()) {
+      if (i === rep % formScripts.length) {
+        time('rerunFloor', rerunFloorScript);
+        time('nodeStart', nodeScript);
+      }
+      const [freshLine, rerunLine] = FORM_LINES[form];
       fresh();
-      time('bundleFresh', bundleScript);
-      assertApplied(guest, 'the bundle, fresh');
-      time('bundleRerun', bundleScript);
+      time(freshLine, path);
+      assertApplied(guest, `multinic fresh (${form})`);
+      time(rerunLine, path);
     }
     resetGuest(guest);
     time('seed', seedScript);
@@ -196,6 +226,7 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
     bundlePeakRssKb: bundlePeakRssSamplesKb ? Math.max(...bundlePeakRssSamplesKb) : null,
     peakRssSamplesKb,
     bundlePeakRssSamplesKb,
+    peakRssSamplesKbByForm,
     processesFresh: readRunLog(freshLog).length,
     processesRerun: rerunRuns.length,
     processesFreshStrace,
@@ -293,10 +324,11 @@ function readMachine(options: BenchOptions): Omit<BenchResults['machine'], 'load
     ip,
     multinic: `node ${shortPath(options.cli)}`,
     bundle: options.bundle ? `node ${shortPath(options.bundle)}` : null,
+    forms: Object.fromEntries(Object.entries(options.forms ?? {}).map(([form, argv]) => [form, argv.map(shortPath).join(' ')])),
   };
 }
 
 /** dist/… or build/… rather than where this checkout happens to live. */
 function shortPath(path: string): string {
-  return path.replace(/^.*\/(dist|build)\//, '$1/');
+  return path.replace(/^.*\/(dist|build)\//, '$1/').replace(/^.*\/multinic-bench-\d+\//, '');
 }

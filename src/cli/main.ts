@@ -2,15 +2,27 @@
 /**
  * The CLI entry point, and the one place that turns errors into exit codes and messages.
  */
+import { startupSnapshot } from 'node:v8';
 import { ExitCode, MultinicError, ReconcileSkipped } from '../errors.js';
+import { installCommand, uninstallCommand } from '../install/command.js';
+import { runningAsSingleExecutable } from '../install/program-source.js';
 import { runCommand, type Run } from '../kernel/run.js';
 import { VERSION } from '../version.js';
 import { parseCommandLine, USAGE } from './args.js';
+import { applyCommand } from './commands/apply.js';
+import { configCommand } from './commands/config.js';
+import { explainCommand } from './commands/explain.js';
+import { planCommand } from './commands/plan.js';
+import { reconcileCommand } from './commands/reconcile.js';
+import { statusCommand } from './commands/status.js';
+import { verifyCommand } from './commands/verify.js';
+import { isEntryPoint } from './entry.js';
 import { journalWanted, processIo, Reporter, type Io } from './output.js';
 import { loggedRun, tracedRun } from './trace.js';
 
-// Each command's modules are loaded when that command runs (dynamic import): a boot-time
-// `apply` should not pay for install's yaml and manifest schema, nor `--version` for anything.
+// Every command is imported up front: the forms a guest runs start from a snapshot with all
+// of it loaded already (scripts/build-sea.mjs, src/install/snapshot.ts), so loading less
+// would save nothing there.
 
 export async function main(argv: string[], io: Io = processIo, runner: Run = runCommand, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const journal = journalWanted(env);
@@ -32,23 +44,23 @@ export async function main(argv: string[], io: Io = processIo, runner: Run = run
         io.stdout(`multinic ${VERSION}\n`);
         return ExitCode.ok;
       case 'plan':
-        return await (await import('./commands/plan.js')).planCommand(parsed.values, run, reporter);
+        return await planCommand(parsed.values, run, reporter);
       case 'apply':
-        return await (await import('./commands/apply.js')).applyCommand(parsed.values, run, reporter);
+        return await applyCommand(parsed.values, run, reporter);
       case 'reconcile':
-        return await (await import('./commands/reconcile.js')).reconcileCommand(parsed.values, run, reporter);
+        return await reconcileCommand(parsed.values, run, reporter);
       case 'explain':
-        return await (await import('./commands/explain.js')).explainCommand(parsed.argument ?? '', parsed.values, run, reporter);
+        return await explainCommand(parsed.argument ?? '', parsed.values, run, reporter);
       case 'config':
-        return (await import('./commands/config.js')).configCommand(parsed.values, reporter);
+        return configCommand(parsed.values, reporter);
       case 'status':
-        return await (await import('./commands/status.js')).statusCommand(parsed.values, run, reporter);
+        return await statusCommand(parsed.values, run, reporter);
       case 'verify':
-        return await (await import('./commands/verify.js')).verifyCommand(parsed.values, run, reporter);
+        return await verifyCommand(parsed.values, run, reporter);
       case 'install':
-        return await (await import('../install/command.js')).installCommand(parsed.values, reporter);
+        return await installCommand(parsed.values, reporter);
       case 'uninstall':
-        return await (await import('../install/command.js')).uninstallCommand(parsed.values, reporter);
+        return await uninstallCommand(parsed.values, reporter);
     }
   } catch (error) {
     // The timer's run with no answering source kept what is there: a warning the first
@@ -74,9 +86,11 @@ export async function main(argv: string[], io: Io = processIo, runner: Run = run
   }
 }
 
-// Run only when executed, not when imported by tests (entry.ts: every shipped form, by name too).
-import { isEntryPoint } from './entry.js';
-if (isEntryPoint(import.meta.url)) {
+/**
+ * Runs main as the program: exit code, closed pipes, errors outside the run's promises.
+ * `args` are the user's arguments (after the program's own name).
+ */
+function start(args: string[]): void {
   // Until main settles, an exit means the run stopped half-way (Node ends when nothing is
   // left to wait for, even with a promise pending): that must never read as success.
   let settled = false;
@@ -88,7 +102,7 @@ if (isEntryPoint(import.meta.url)) {
   // An error thrown outside the run's promise chain (an event handler): one line, like any
   // internal error, the stack only with --debug.
   process.on('uncaughtException', (error) => {
-    const debug = process.argv.includes('--debug');
+    const debug = args.includes('--debug');
     processIo.stderr(`multinic: internal error: ${debug && error.stack ? error.stack : `${error.name}: ${error.message} (--debug shows where)`}\n`);
     settled = true;
     process.exit(ExitCode.software);
@@ -103,8 +117,19 @@ if (isEntryPoint(import.meta.url)) {
     // is bounded on its own; this only keeps it from delaying the exit by more than a moment.
     setTimeout(() => process.exit(code), 2000).unref();
   };
-  main(process.argv.slice(2)).then(done, (error: unknown) => {
+  main(args).then(done, (error: unknown) => {
     processIo.stderr(`multinic: internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
     done(ExitCode.software);
   });
+}
+
+// Run only when executed, not when imported by tests (entry.ts: every shipped form, by name too).
+// When this bundle is the entry of a startup snapshot (`node --build-snapshot`, or the single
+// executable's useSnapshot), nothing runs now: the snapshot is taken once everything above is
+// loaded, and `start` runs when the snapshot is started. There argv holds no script path:
+// `node --snapshot-blob B ARGS` gives [node, ...ARGS], the single executable [exe, exe, ...ARGS].
+if (startupSnapshot?.isBuildingSnapshot()) {
+  startupSnapshot.setDeserializeMainFunction(() => start(process.argv.slice(runningAsSingleExecutable() ? 2 : 1)));
+} else if (isEntryPoint(import.meta.url)) {
+  start(process.argv.slice(2));
 }

@@ -4,6 +4,7 @@ import type { Reporter } from '../cli/output.js';
 import { UsageError } from '../errors.js';
 import { readProgram } from './program-source.js';
 import { renderInstall } from './render-install.js';
+import { removeSnapshot, writeSnapshot } from './snapshot.js';
 import { writeInstall, writeUninstall } from './write-install.js';
 
 function rootOption(values: ParsedCommand['values'], command: string): string {
@@ -23,8 +24,13 @@ export async function installCommand(values: ParsedCommand['values'], reporter: 
   for (const path of report.unchanged) reporter.say(`${path}: unchanged`);
   for (const path of report.kept) reporter.say(`${path}: edited since install, kept as it is`);
   for (const path of report.removed) reporter.say(`${path}: removed (the ${program.kind === 'binary' ? 'bundle' : 'binary'} install left it)`);
+  // The bundle's startup snapshot is made again by every install (the tree's node may have
+  // changed since the last one); the single executable carries its own.
+  const snapshot = program.kind === 'bundle' ? await writeSnapshot(root) : undefined;
+  if (program.kind === 'binary') for (const path of await removeSnapshot(root)) reporter.say(`${path}: removed (the bundle's startup snapshot)`);
+  if (snapshot) reporter.say(snapshot.why);
   reporter.say(report.written.length === 0 && report.removed.length === 0 ? 'no changes' : `${report.written.length} file(s) written; enable with: systemctl --root ${root} enable multinic.service`);
-  reporter.result([], { ok: true, root, kind: program.kind, ...report });
+  reporter.result([], { ok: true, root, kind: program.kind, ...report, ...(snapshot ? { snapshot: snapshot.made } : {}) });
   return 0;
 }
 

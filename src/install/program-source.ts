@@ -5,6 +5,7 @@
  * cannot install itself.
  */
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { UsageError } from '../errors.js';
 import type { ProgramKind } from './render-install.js';
 
@@ -19,10 +20,14 @@ function runningBundle(): string | undefined {
   return (globalThis as { __multinicBundleFile?: string }).__multinicBundleFile;
 }
 
-/** node:sea exists from Node 20.12; older nodes cannot run as a single executable anyway. */
-async function runningAsSingleExecutable(): Promise<boolean> {
+/**
+ * node:sea exists from Node 20.12; older nodes cannot run as a single executable anyway.
+ * Required, not imported: a run started from a startup snapshot cannot import() (main.ts
+ * asks this before it starts), and a static import would fail on Node 18.
+ */
+export function runningAsSingleExecutable(): boolean {
   try {
-    const sea = (await import('node:sea')) as { isSea?: () => boolean };
+    const sea = createRequire(import.meta.url)('node:sea') as { isSea?: () => boolean };
     return sea.isSea?.() === true;
   } catch {
     return false;
@@ -34,7 +39,7 @@ export async function readProgram(options: { bundle?: string; binary?: string })
   const explicit = options.binary !== undefined ? { kind: 'binary' as const, from: options.binary } : options.bundle !== undefined ? { kind: 'bundle' as const, from: options.bundle } : undefined;
   const chosen =
     explicit ??
-    ((await runningAsSingleExecutable())
+    (runningAsSingleExecutable()
       ? { kind: 'binary' as const, from: process.execPath }
       : runningBundle() !== undefined
         ? { kind: 'bundle' as const, from: runningBundle() as string }

@@ -22,6 +22,9 @@ export const PATHS = {
   sbin: '/usr/local/sbin/multinic',
   libDir: '/usr/local/lib/multinic',
   bundle: '/usr/local/lib/multinic/multinic.cjs',
+  /** The bundle's startup snapshot and its key, made by the tree's node (snapshot.ts). */
+  snapshot: '/usr/local/lib/multinic/multinic.blob',
+  snapshotKey: '/usr/local/lib/multinic/multinic.blob.key',
   manifest: '/usr/local/lib/multinic/install-manifest.json',
   service: '/etc/systemd/system/multinic.service',
   hotplugService: '/etc/systemd/system/multinic@.service',
@@ -37,16 +40,50 @@ export const UNIT_NAMES = ['multinic.service', 'multinic@.service', 'multinic.ti
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 
+/** The PATH systemd gives services: the node the units' runs will find. */
+export const SERVICE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * What identifies "the same node and blob": the wrapper runs this very `stat` and compares its
+ * output with the key file. One line, no trailing blank (the shell's `read` would trim it).
+ */
+export const snapshotStat = (node: string, blob: string = PATHS.snapshot): string => `stat -L --printf '%s %Y;' "${node}" ${blob}`;
+
+/** Where the bundle, its snapshot and the key are (elsewhere only for tests and the benchmark). */
+export type BundlePaths = Record<'bundle' | 'snapshot' | 'snapshotKey', string>;
+
+/** The shell script that makes the blob and its key, run inside the tree. */
+export function renderSnapshotScript(paths: BundlePaths = PATHS): string {
+  return [
+    'node=$(command -v node) || { echo "no node on PATH ($PATH)" >&2; exit 3; }',
+    // The key goes first and comes last: a blob without its key is never used.
+    `rm -f ${paths.snapshotKey}`,
+    `node --snapshot-blob ${paths.snapshot}.tmp --build-snapshot ${paths.bundle} || exit 4`,
+    `mv -f ${paths.snapshot}.tmp ${paths.snapshot}`,
+    // The key ends its line, or the wrapper's `read` would fail at the end of the file.
+    `{ ${snapshotStat('$node', paths.snapshot)} && echo; } > ${paths.snapshotKey}.tmp`,
+    `mv -f ${paths.snapshotKey}.tmp ${paths.snapshotKey}`,
+  ].join(' && ');
+}
+
 /**
  * The wrapper for the bundle: the units call /usr/local/sbin/multinic either way, so an
  * image can switch between bundle and binary without touching them. `node` from PATH is
  * the distribution's (Debian 12 and Ubuntu 24.04 ship 18, which is enough).
+ *
+ * It starts from the startup snapshot (snapshot.ts) only while `stat` of that node and the
+ * blob still prints what it printed when the snapshot was made: a snapshot from another node
+ * build aborts node before the run starts. `--` ends node's own options (`--version`). The
+ * check costs one `stat` process; the snapshot saves loading and compiling the bundle.
  */
-export function renderBundleWrapper(): string {
+export function renderBundleWrapper(paths: BundlePaths = PATHS): string {
   return [
     '#!/bin/sh',
-    '# multinic: runs the bundled CLI with the node on PATH. Written by `multinic install`.',
-    `exec node ${PATHS.bundle} "$@"`,
+    '# multinic: runs the bundled CLI with the node on PATH. Written by `multinic install` (or the npm package\'s postinstall).',
+    `if node=$(command -v node) && { read -r made < ${paths.snapshotKey}; } 2>/dev/null && [ "$(${snapshotStat('$node', paths.snapshot)} 2>/dev/null)" = "$made" ]; then`,
+    `  exec node --snapshot-blob ${paths.snapshot} -- "$@"`,
+    'fi',
+    `exec node ${paths.bundle} "$@"`,
     '',
   ].join('\n');
 }

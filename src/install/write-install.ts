@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/write-file-atomic.js';
 import { MANIFEST_PATH, parseManifest, renderManifest, toManifest, type Manifest } from './manifest.js';
+import { removeSnapshot } from './snapshot.js';
 import { sha256, UNIT_NAMES, type InstalledFile, type ProgramKind } from './render-install.js';
 
 export interface InstallReport {
@@ -146,6 +147,8 @@ export async function writeUninstall(root: string): Promise<InstallReport & { in
     await rm(join(root, file.path));
     report.removed.push(file.path);
   }
+  // The bundle's startup snapshot is made from the bundle, not recorded: it goes with it.
+  report.removed.push(...(await removeSnapshot(root)));
   await rm(join(root, MANIFEST_PATH));
   report.removed.push(MANIFEST_PATH);
   // Deepest first; a directory that holds something else (an edited config) stays.

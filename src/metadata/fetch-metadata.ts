@@ -9,6 +9,7 @@
  * exponential backoff and jitter until the deadline; other 4xx are final. A failed fetch
  * is MetadataUnavailable naming the URL, never an empty document.
  */
+import { createRequire } from 'node:module';
 import type { LookupFunction } from 'node:net';
 import { MetadataUnavailable } from '../errors.js';
 
@@ -78,12 +79,15 @@ const MAX_BODY = 4 * 1024 * 1024;
  * (axios did this too, but cost 46 kB of the 64 kB a user_data may hold.)
  */
 async function get(url: string, timeoutMs: number): Promise<HttpAnswer> {
-  const { request } = await import('node:http');
+  // Required when first asked for, not imported: node:http cannot be loaded while a startup
+  // snapshot is built (Node 20 fails in its module body), and a run from a snapshot cannot
+  // import(). The module object, whose `request` nock replaces in the tests.
+  const http = createRequire(import.meta.url)('node:http') as typeof import('node:http');
   const target = scopedTarget(url);
   const scoped = target.address;
   return await new Promise<HttpAnswer>((resolve, reject) => {
     const fail = (error: Error) => reject(new AttemptFailed(`${url}: ${describeHttpError(error)}`, true));
-    const req = request(
+    const req = http.request(
       target.url,
       {
         method: 'GET',

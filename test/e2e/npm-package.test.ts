@@ -3,9 +3,13 @@
  * `npm install -g` of the tarball into a clean prefix with no network: `multinic` typed by
  * name from PATH runs the bundle, every command works, and `multinic install --root`
  * installs the package's own bundle with nothing more to say (no --bundle).
+ *
+ * Issue 16: the package's postinstall makes the bundle's startup snapshot for the node that
+ * installs it, and `multinic` starts from it while that node and the blob are unchanged, else
+ * runs the bundle plainly.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -36,7 +40,7 @@ describe('the npm package', () => {
     // The prepack script's own lines (bundle sizes) come first on stdout, then npm's JSON.
     const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
     expect(info?.files.map((file) => file.path).sort()).toEqual([
-      'README.md', 'build/multinic.cjs', 'cloud-init/99-multinic.rules', 'cloud-init/multinic-generator', 'cloud-init/multinic-reconcile.service', 'cloud-init/multinic.conf',
+      'README.md', 'build/multinic-npm', 'build/multinic.cjs', 'build/npm-postinstall.sh', 'cloud-init/99-multinic.rules', 'cloud-init/multinic-generator', 'cloud-init/multinic-reconcile.service', 'cloud-init/multinic.conf',
       'cloud-init/multinic.service', 'cloud-init/multinic.timer', 'cloud-init/multinic@.service', 'cloud-init/user-data-baked.yaml', 'cloud-init/user-data-download.yaml',
       'cloud-init/user-data-hotplug.yaml', 'completion/multinic', 'man/multinic.8', 'package.json',
     ]);
@@ -51,7 +55,7 @@ describe('the npm package', () => {
   });
 
   it('puts a multinic on PATH that runs the bundle: --version, --help, config', async () => {
-    expect(await readlink(join(prefix, 'bin', 'multinic'))).toBe('../lib/node_modules/multinic/build/multinic.cjs');
+    expect(await readlink(join(prefix, 'bin', 'multinic'))).toBe('../lib/node_modules/multinic/build/multinic-npm');
     expect(await multinic('--version')).toEqual({ code: 0, stdout: `multinic ${VERSION}\n`, stderr: '' });
     expect((await multinic('--help')).stdout).toContain('multinic explain   ADDRESS');
     const config = await multinic('config', '--config', join(prefix, 'lib', 'node_modules', 'multinic', 'cloud-init', 'multinic.conf'));
@@ -74,5 +78,28 @@ describe('the npm package', () => {
     // The installed bundle runs alone (the wrapper names its place in the image, not here).
     const { stdout } = await exec('node', [join(root, 'usr/local/lib/multinic/multinic.cjs'), '--version'], { env });
     expect(stdout).toBe(`multinic ${VERSION}\n`);
+  });
+  it('multinic starts from the startup snapshot the postinstall made, and runs the bundle plainly once the blob changed', async () => {
+    const build = join(prefix, 'lib', 'node_modules', 'multinic', 'build');
+    expect((await stat(join(build, 'multinic.blob'))).size).toBeGreaterThan(1 << 20);
+    // `sh -x` shows which exec the command took.
+    const traced = async (...args: string[]) => {
+      try {
+        return await exec('sh', ['-x', join(prefix, 'bin', 'multinic'), ...args], { env, cwd: work });
+      } catch (error) {
+        return error as { stdout: string; stderr: string };
+      }
+    };
+    let version = await traced('--version');
+    expect(version.stdout).toBe(`multinic ${VERSION}\n`);
+    expect(version.stderr).toContain(`exec node --snapshot-blob ${join(build, 'multinic.blob')} -- --version`);
+    const config = await traced('config', '--config', join(build, '..', 'cloud-init', 'multinic.conf'));
+    expect(config.stdout).toContain('MULTINIC_TABLES="10001-12000"');
+    // A damaged blob (here cut short) no longer matches its key: the bundle runs, no error.
+    await truncate(join(build, 'multinic.blob'), 4096);
+    version = await traced('--version');
+    expect(version.stdout).toBe(`multinic ${VERSION}\n`);
+    expect(version.stderr).toContain(`exec node ${join(build, 'multinic.cjs')} --version`);
+    expect(version.stderr).not.toContain('--snapshot-blob');
   });
 });

@@ -7,14 +7,15 @@
  * `plan` reads live state with `ip`, so it runs inside a network namespace made here, with
  * three veth NICs carrying the MACs and addresses of test/fixtures/packaging/three-nics.json.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, copyFile, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { access, chmod, copyFile, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { renderBundleWrapper } from '../../src/install/render-install.js';
+import { renderBundleWrapper, renderSnapshotScript, SERVICE_PATH } from '../../src/install/render-install.js';
 import { VERSION } from '../../src/version.js';
 import { commandRunner } from '../support/commands.js';
 
@@ -161,8 +162,9 @@ describe.skipIf(!status.ok)(`packaging: bundle, single executable, install into 
   });
 
   it('every shipped form runs when typed by name from PATH, by absolute path and through a symlink (issue 13)', async () => {
-    // The forms: the single executable, the bundle run by its shebang, the wrapper `install`
-    // puts beside the bundle, and the npm bin (dist/, linked as npm links node_modules/.bin).
+    // The forms: the single executable (with its startup snapshot), the bundle run by its
+    // shebang, the wrapper `install` puts beside the bundle (without a snapshot, and with one
+    // made as install makes it), and the npm bin (dist/, linked as npm links node_modules/.bin).
     const forms = join(work, 'forms');
     const bin = join(forms, 'bin');
     const links = join(forms, 'links');
@@ -171,13 +173,19 @@ describe.skipIf(!status.ok)(`packaging: bundle, single executable, install into 
     await copyFile(binary, join(bin, 'multinic-sea'));
     await copyFile(bundle, join(forms, 'multinic.cjs'));
     await symlink(join(forms, 'multinic.cjs'), join(bin, 'multinic-cjs'));
-    await writeFile(join(bin, 'multinic-wrapper'), renderBundleWrapper().replace('/usr/local/lib/multinic/multinic.cjs', join(forms, 'multinic.cjs')), { mode: 0o755 });
+    await writeFile(join(bin, 'multinic-wrapper'), renderBundleWrapper({ bundle: join(forms, 'multinic.cjs'), snapshot: join(forms, 'none.blob'), snapshotKey: join(forms, 'none.blob.key') }), { mode: 0o755 });
+    const snapshotted = { bundle: join(forms, 'multinic.cjs'), snapshot: join(forms, 'multinic.blob'), snapshotKey: join(forms, 'multinic.blob.key') };
+    await checked('sh', ['-c', renderSnapshotScript(snapshotted)]);
+    await writeFile(join(bin, 'multinic-snapshot'), renderBundleWrapper(snapshotted), { mode: 0o755 });
+    // The wrapper with the blob starts from it (its trace shows which exec it took).
+    const traced = await checked('sh', ['-x', join(bin, 'multinic-snapshot'), '--version']);
+    expect([traced.stdout, traced.stderr]).toEqual([`multinic ${VERSION}\n`, expect.stringContaining(`exec node --snapshot-blob ${snapshotted.snapshot} -- --version`)]);
     await symlink(join(repo, 'dist', 'src', 'cli', 'main.js'), join(bin, 'multinic-npm'));
     // npm makes a bin's target executable when it installs the package; tsc does not.
     await checked('chmod', ['+x', join(bin, 'multinic-sea'), join(forms, 'multinic.cjs'), join(repo, 'dist', 'src', 'cli', 'main.js')]);
     const env = { PATH: `${bin}:${links}:${process.env.PATH ?? ''}`, LC_ALL: 'C' };
     const state = join(work, 'state-forms');
-    for (const name of ['multinic-sea', 'multinic-cjs', 'multinic-wrapper', 'multinic-npm']) {
+    for (const name of ['multinic-sea', 'multinic-cjs', 'multinic-wrapper', 'multinic-snapshot', 'multinic-npm']) {
       await symlink(join(bin, name), join(links, `${name}-link`));
       for (const command of [name, join(bin, name), `${name}-link`, join(links, `${name}-link`)]) {
         // From an unrelated directory, so that a name as typed resolves to nothing there.
@@ -188,6 +196,30 @@ describe.skipIf(!status.ok)(`packaging: bundle, single executable, install into 
         expect([command, shown.code], shown.stderr).toEqual([command, 1]);
         expect(JSON.parse(shown.stdout)).toEqual({ ok: false, stateDir: state, addresses: [], nics: [] });
       }
+    }
+
+    // Each form fetches from the metadata service (node:http is loaded only when first used:
+    // it cannot be while a snapshot is built) and plans the three NICs from what it got.
+    const served = join(work, 'metadata.json');
+    await writeFile(served, JSON.stringify({ networkData: JSON.parse(await readFile(FIXTURE, 'utf8')) }));
+    const ready = join(work, 'metadata.ready');
+    await checked('ip', ['-n', id, 'link', 'set', 'lo', 'up']);
+    await checked('ip', ['-n', id, 'address', 'add', '169.254.169.254/32', 'dev', 'lo']);
+    const server = spawn('ip', ['netns', 'exec', id, process.execPath, join(repo, 'dist', 'mocks', 'metadata', 'server.js'), '--listen', '169.254.169.254:80', '--config', served, '--ready', ready], { stdio: 'ignore' });
+    try {
+      for (let waited = 0; !(await access(ready).then(() => true, () => false)); waited += 50) {
+        if (waited > 30_000 || server.exitCode !== null) throw new Error('the mock metadata service did not start');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      for (const name of ['multinic-sea', 'multinic-cjs', 'multinic-wrapper', 'multinic-snapshot', 'multinic-npm']) {
+        const plan = await inNs('env', [`PATH=${env.PATH}`, name, 'plan', '--source', 'metadata', '--deadline', '20', '--state-dir', join(work, `state-http-${name}`)]);
+        expect([name, plan.code], plan.stderr).toEqual([name, 0]);
+        expect(plan.stderr).toContain('network_data.json from http://169.254.169.254/openstack/latest/network_data.json');
+        expect(ruleSources(plan.stdout)).toEqual(EXPECTED_SOURCES);
+      }
+    } finally {
+      server.kill();
+      await run('ip', ['-n', id, 'address', 'del', '169.254.169.254/32', 'dev', 'lo']);
     }
   });
 
@@ -321,4 +353,88 @@ describe.skipIf(!status.ok)(`packaging: bundle, single executable, install into 
     expect(await treeListing(root)).toEqual(pristine);
   });
 
+  it("install --bundle makes a startup snapshot with the tree's own node; the wrapper starts from it, and runs the bundle plainly once node or the blob changed", { timeout: 600_000 }, async () => {
+    const tree = join(work, 'root-node');
+    await checked('sh', [join(repo, 'scripts', 'test-rootfs.sh'), tree], { timeout: 240_000 });
+    const pristine = await treeListing(tree);
+    const treeNode = join(tree, 'usr', 'local', 'bin', 'node');
+    const putNode = async (from: string) => {
+      await rm(treeNode, { force: true });
+      await copyFile(from, treeNode);
+      await chmod(treeNode, 0o755);
+    };
+    await putNode(process.execPath);
+    const install = await run(binary, ['install', '--root', tree, '--bundle', bundle]);
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stderr).toContain("startup snapshot made by the tree's node (/usr/local/lib/multinic/multinic.blob)");
+
+    // The wrapper as a unit runs it (systemd's PATH, nothing else), in the chroot and the
+    // namespace; `sh -x` shows which exec it took.
+    await copyFile(FIXTURE, join(tree, 'tmp', 'three-nics.json'));
+    const wrapper = async (...args: string[]) => {
+      const result = await inNs('unshare', ['-m', 'sh', '-c', `mount -t proc proc "$0/proc" && exec chroot "$0" /usr/bin/env -i PATH=${SERVICE_PATH} /bin/sh -x /usr/local/sbin/multinic "$@"`, tree, ...args]);
+      const took = result.stderr.includes('exec node --snapshot-blob /usr/local/lib/multinic/multinic.blob --') ? 'snapshot' : result.stderr.includes('exec node /usr/local/lib/multinic/multinic.cjs') ? 'plain' : 'neither';
+      return { ...result, took };
+    };
+    // The three NICs of the fixture only (the test above attached ens6, whose on-link subnet
+    // holds the address verification probes), and each apply below starts from rules as a
+    // fresh namespace has them, so that it must add its own.
+    await run('ip', ['-n', id, 'link', 'del', 'ens6']);
+    const forgetRules = () =>
+      checked('ip', ['netns', 'exec', id, 'sh', '-ec', 'ip rule flush; ip -6 rule flush; ip rule add priority 32766 lookup main; ip rule add priority 32767 lookup default; ip -6 rule add priority 32766 lookup main']);
+    const apply = ['apply', '--network-data', '/tmp/three-nics.json', '--persist', 'none', '--state-dir', '/tmp/multinic-state'];
+    const applied = async () => {
+      const rules = (await checked('ip', ['-n', id, '-4', 'rule'])).stdout;
+      return ['203.0.113.41', '203.0.113.42', '192.0.2.43'].every((address) => rules.includes(`from ${address} lookup`));
+    };
+    let version = await wrapper('--version');
+    expect([version.took, version.code, version.stdout]).toEqual(['snapshot', 0, `multinic ${VERSION}\n`]);
+    await forgetRules();
+    let result = await wrapper(...apply);
+    expect([result.took, result.code], result.stderr).toEqual(['snapshot', 0]);
+    expect(result.stderr).toContain('network_data.json from /tmp/three-nics.json');
+    expect(await applied()).toBe(true);
+
+    // Node 18 replaces the node the snapshot was made for. Started on that blob it would crash;
+    // the wrapper sees the change and runs the bundle plainly: the same answers, no error.
+    await putNode(node18);
+    const forced = await run('chroot', [tree, '/usr/local/bin/node', '--snapshot-blob', '/usr/local/lib/multinic/multinic.blob', '--', '--version']);
+    expect(forced.code).not.toBe(0);
+    version = await wrapper('--version');
+    expect([version.took, version.code, version.stdout]).toEqual(['plain', 0, `multinic ${VERSION}\n`]);
+    await forgetRules();
+    await rm(join(tree, 'tmp', 'multinic-state'), { recursive: true, force: true });
+    result = await wrapper(...apply);
+    expect([result.took, result.code], result.stderr).toEqual(['plain', 0]);
+    expect(await applied()).toBe(true);
+    // Installing again with Node 18 in the tree: Node 18 cannot snapshot this bundle (its
+    // snapshot builder does not take node:net and node:child_process), so there is no blob and
+    // install says so; the wrapper runs the bundle plainly.
+    const again = await run(binary, ['install', '--root', tree, '--bundle', bundle]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/no startup snapshot: node --build-snapshot failed \(exit \d+.*\); the bundle runs without one/);
+    await expect(access(join(tree, 'usr/local/lib/multinic/multinic.blob'))).rejects.toThrow();
+    result = await wrapper(...apply);
+    expect([result.took, result.code], result.stderr).toEqual(['plain', 0]);
+
+    // Back to Node 20, with a damaged (truncated) blob: not started from, the run still applies.
+    await putNode(process.execPath);
+    expect((await run(binary, ['install', '--root', tree, '--bundle', bundle])).code).toBe(0);
+    expect((await wrapper('--version')).took).toBe('snapshot');
+    await truncate(join(tree, 'usr/local/lib/multinic/multinic.blob'), 4096);
+    await forgetRules();
+    await rm(join(tree, 'tmp', 'multinic-state'), { recursive: true, force: true });
+    result = await wrapper(...apply);
+    expect([result.took, result.code], result.stderr).toEqual(['plain', 0]);
+    expect(await applied()).toBe(true);
+
+    // Uninstall takes the blob and its key with the bundle.
+    await rm(join(tree, 'tmp', 'three-nics.json'));
+    await rm(join(tree, 'tmp', 'multinic-state'), { recursive: true, force: true });
+    await rm(treeNode);
+    const uninstall = await run(binary, ['uninstall', '--root', tree]);
+    expect(uninstall.code, uninstall.stderr).toBe(0);
+    expect(uninstall.stderr).toContain('/usr/local/lib/multinic/multinic.blob: removed');
+    expect(await treeListing(tree)).toEqual(pristine);
+  });
 });

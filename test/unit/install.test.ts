@@ -114,6 +114,10 @@ describe('writeInstall and writeUninstall on a tree', () => {
   it('uninstall leaves exactly the tree that was there before, also after systemctl enable made links', async () => {
     const pristine = await listing(root);
     await writeInstall(root, 'bundle', renderInstall('bundle', BUNDLE));
+    // The startup snapshot and its key, as install's snapshot step leaves them beside the
+    // bundle (not in the manifest: made from it, they go with it).
+    await writeFile(join(root, PATHS.snapshot), 'blob');
+    await writeFile(join(root, PATHS.snapshotKey), '1 2;3 4;\n');
     // What `systemctl --root enable multinic.service` does, per the unit's [Install] section.
     await symlink('/etc/systemd/system/multinic.service', join(root, 'etc/systemd/system/multi-user.target.wants/multinic.service'));
     await mkdir(join(root, 'etc/systemd/system/network-online.target.wants'));
@@ -122,6 +126,7 @@ describe('writeInstall and writeUninstall on a tree', () => {
     await symlink('/etc/systemd/system/multinic.timer', join(root, 'etc/systemd/system/timers.target.wants/multinic.timer'));
     const report = await writeUninstall(root);
     expect(report.kept).toEqual([]);
+    expect(report.removed).toEqual(expect.arrayContaining([PATHS.snapshot, PATHS.snapshotKey]));
     expect(await listing(root)).toEqual(pristine);
     expect((await lstat(join(root, 'etc/systemd/system/multi-user.target.wants/cron.service'))).isSymbolicLink()).toBe(true);
   });

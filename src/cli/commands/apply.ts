@@ -7,6 +7,7 @@ import { verifyApplied } from '../../kernel/verify-applied.js';
 import { loadNetworkData } from '../../metadata/source.js';
 import { DEFAULT_DEADLINE_MS } from '../../metadata/source-options.js';
 import { parsePersistChoice, PERSIST_NONE } from '../../persist/choice.js';
+import { persistPlan } from '../../persist/persist.js';
 import { chaosPoint } from '../../state/chaos.js';
 import { cleanTempFiles } from '../../state/files.js';
 import { acquireRunLock } from '../../state/lock.js';
@@ -108,11 +109,11 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
       });
 
       // 8. Persist, last: the network manager's own configuration keeps what the kernel now
-      // holds. The backends' modules load only when something is to be written.
+      // holds.
       const persisted =
         persist === 'none'
           ? PERSIST_NONE
-          : await (await import('../../persist/persist.js')).persistPlan(plan, { choice: persist, root, stateDir, sysctl: options.sysctl, selfConfigured: prepared.selfConfigured, warn }).catch((error: unknown) => {
+          : await persistPlan(plan, { choice: persist, root, stateDir, sysctl: options.sysctl, selfConfigured: prepared.selfConfigured, warn }).catch((error: unknown) => {
               throw error instanceof MultinicError ? error : new StorageFailed(`persist: ${(error as Error).message}`, { cause: error });
             });
       for (const note of persisted.notes) reporter.say(`warning: ${note}`);
