@@ -37,7 +37,7 @@ export function routeGetLines(queries: RouteQuery[]): string[] {
 
 /** Indexes the JSON arrays that `route get` lines printed. */
 export function collectRouteAnswers(arrays: unknown[], into: RouteAnswers = new Map()): RouteAnswers {
-  for (const answer of (arrays as RouteGetAnswer[][]).flat()) {
+  for (const answer of (arrays as (RouteGetAnswer | null)[][]).flat()) {
     if (typeof answer?.dst === 'string' && typeof answer.from === 'string') into.set(routeAnswerKey(answer.dst, answer.from), answer);
   }
   return into;

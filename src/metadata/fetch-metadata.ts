@@ -66,7 +66,7 @@ export function scopedTarget(url: string): { url: string; address?: string } {
   const match = /^http:\/\/\[([0-9a-f:]+)%([^\]]+)\](:\d+)?(\/.*)?$/i.exec(url);
   if (!match) return { url };
   const [, address, zone, port = '', path = ''] = match;
-  return { url: `http://link-local.multinic.invalid${port}${path}`, address: `${address}%${zone}` };
+  return { url: `http://link-local.multinic.invalid${port}${path}`, address: `${address!}%${zone!}` };
 }
 
 /** A network_data.json is a few kB; anything far larger is not one. */

@@ -1,7 +1,6 @@
 /** Reads the facts the backends and `--persist auto` need from the tree under --root. */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OwnerFacts } from './detect.js';
 import { NETPLAN_PATH } from './netplan.js';
 import { parseNetplanDefinitions, type NetplanDefinition } from './netplan-owner.js';
 import type { TreeFacts } from './types.js';

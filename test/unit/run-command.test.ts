@@ -51,7 +51,7 @@ describe('runCommand', () => {
       delete process.env.MULTINIC_RUN_LOG;
     }
     expect(runStats.spawned - before).toBe(2);
-    expect(readFileSync(join(dir, 'runs'), 'utf8').trim().split('\n').map((line) => JSON.parse(line))).toEqual([
+    expect(readFileSync(join(dir, 'runs'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
       { command: 'cat', args: ['-'], input: 'addr show\n' },
       { command: 'true', args: [], input: null },
     ]);

@@ -155,7 +155,7 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
       const second = g.ports[1] as GuestPort;
       const address = addressesOf([second])[0] as string;
       const table = await tableOf(g, second.mac);
-      await g.vm.agent.must(`ip rule del from ${address} table ${table}`);
+      await g.vm.agent.must(`ip rule del from ${address} table ${table!}`);
       const broken = await shell('multinic verify');
       expect(broken.code).not.toBe(0);
       expect(`${broken.stdout}${broken.stderr}`).toContain(`rule from ${address}`);
