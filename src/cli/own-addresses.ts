@@ -39,7 +39,7 @@ export function prepareWithOwnAddresses(
     context.reporter.say(message);
   };
   return async (document) => {
-    const [prepared, record] = await Promise.all([preparePlan(document), readAddressRecord(options.stateDir).catch(() => ({ nics: [] }) as AddressRecord)]);
+    const [prepared, record] = await Promise.all([preparePlan(document), readAddressRecord(options.stateDir).catch((): AddressRecord => ({ nics: [] }))]);
     // Nothing missing and nothing of ours: no owner facts to read (a plain rerun stays cheap).
     if (prepared.mapping.absentAddresses.length === 0 && record.nics.length === 0) return { ...prepared, selfConfigured: [] };
     const facts = await readOwnerFacts(context.root);

@@ -91,8 +91,10 @@ async function get(url: string, timeoutMs: number): Promise<HttpAnswer> {
         ...(scoped
           ? {
               // Node may ask for every address (`all`, for happy eyeballs) or for one.
-              lookup: ((_host: string, options: { all?: boolean }, done: (error: null, address: unknown, family?: number) => void) =>
-                options.all ? done(null, [{ address: scoped, family: 6 }]) : done(null, scoped, 6)) as unknown as LookupFunction,
+              lookup: ((_host: string, options: { all?: boolean }, done: (error: null, address: unknown, family?: number) => void) => {
+                if (options.all) done(null, [{ address: scoped, family: 6 }]);
+                else done(null, scoped, 6);
+              }) as unknown as LookupFunction,
             }
           : {}),
       },
