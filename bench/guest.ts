@@ -120,14 +120,14 @@ export function resetGuest(guest: BenchGuest): void {
     const batch = ['rule flush', 'rule add priority 32766 lookup main', 'rule add priority 32767 lookup default', ...[...tables].map((t) => `route flush table ${t}`)];
     runIp(['-n', guest.ns, family, '-batch', '-'], `${batch.join('\n')}\n`);
   }
-  const sysctls = guest.nics.flatMap((nic) => SYSCTL_KEYS.map((key) => `net.ipv4.conf.${nic.iface}.${key}=${guest.initialSysctl[key]}`));
+  const sysctls = guest.nics.flatMap((nic) => SYSCTL_KEYS.map((key) => `net.ipv4.conf.${nic.iface}.${key}=${guest.initialSysctl[key]!}`));
   execFileSync('ip', ['netns', 'exec', guest.ns, 'sysctl', '-q', '-w', ...sysctls], { stdio: 'ignore' });
 }
 
 /** How many rules and routes of our own making the guest holds (to check a run did its work). */
 export function countPolicy(guest: BenchGuest): { rules: number; routes: number } {
   const rules = (JSON.parse(runIp(['-n', guest.ns, '-4', '-j', 'rule', 'show'])) as unknown[]).length - 3;
-  const routes = (JSON.parse(runIp(['-n', guest.ns, '-4', '-j', 'route', 'show', 'table', 'all'])) as { table?: string }[]).filter(
+  const routes = (JSON.parse(runIp(['-n', guest.ns, '-4', '-j', 'route', 'show', 'table', 'all'])) as { table?: string | number }[]).filter(
     (r) => r.table !== undefined && !['local', 'main', 'default'].includes(String(r.table)),
   ).length;
   return { rules, routes };

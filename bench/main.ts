@@ -40,7 +40,7 @@ export interface BenchFiles {
 }
 
 export function writeBenchFiles(results: BenchResults, files: BenchFiles, notes: string[] = []): void {
-  for (const file of Object.values(files)) mkdirSync(dirname(file), { recursive: true });
+  for (const file of [files.resultsFile, files.svgFile, files.markdownFile]) mkdirSync(dirname(file), { recursive: true });
   writeFileSync(files.resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(files.svgFile, renderSvg(results));
   const svgName = relative(dirname(files.markdownFile), files.svgFile);

@@ -152,10 +152,10 @@ export function renderSvg(results: BenchResults): string {
   out.push(`<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">milliseconds</text>`);
   lines.forEach((line, i) => {
     const style = LINE_STYLE[line]!;
-    const pts = results.points.filter((p) => p.timings[line]).map((p) => `${f(x(p.n))},${f(y(p.timings[line]!.median))}`);
+    const pts = results.points.filter((p) => p.timings[line]).map((p) => ({ cx: f(x(p.n)), cy: f(y(p.timings[line]!.median)) }));
     const dash = style.dash ? ` stroke-dasharray="${style.dash}"` : '';
-    out.push(`<polyline fill="none" stroke="${style.color}" stroke-width="2"${dash} points="${pts.join(' ')}"/>`);
-    for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${style.color}"/>`);
+    out.push(`<polyline fill="none" stroke="${style.color}" stroke-width="2"${dash} points="${pts.map((p) => `${p.cx},${p.cy}`).join(' ')}"/>`);
+    for (const p of pts) out.push(`<circle cx="${p.cx}" cy="${p.cy}" r="3" fill="${style.color}"/>`);
     const ly = margin.top + 10 + i * 20;
     const lx = margin.left + plotW + 14;
     out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${style.color}" stroke-width="2"${dash}/>`);

@@ -96,7 +96,7 @@ interface LoggedRun {
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
-  const say = options.log ?? (() => {});
+  const say = options.log ?? (() => undefined);
   mkdirSync(options.workDir, { recursive: true });
   const points: BenchPoint[] = [];
   // Other work on the machine shows in every figure: the load averages are kept with them.
@@ -258,14 +258,17 @@ async function countHttpRequests(guest: BenchGuest, options: BenchOptions, dir: 
     return readFileSync(log, 'utf8').split('\n').filter((line) => line.trim() !== '').length;
   } finally {
     server.kill('SIGTERM');
-    await new Promise((resolve) => (server.exitCode !== null ? resolve(null) : server.once('exit', resolve)));
+    await new Promise((resolve) => {
+      if (server.exitCode !== null) resolve(null);
+      else server.once('exit', resolve);
+    });
     execFileSync('ip', ['-n', guest.ns, 'address', 'del', '169.254.169.254/32', 'dev', 'lo']);
   }
 }
 
 function inGuest(guest: BenchGuest, argv: string[], env: Record<string, string> = {}): { stdout: string; stderr: string } {
   const result = spawnSync('ip', ['netns', 'exec', guest.ns, ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
-  if (result.status !== 0) throw new Error(`bench: ${argv.join(' ')} in ${guest.ns} exited ${result.status}: ${result.stderr.trim()}`);
+  if (result.status !== 0) throw new Error(`bench: ${argv.join(' ')} in ${guest.ns} exited ${result.status ?? String(result.signal)}: ${result.stderr.trim()}`);
   return { stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -274,7 +277,7 @@ function timeInGuest(guest: BenchGuest, path: string): number {
   const started = performance.now();
   const result = spawnSync('ip', ['netns', 'exec', guest.ns, 'bash', path], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   const elapsed = performance.now() - started;
-  if (result.status !== 0) throw new Error(`bench: ${path} exited ${result.status}: ${result.stderr.trim()}`);
+  if (result.status !== 0) throw new Error(`bench: ${path} exited ${result.status ?? String(result.signal)}: ${result.stderr.trim()}`);
   return elapsed;
 }
 
@@ -312,7 +315,12 @@ function hasStrace(): boolean {
 function readMachine(options: BenchOptions): Omit<BenchResults['machine'], 'loadBefore' | 'loadAfter'> {
   const ip = spawnSync('ip', ['-V'], { encoding: 'utf8' }).stdout.trim();
   // Which source was measured: the commit, and whether src/ differed from it.
-  const git = (args: string[]) => spawnSync('git', args, { encoding: 'utf8', cwd: dirname(options.cli) }).stdout?.trim() ?? '';
+  // Without git on the machine spawnSync fails and stdout is null (whatever its type says):
+  // the commit is then unknown.
+  const git = (args: string[]) => {
+    const result = spawnSync('git', args, { encoding: 'utf8', cwd: dirname(options.cli) });
+    return result.error ? '' : result.stdout.trim();
+  };
   const commit = git(['rev-parse', '--short', 'HEAD']);
   const dirty = git(['status', '--porcelain', '--', '../../../src', '../../../package.json']) !== '';
   return {

@@ -61,7 +61,7 @@ async function demo(): Promise<number> {
 demo().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`demo failed: ${(error as Error)?.message ?? String(error)}\n`);
+    process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   },
 );

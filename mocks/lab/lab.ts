@@ -12,8 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import ipaddr from 'ipaddr.js';
 import type { LoggedRequest, MockConfig } from '../metadata/config.js';
 import { findRepoRoot } from './repo-root.js';
 import { renderPortSecurity, type PortRules } from './port-security.js';
@@ -165,7 +165,7 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     await writeFile(temp, JSON.stringify(config));
     await rename(temp, configPath);
   };
-  let currentConfig: MockConfig = { ...(options.metadata || {}), ...(options.networkData !== undefined ? { networkData: options.networkData } : {}) };
+  let currentConfig: MockConfig = { ...(options.metadata === false ? {} : options.metadata), ...(options.networkData !== undefined ? { networkData: options.networkData } : {}) };
 
   const applyPortSecurity = async () => {
     const ports: PortRules[] = [...nics.values()].map(({ nic, port }) => {
@@ -208,7 +208,7 @@ export async function createLab(options: LabOptions): Promise<Lab> {
   const destroy = async () => {
     if (destroyed) return;
     destroyed = true;
-    if (server && server.exitCode === null) {
+    if (server?.exitCode === null) {
       server.kill('SIGKILL');
       await new Promise((done) => server?.once('exit', done));
     }
@@ -246,8 +246,8 @@ export async function createLab(options: LabOptions): Promise<Lab> {
       await ip('switch', ['link', 'set', `rp${index}`, 'master', `br${index}`]);
       await ip('switch', ['link', 'set', `rp${index}`, 'up']);
       await ip('switch', ['link', 'set', `br${index}`, 'up']);
-      if (network.v4) await ip('router', ['addr', 'add', `${network.v4.gateway}/${network.v4.cidr.split('/')[1]}`, 'dev', routerSide]);
-      if (network.v6) await ip('router', ['-6', 'addr', 'add', `${network.v6.gateway}/${network.v6.cidr.split('/')[1]}`, 'dev', routerSide, 'nodad']);
+      if (network.v4) await ip('router', ['addr', 'add', `${network.v4.gateway}/${ipaddr.parseCIDR(network.v4.cidr)[1]}`, 'dev', routerSide]);
+      if (network.v6) await ip('router', ['-6', 'addr', 'add', `${network.v6.gateway}/${ipaddr.parseCIDR(network.v6.cidr)[1]}`, 'dev', routerSide, 'nodad']);
       // Nova's metadata service answers on this link-local address too (IPv6-only guests).
       await ip('router', ['-6', 'addr', 'add', 'fe80::a9fe:a9fe/64', 'dev', routerSide, 'nodad']);
       await ip('router', ['link', 'set', routerSide, 'up']);

@@ -17,7 +17,7 @@ export function linkLocalOf(mac: string): string {
   const bytes = mac.split(':').map((part) => parseInt(part, 16));
   bytes[0] = (bytes[0] ?? 0) ^ 0x02;
   const eui = [bytes[0], bytes[1], bytes[2], 0xff, 0xfe, bytes[3], bytes[4], bytes[5]].map((byte) => (byte ?? 0).toString(16).padStart(2, '0'));
-  const groups = [0, 2, 4, 6].map((i) => parseInt(`${eui[i]}${eui[i + 1]}`, 16).toString(16));
+  const groups = [0, 2, 4, 6].map((i) => parseInt(eui.slice(i, i + 2).join(''), 16).toString(16));
   return `fe80::${groups.join(':')}`;
 }
 

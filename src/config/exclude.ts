@@ -26,7 +26,7 @@ export function exclusionOf(iface: string, mac: string | undefined, loaded: Load
 
 export function excludeNics(mapping: Mapping, loaded: LoadedConfig, primary: ReadonlySet<string>): { mapping: Mapping; excluded: Exclusion[] } {
   const excluded: Exclusion[] = [];
-  const keep = <T extends { iface: string; mac?: string }>(item: T, say: boolean): boolean => {
+  const keep = (item: { iface: string; mac?: string }, say: boolean): boolean => {
     const why = exclusionOf(item.iface, item.mac, loaded, primary);
     if (why === undefined) return true;
     if (say) excluded.push({ iface: item.iface, ...(item.mac ? { mac: item.mac } : {}), why });

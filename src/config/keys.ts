@@ -53,12 +53,13 @@ const yesNo = (text: string) => (/^(yes|true|1|on)$/i.test(text) ? true : /^(no|
 
 /** A systemd time span ("5min", "90s", "1h 30min"), in seconds; undefined if not one. */
 export function timeSpanSeconds(text: string): number | undefined {
-  const units: Record<string, number> = { s: 1, sec: 1, second: 1, seconds: 1, m: 60, min: 60, minute: 60, minutes: 60, h: 3600, hr: 3600, hour: 3600, hours: 3600, d: 86400, day: 86400, days: 86400 };
+  // A bare number is seconds, as in systemd.time(7).
+  const units: Record<string, number> = { '': 1, s: 1, sec: 1, second: 1, seconds: 1, m: 60, min: 60, minute: 60, minutes: 60, h: 3600, hr: 3600, hour: 3600, hours: 3600, d: 86400, day: 86400, days: 86400 };
   const parts = text.trim().split(/\s+/);
   let total = 0;
   for (const part of parts) {
     const match = /^(\d+)([a-z]*)$/.exec(part);
-    const unit = match ? units[match[2] || 's'] : undefined;
+    const unit = match ? units[match[2] ?? ''] : undefined;
     if (!match || unit === undefined) return undefined;
     total += Number(match[1]) * unit;
   }
@@ -129,9 +130,10 @@ export const DEFAULTS: Config = {
 
 /** A value as the file would spell it. */
 export function formatValue(field: ConfigField, value: Config[ConfigField]): string {
-  if (field === 'tables') return `${(value as TableRange).first}-${(value as TableRange).last}`;
   if (Array.isArray(value)) return value.join(' ');
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  // Only `tables` is an object.
+  if (typeof value === 'object') return `${value.first}-${value.last}`;
   return String(value);
 }
 

@@ -124,8 +124,8 @@ export function explain(facts: ExplainFacts): Explanation {
   const verdict = !iface
     ? `${address} does not answer: it is on no interface of this guest.`
     : answers
-      ? `${address} answers: replies leave by its own NIC ${own}${nic ? ` through table ${nic.table}` : ''}.`
-      : `${address} does not answer from outside its subnet: replies leave by another NIC than ${own}.`;
+      ? `${address} answers: replies leave by its own NIC ${own ?? '(none)'}${nic ? ` through table ${nic.table}` : ''}.`
+      : `${address} does not answer from outside its subnet: replies leave by another NIC than ${own ?? '(none)'}.`;
   return { address, ...(own ? { iface: own } : {}), managed: nic !== undefined, answers: answers && iface !== undefined, verdict, sentences };
 }
 

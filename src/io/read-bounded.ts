@@ -115,7 +115,7 @@ function kindOf(stat: ReturnType<typeof fstatSync>): string {
 }
 
 export function describeErrno(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
+  const e = typeof error === 'object' && error !== null ? (error as NodeJS.ErrnoException) : undefined;
   const words: Record<string, string> = {
     EACCES: 'permission denied',
     EPERM: 'operation not permitted',
@@ -127,5 +127,6 @@ export function describeErrno(error: unknown): string {
     ENOENT: 'no such file or directory',
     EIO: 'input/output error',
   };
-  return (e?.code && words[e.code]) ?? e?.code ?? (e as Error)?.message ?? String(error);
+  const code = e?.code;
+  return (code === undefined ? undefined : words[code]) ?? code ?? e?.message ?? String(error);
 }

@@ -52,7 +52,7 @@ export async function askRoutes(run: Run, queries: RouteQuery[]): Promise<RouteA
 
 /** Indexes the JSON arrays that `route get` lines printed. */
 export function collectRouteAnswers(arrays: unknown[], into: RouteAnswers = new Map()): RouteAnswers {
-  for (const answer of (arrays as RouteGetAnswer[][]).flat()) {
+  for (const answer of (arrays as (RouteGetAnswer | null)[][]).flat()) {
     if (typeof answer?.dst === 'string' && typeof answer.from === 'string') into.set(routeAnswerKey(answer.dst, answer.from), answer);
   }
   return into;

@@ -96,7 +96,7 @@ export const runCommand: Run = (command, args, options = {}) => {
       });
     });
     // A command that exits without reading its input closes the pipe: that is its answer, not ours to fail on.
-    child.stdin.on('error', () => {});
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 };

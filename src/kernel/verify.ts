@@ -108,7 +108,7 @@ export async function checkRoutes(run: Run, nics: PlannedNic[], desired: Routing
 
 function judgeProbe(probe: Probe, answer: RouteGetAnswer | undefined): RouteCheck {
   const gatewayOk = probe.via === undefined || (answer?.gateway !== undefined && canonicalAddress(answer.gateway) === probe.via);
-  const ok = answer?.dev === probe.iface && Number(answer?.table) === probe.table && gatewayOk;
+  const ok = answer?.dev === probe.iface && Number(answer.table) === probe.table && gatewayOk;
   const via = answer ? `${answer.dev ?? '?'}${answer.gateway ? ` via ${answer.gateway}` : ''} (table ${answer.table ?? 'main'})` : 'nowhere (no route)';
   return {
     iface: probe.iface,

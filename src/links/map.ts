@@ -106,7 +106,7 @@ function addressesFor(
         absent.push({ iface: iface.name, address: wanted.address });
         notes.push({
           level: 'warn',
-          message: `${iface.name} (${link.mac ?? iface.mac}): ${wanted.address} from network ${network.id} is not on the interface (yet), left out`,
+          message: `${iface.name} (${link.mac ?? iface.mac ?? 'no MAC'}): ${wanted.address} from network ${network.id} is not on the interface (yet), left out`,
         });
         continue;
       }

@@ -52,7 +52,7 @@ export function watchLinks(spawnMonitor: SpawnMonitor = spawnIpMonitor): LinkWat
     },
     close() {
       wake = undefined;
-      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (child?.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     },
   };
 }

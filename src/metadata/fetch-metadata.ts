@@ -67,7 +67,7 @@ export function scopedTarget(url: string): { url: string; address?: string } {
   const match = /^http:\/\/\[([0-9a-f:]+)%([^\]]+)\](:\d+)?(\/.*)?$/i.exec(url);
   if (!match) return { url };
   const [, address, zone, port = '', path = ''] = match;
-  return { url: `http://link-local.multinic.invalid${port}${path}`, address: `${address}%${zone}` };
+  return { url: `http://link-local.multinic.invalid${port}${path}`, address: `${address!}%${zone!}` };
 }
 
 /** A network_data.json is a few kB; anything far larger is not one. */
@@ -95,8 +95,10 @@ async function get(url: string, timeoutMs: number): Promise<HttpAnswer> {
         ...(scoped
           ? {
               // Node may ask for every address (`all`, for happy eyeballs) or for one.
-              lookup: ((_host: string, options: { all?: boolean }, done: (error: null, address: unknown, family?: number) => void) =>
-                options.all ? done(null, [{ address: scoped, family: 6 }]) : done(null, scoped, 6)) as unknown as LookupFunction,
+              lookup: ((_host: string, options: { all?: boolean }, done: (error: null, address: unknown, family?: number) => void) => {
+                if (options.all) done(null, [{ address: scoped, family: 6 }]);
+                else done(null, scoped, 6);
+              }) as unknown as LookupFunction,
             }
           : {}),
       },

@@ -59,7 +59,7 @@ export async function loadNetworkData(options: SourceOptions, run: Run): Promise
 }
 
 function describeSource(options: SourceOptions): string {
-  if (options.offline) return `${options.stateDir}/network_data.json`;
+  if (options.offline) return `${options.stateDir ?? '(no state dir)'}/network_data.json`;
   if (options.networkDataFile && (options.source ?? 'auto') !== 'metadata' && options.source !== 'configdrive') return options.networkDataFile;
   if (options.source === 'configdrive') return 'the config drive';
   return options.metadataUrl ?? (options.source === 'metadata' ? DEFAULT_METADATA_URL : 'the config drive or the metadata service');
@@ -134,7 +134,7 @@ async function defaultMetadataUrl(run: Run, onNote?: (message: string) => void):
   if (v4.exitCode === 0) return DEFAULT_METADATA_URL;
   const v6 = await run('ip', ['-j', '-6', 'route', 'show', 'default']);
   const routes = v6.exitCode === 0 ? parseJsonArray(v6.stdout) : [];
-  const dev = routes.map((route) => (route as { dev?: unknown })?.dev).find((name): name is string => typeof name === 'string');
+  const dev = routes.map((route) => (route as { dev?: unknown } | null)?.dev).find((name): name is string => typeof name === 'string');
   if (!dev) return DEFAULT_METADATA_URL; // nothing better to try: the fetch names the failure
   const url = `http://[${METADATA_LINK_LOCAL}%${dev}]`;
   onNote?.(`no IPv4 route to 169.254.169.254; asking ${url}`);

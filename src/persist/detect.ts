@@ -64,7 +64,7 @@ export function ownerOfNic(facts: OwnerFacts, nic: NicIdentity): { owner: string
   if (facts.networkManagerRunning) return { owner: 'NetworkManager', why: 'NetworkManager is running and configures every Ethernet NIC' };
   const link = facts.networkd.links.find((candidate) => candidate.ifindex === nic.index);
   if (link && networkdConfigures(link)) {
-    return { owner: 'systemd-networkd', why: `/run/systemd/netif/links/${nic.index}: ${link.networkFile ? `NETWORK_FILE=${link.networkFile}` : `ADMIN_STATE=${link.adminState}`}` };
+    return { owner: 'systemd-networkd', why: `/run/systemd/netif/links/${nic.index}: ${link.networkFile ? `NETWORK_FILE=${link.networkFile}` : `ADMIN_STATE=${link.adminState ?? 'configured'}`}` };
   }
   // netplan's files become networkd's (or NetworkManager's) under /run at boot; an image
   // tree that is not running may have only the YAML, which multinic does not parse: every

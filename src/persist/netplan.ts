@@ -35,8 +35,8 @@ type Yaml = string | number | boolean | Yaml[] | { [key: string]: Yaml };
  * may hold; test/unit/persist.test.ts reads the output back with it.
  */
 export function toYaml(value: Yaml, indent = ''): string[] {
-  const scalar = (item: Yaml) => (typeof item === 'string' ? JSON.stringify(item) : String(item));
-  const isScalar = (item: Yaml) => typeof item !== 'object';
+  const scalar = (item: string | number | boolean) => (typeof item === 'string' ? JSON.stringify(item) : String(item));
+  const isScalar = (item: Yaml): item is string | number | boolean => typeof item !== 'object';
   if (Array.isArray(value)) {
     return value.flatMap((item) => {
       if (isScalar(item)) return [`${indent}- ${scalar(item)}`];

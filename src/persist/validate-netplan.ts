@@ -23,7 +23,7 @@ function generate(root: string): Promise<{ ok: boolean; stderr: string; missing:
   return new Promise((resolve) => {
     execFile('netplan', ['generate', '--root-dir', root], { timeout: 30_000 }, (error, _stdout, stderr) => {
       const code = (error as NodeJS.ErrnoException | null)?.code;
-      resolve({ ok: !error, stderr: String(stderr), missing: code === 'ENOENT' });
+      resolve({ ok: !error, stderr, missing: code === 'ENOENT' });
     });
   });
 }

@@ -102,6 +102,7 @@ function freeSlot(
     .sort(([, a], [, b]) => a.slot - b.slot)[0];
   if (!reusable) throw new RangeError(`all ${lastSlot - firstSlot + 1} routing tables of ${range.first}-${range.last} are in use`);
   const [mac, allocation] = reusable;
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- allocations is the state file's record keyed by MAC, not an object of fixed shape
   delete allocations[mac];
   return allocation.slot;
 }

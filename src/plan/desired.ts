@@ -48,7 +48,7 @@ export function desiredRouting(nics: Nic[], state: State): { desired: RoutingSta
           if (first?.via !== address.gateway) {
             notes.push({
               level: 'warn',
-              message: `${nic.iface} (${nic.mac}): IPv${address.family} gateways ${first?.via} and ${address.gateway} on one NIC; its table uses ${first?.via}`,
+              message: `${nic.iface} (${nic.mac}): IPv${address.family} gateways ${first?.via ?? 'none'} and ${address.gateway} on one NIC; its table uses ${first?.via ?? 'none'}`,
             });
           }
         }

@@ -82,11 +82,11 @@ export function parseNetworkData(json: unknown): ParsedNetworkData {
     // parent's MAC and bonds their members', so only plain links count.
     if (link.kind !== 'physical' || !link.mac) return;
     const other = macOwners.get(link.mac);
-    if (other !== undefined) fail(['links', index, 'ethernet_mac_address'], `${link.mac} is also the MAC of link "${links[other]?.id}" (links[${other}]): which interface is which cannot be told`);
+    if (other !== undefined) fail(['links', index, 'ethernet_mac_address'], `${link.mac} is also the MAC of link "${links[other]!.id}" (links[${other}]): which interface is which cannot be told`);
     macOwners.set(link.mac, index);
   });
   links.forEach((link, index) => {
-    if (link.vlan && link.vlan.parentId === link.id) fail(['links', index, 'vlan_link'], `the VLAN "${link.id}" names itself as its parent`);
+    if (link.vlan?.parentId === link.id) fail(['links', index, 'vlan_link'], `the VLAN "${link.id}" names itself as its parent`);
     if (link.vlan && !linkIds.has(link.vlan.parentId)) {
       fail(['links', index, 'vlan_link'], `names link "${link.vlan.parentId}", which is not in links`);
     }
@@ -175,9 +175,9 @@ function toLink(wire: WireLink, path: Path, notes: Note[]): Link {
   }
   if (!mac && !wire.name) fail([...path, 'ethernet_mac_address'], `link "${wire.id}" of type "${wire.type ?? 'none'}" has neither a MAC address nor a name`);
   if (!wire.type) {
-    notes.push({ level: 'warn', message: `link ${wire.id} (${mac ?? wire.name}): no type given, treated as a physical link` });
+    notes.push({ level: 'warn', message: `link ${wire.id} (${mac ?? wire.name ?? 'no MAC'}): no type given, treated as a physical link` });
   } else if (!PHYSICAL_LINK_TYPES.has(wire.type)) {
-    notes.push({ level: 'warn', message: `link ${wire.id} (${mac ?? wire.name}): unknown type "${wire.type}", treated as a physical link` });
+    notes.push({ level: 'warn', message: `link ${wire.id} (${mac ?? wire.name ?? 'no MAC'}): unknown type "${wire.type}", treated as a physical link` });
   }
   return { ...base, kind: 'physical', ...(mac ? { mac } : {}) };
 }
@@ -186,7 +186,7 @@ function toLink(wire: WireLink, path: Path, notes: Note[]): Link {
 function networkIdOf(wire: WireNetwork, path: Path, notes: Note[]): string {
   if (typeof wire.id === 'string' && wire.id !== '') return wire.id;
   if (typeof wire.id === 'number' || typeof wire.id === 'boolean') return String(wire.id);
-  notes.push({ level: 'warn', message: `${pathText([...path, 'id'])}: no usable id (${JSON.stringify(wire.id) ?? 'missing'}), called ${pathText(path)}` });
+  notes.push({ level: 'warn', message: `${pathText([...path, 'id'])}: no usable id (${wire.id === undefined ? 'missing' : JSON.stringify(wire.id)}), called ${pathText(path)}` });
   return pathText(path);
 }
 
@@ -255,7 +255,7 @@ function toInterfaceAddress(wire: WireNetwork, path: Path, family: Family, notes
     // Nova leaves the netmask out for some IPv6 subnets; a /64 is what SLAAC and
     // Neutron's IPv6 subnets use, and what cloud-init assumes too.
     prefix = 64;
-    notes.push({ level: 'info', message: `network ${wire.id}: no netmask for ${addressText}, assuming /64` });
+    notes.push({ level: 'info', message: `network ${String(wire.id)}: no netmask for ${addressText}, assuming /64` });
   } else {
     fail([...path, 'netmask'], 'an IPv4 network needs a netmask');
   }

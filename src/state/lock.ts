@@ -51,11 +51,11 @@ function lockDescriptor(path: string, fd: number, waitSeconds: number | 'nonbloc
       clearTimeout(timer);
       reject(new KernelCommandFailed(`flock: could not run (${error.message})`, 'flock', '', { cause: error }));
     });
-    child.once('close', (code) => {
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(true);
       else if (code === 1) resolve(false);
-      else reject(new KernelCommandFailed(`flock ${path} failed (exit ${code}): ${stderr.trim()}`, 'flock', stderr));
+      else reject(new KernelCommandFailed(`flock ${path} failed (${code === null ? `killed by ${String(signal)}` : `exit ${code}`}): ${stderr.trim()}`, 'flock', stderr));
     });
   });
 }

@@ -116,8 +116,8 @@ export function judgeStatus(input: StatusInput): StatusRow[] {
     if (routesPresent < routes.length) problems.push(`${routes.length - routesPresent} of ${routes.length} route(s) of table ${nic.table} missing`);
     const farCheck = far ? check(input.answers, far, address, nic, true) : undefined;
     const gatewayCheck = gateway ? check(input.answers, gateway, address, nic, false) : undefined;
-    if (farCheck && !farCheck.ok) problems.push(`replies to ${far} leave by ${describeCheck(farCheck)}, not ${nic.iface} (table ${nic.table})`);
-    if (gatewayCheck && !gatewayCheck.ok) problems.push(`replies to the gateway ${gateway} leave by ${describeCheck(gatewayCheck)}, not ${nic.iface}`);
+    if (far && farCheck && !farCheck.ok) problems.push(`replies to ${far} leave by ${describeCheck(farCheck)}, not ${nic.iface} (table ${nic.table})`);
+    if (gateway && gatewayCheck && !gatewayCheck.ok) problems.push(`replies to the gateway ${gateway} leave by ${describeCheck(gatewayCheck)}, not ${nic.iface}`);
     const nothing = !rulePresent && routesPresent === 0;
     const state: StatusState = problems.length === 0 ? 'ok' : nothing || !input.addresses.has(nic.iface) ? 'missing' : 'drift';
     return {

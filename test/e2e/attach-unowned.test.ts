@@ -108,6 +108,7 @@ describe.skipIf(!availability.ok)(`attach with nobody to configure the port (${a
     lab = await createLab({ networks: NETWORKS, nics: GUEST, networkData: THREE });
   });
   afterEach(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before it was made
     await lab?.destroy();
     await rm(work, { recursive: true, force: true });
   });
@@ -130,7 +131,7 @@ describe.skipIf(!availability.ok)(`attach with nobody to configure the port (${a
     // The owner's files name only the NICs the owner configures.
     const files = await readdir(join(root, 'etc/network/interfaces.d'));
     expect(files.filter((name) => name.startsWith('multinic-')).sort()).toEqual(['multinic-ens3', 'multinic-ens4', 'multinic-ens5']);
-    expect(JSON.parse(await readFile(join(stateDir, 'addresses.json'), 'utf8')).nics).toEqual([
+    expect((JSON.parse(await readFile(join(stateDir, 'addresses.json'), 'utf8')) as { nics: unknown }).nics).toEqual([
       { mac: ENS6.mac, iface: 'ens6', addresses: [{ family: 4, address: '203.0.113.26', prefix: 24 }, { family: 6, address: '2001:db8:a::26', prefix: 64 }], linkUp: true },
     ]);
 

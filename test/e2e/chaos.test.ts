@@ -53,8 +53,9 @@ describe.skipIf(!availability.ok)(`chaos: a run that fails leaves the guest as i
   const tables = async () => {
     const status = await multinic(['status', '--json']);
     // status exits 1 when some address is not ok, or nothing is managed yet (issue 15).
-    expectClean(status, JSON.parse(status.stdout).ok === true ? 0 : 1);
-    return Object.fromEntries((JSON.parse(status.stdout).nics as { mac: string; table: number; attached: boolean }[]).filter((nic) => nic.attached).map((nic) => [nic.mac, nic.table]));
+    const report = JSON.parse(status.stdout) as { ok: boolean; nics: { mac: string; table: number; attached: boolean }[] };
+    expectClean(status, report.ok ? 0 : 1);
+    return Object.fromEntries(report.nics.filter((nic) => nic.attached).map((nic) => [nic.mac, nic.table]));
   };
   const dump = async () =>
     (await Promise.all([lab.exec('guest', 'ip', ['-4', 'rule']), lab.exec('guest', 'ip', ['route', 'show', 'table', 'all']), lab.exec('guest', 'sysctl', ['net.ipv4.conf.ens4.arp_ignore', 'net.ipv4.conf.ens4.rp_filter'])]))
@@ -85,6 +86,7 @@ describe.skipIf(!availability.ok)(`chaos: a run that fails leaves the guest as i
     lab = await createLab({ networks: THREE_NIC_NETWORKS, nics: THREE_NIC_GUEST, networkData: ALL_THREE });
   });
   afterEach(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before it was made
     await lab?.destroy();
     execFileSync('sh', ['-c', `mountpoint -q ${stateDir} && umount -l ${stateDir} || true`]);
     await rm(work, { recursive: true, force: true });
@@ -223,7 +225,7 @@ describe.skipIf(!availability.ok)(`chaos: a run that fails leaves the guest as i
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number>((done) => child.on('close', (code) => done(code ?? 1)));
-    const stateOf = () => (existsSync(`/proc/${child.pid}/stat`) ? readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.[0] : undefined);
+    const stateOf = () => (existsSync(`/proc/${child.pid!}/stat`) ? readFileSync(`/proc/${child.pid!}/stat`, 'utf8').split(') ')[1]?.[0] : undefined);
     for (let i = 0; i < 200 && stateOf() !== 'T'; i++) await new Promise((done) => setTimeout(done, 50));
     expect(stateOf()).toBe('T');
     expect((await ourRules()).length).toBe(12); // the batch went through (four rules per address: plan/local-paths.ts)
@@ -261,7 +263,7 @@ describe.skipIf(!availability.ok)(`chaos: a run that fails leaves the guest as i
     const before = await dump();
     const refused = await apply();
     expectClean(refused, 70);
-    expect(refused.stderr).toMatch(new RegExp(`the kernel refused "ip route add 192\\.0\\.2\\.0/24 dev ens5 .*table ${ens5Table} proto 147" \\(line \\d+ of ip -4 -batch -\\): RTNETLINK answers: File exists; the guest was put back as it was before this run`));
+    expect(refused.stderr).toMatch(new RegExp(`the kernel refused "ip route add 192\\.0\\.2\\.0/24 dev ens5 .*table ${ens5Table!} proto 147" \\(line \\d+ of ip -4 -batch -\\): RTNETLINK answers: File exists; the guest was put back as it was before this run`));
     expect(await dump()).toBe(before);
     expect(readFileSync(join(stateDir, 'network_data.json'), 'utf8')).toBe(accepted);
     expectClean(await apply(['--offline']), 0);
@@ -283,6 +285,7 @@ describe.skipIf(!availability.ok)(`chaos: damaged state files (${availability.re
     expectClean(await multinic(['apply', '--source', 'metadata', '--persist', 'none']), 0);
   });
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before it was made
     await lab?.destroy();
     await rm(work, { recursive: true, force: true });
   });
@@ -317,7 +320,7 @@ describe.skipIf(!availability.ok)(`chaos: damaged state files (${availability.re
       expect(readdirSync(stateDir).some((entry) => entry.startsWith(`${name}.damaged-`))).toBe(true);
       // The same tables as before the damage, and everything written back whole.
       expect(JSON.parse((await multinic(['status', '--json'])).stdout)).toEqual(JSON.parse(settled));
-      expect(() => JSON.parse(readFileSync(path, 'utf8'))).not.toThrow();
+      expect(() => JSON.parse(readFileSync(path, 'utf8')) as unknown).not.toThrow();
       for (const entry of readdirSync(stateDir).filter((e) => e.includes('.damaged-'))) await rm(join(stateDir, entry), { recursive: true, force: true });
     });
   });

@@ -30,7 +30,7 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
   let lab: Lab;
   let stateDir: string;
   const apply = (...extra: string[]) => lab.multinic(['apply', '--source', 'metadata', '--persist', 'none', '--state-dir', stateDir, ...extra]);
-  const status = async () => JSON.parse((await lab.multinic(['status', '--json', '--state-dir', stateDir])).stdout).nics as StatusNic[];
+  const status = async () => (JSON.parse((await lab.multinic(['status', '--json', '--state-dir', stateDir])).stdout) as { nics: StatusNic[] }).nics;
   const tableOf = async (mac: string) => (await status()).find((nic) => nic.mac === mac)?.table;
   /** Every rule and route of the guest, all tables, both families. */
   const dump = async () =>
@@ -43,6 +43,7 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
     lab = await createLab({ networks: THREE_NIC_NETWORKS, nics: THREE_NIC_GUEST, networkData: doc([ENS3, ENS4, ENS5], [N3, N4, N5]) });
   });
   afterEach(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before it was made
     await lab?.destroy();
     await rm(stateDir, { recursive: true, force: true });
   });

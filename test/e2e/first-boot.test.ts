@@ -33,6 +33,7 @@ describe.skipIf(!availability.ok)(`first boot in an emulated OpenStack guest (${
     lab = await createLab({ networks: THREE_NIC_NETWORKS, nics: THREE_NIC_GUEST, networkData: THREE_NIC_NETWORK_DATA });
   });
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before it was made
     await lab?.destroy();
     await rm(work, { recursive: true, force: true });
   });
@@ -52,7 +53,7 @@ describe.skipIf(!availability.ok)(`first boot in an emulated OpenStack guest (${
     // The last rule of each address (src/plan/local-paths.ts): everything else through its table.
     const rules = lines.filter((line) => line.startsWith('ip -4 rule add') && !line.includes(' to ') && !line.includes('lookup main')).map((line) => line.split(' ')[5]);
     expect(rules.sort()).toEqual(['192.0.2.30/32', '203.0.113.21/32', '203.0.113.22/32']);
-    for (const [dev, src] of [['ens3', '203.0.113.21'], ['ens4', '203.0.113.22'], ['ens5', '192.0.2.30']]) {
+    for (const [dev, src] of [['ens3', '203.0.113.21'], ['ens4', '203.0.113.22'], ['ens5', '192.0.2.30']] as const) {
       expect(lines.some((line) => line.startsWith('ip -4 route add') && line.includes(` dev ${dev} src ${src} `))).toBe(true);
       expect(lines.some((line) => line.startsWith('ip -4 route add default via') && line.includes(` dev ${dev} `))).toBe(true);
     }

@@ -30,6 +30,7 @@ describe.skipIf(!availability.ok)(`documents judged before they act (${availabil
     expect([...(await lab.reachability(ALL)).values()]).toEqual([true, true, true]);
   });
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before it was made
     await lab?.destroy();
     await rm(state, { recursive: true, force: true });
   });

@@ -54,6 +54,7 @@ describe.skipIf(!availability.ok)(`the operator's commands (${availability.reaso
     lab = await createLab({ networks: THREE_NIC_NETWORKS, nics: THREE_NIC_GUEST, networkData: THREE_NIC_NETWORK_DATA });
   });
   afterEach(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before it was made
     await lab?.destroy();
     await rm(work, { recursive: true, force: true });
   });

@@ -39,6 +39,7 @@ describe.skipIf(!availability.ok || !hasIfup)(`persisting on a real guest (${ava
     lab = await createLab({ networks: THREE_NIC_NETWORKS, nics: THREE_NIC_GUEST, networkData: THREE_NIC_NETWORK_DATA });
   });
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before it was made
     await lab?.destroy();
     await rm(work, { recursive: true, force: true });
   });

@@ -15,7 +15,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, assert, describe, expect, it } from 'vitest';
 import { mapLinks } from '../../src/links/map.js';
 import type { KernelInterface, NetworkData } from '../../src/model/types.js';
 import { readTreeFacts } from '../../src/persist/read-tree.js';
@@ -50,7 +50,7 @@ function guestFor(data: NetworkData): { interfaces: KernelInterface[]; macArgs: 
   }
   for (const link of data.links.filter((candidate) => candidate.kind === 'bond')) names.set(link.id, link.name ?? link.id);
   for (const link of data.links.filter((candidate) => candidate.kind === 'vlan')) {
-    names.set(link.id, link.name ?? `${names.get(link.vlan?.parentId ?? '')}.${link.vlan?.vlanId}`);
+    names.set(link.id, link.name ?? `${names.get(link.vlan?.parentId ?? '') ?? '?'}.${link.vlan?.vlanId ?? '?'}`);
   }
   const byId = new Map(data.links.map((link) => [link.id, link]));
   const interfaces = data.links.map((link, position): KernelInterface => {
@@ -113,10 +113,10 @@ describe.skipIf(missing.length > 0)(`persisting beside cloud-init's own renderin
     const generated = spawnSync('netplan', ['generate', '--root-dir', root], { encoding: 'utf8' });
     expect(generated.status, generated.stderr).toBe(0);
     const nic = planned.nics.find((candidate) => candidate.iface === vlan);
-    expect(nic).toBeDefined();
+    assert(nic, `no planned NIC ${vlan}`);
     const network = sections(await readFile(join(root, 'run/systemd/network', `10-netplan-${vlan}.network`), 'utf8'));
-    expect(network.filter((s) => s.name === '[RoutingPolicyRule]').map((s) => s.keys)).toContainEqual({ From: `${nic?.addresses[0]}/${nic?.addresses[0]?.includes(':') ? 128 : 32}`, Table: String(nic?.table), Priority: String((nic?.priority ?? 0) + 4000) });
-    expect(network.filter((s) => s.name === '[Route]').some((s) => s.keys.Table === String(nic?.table))).toBe(true);
+    expect(network.filter((s) => s.name === '[RoutingPolicyRule]').map((s) => s.keys)).toContainEqual({ From: `${nic.addresses[0]!}/${nic.addresses[0]!.includes(':') ? 128 : 32}`, Table: String(nic.table), Priority: String(nic.priority + 4000) });
+    expect(network.filter((s) => s.name === '[Route]').some((s) => s.keys.Table === String(nic.table))).toBe(true);
     // cloud-init's own addresses and routes for the VLAN are still there.
     expect(network.find((s) => s.name === '[Network]')?.keys).toBeDefined();
     const dropIn = await readFile(join(root, `etc/systemd/network/10-netplan-${vlan}.network.d/90-multinic.conf`), 'utf8');
@@ -155,7 +155,7 @@ describe.skipIf(missing.length > 0)(`persisting beside cloud-init's own renderin
         expect(result.status, `${nic.iface}: ${result.stderr}`).toBe(0);
         const said = result.stdout + result.stderr;
         const family = nic.addresses[0]?.includes(':') ? 6 : 4;
-        expect(said).toContain(`ip -${family} rule add from ${nic.addresses[0]}/${family === 4 ? 32 : 128} lookup ${nic.table} priority ${nic.priority + 4000} protocol 147`);
+        expect(said).toContain(`ip -${family} rule add from ${nic.addresses[0]!}/${family === 4 ? 32 : 128} lookup ${nic.table} priority ${nic.priority + 4000} protocol 147`);
         expect(said).toMatch(new RegExp(`ip -${family} route replace \\S+ .*table ${nic.table} proto 147`));
       }
     },

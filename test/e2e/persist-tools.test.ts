@@ -85,12 +85,12 @@ describe.skipIf(missing.length > 0)(`persisted files checked by the real tools (
       expect(result.stderr).toBe('');
       const read = sections(result.stdout);
       const v4 = read.find((s) => s.name === '[ipv4]')?.keys ?? {};
-      const nic = planned.nics.find((candidate) => file.path.endsWith(`multinic-${candidate.iface}.nmconnection`));
+      const nic = planned.nics.find((candidate) => file.path.endsWith(`multinic-${candidate.iface}.nmconnection`))!;
       const rules = Object.entries(v4).filter(([key]) => key.startsWith('routing-rule')).map(([, value]) => value);
-      expect(rules).toContain(`priority ${nic?.priority} from ${nic?.addresses[0]} to 203.0.113.0/24 table ${nic?.table}`);
-      expect(rules).toContain(`priority ${(nic?.priority ?? 0) + 2000} from ${nic?.addresses[0]} suppress_prefixlength 0 table 254`);
-      expect(rules).toContain(`priority ${(nic?.priority ?? 0) + 4000} from ${nic?.addresses[0]} table ${nic?.table}`);
-      expect(Object.entries(v4).filter(([key]) => /^route\d+_options$/.test(key)).every(([, value]) => value.includes(`table=${nic?.table}`))).toBe(true);
+      expect(rules).toContain(`priority ${nic.priority} from ${nic.addresses[0]!} to 203.0.113.0/24 table ${nic.table}`);
+      expect(rules).toContain(`priority ${nic.priority + 2000} from ${nic.addresses[0]!} suppress_prefixlength 0 table 254`);
+      expect(rules).toContain(`priority ${nic.priority + 4000} from ${nic.addresses[0]!} table ${nic.table}`);
+      expect(Object.entries(v4).filter(([key]) => /^route\d+_options$/.test(key)).every(([, value]) => value.includes(`table=${nic.table}`))).toBe(true);
     }
   });
 

@@ -68,6 +68,7 @@ describe.skipIf(!availability.ok)(`multinic-reconcile.service's command in the e
     lab = await createLab({ networks: THREE_NIC_NETWORKS, nics: THREE_NIC_GUEST, networkData: THREE_NIC_NETWORK_DATA });
   });
   afterEach(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before it was made
     await lab?.destroy();
     await rm(work, { recursive: true, force: true });
   });
@@ -92,7 +93,7 @@ describe.skipIf(!availability.ok)(`multinic-reconcile.service's command in the e
 
     const picked = await reconcile();
     expect(picked.exitCode, picked.stderr).toBe(0);
-    expect(await rules()).toContain(`from 203.0.113.23 lookup ${table}`);
+    expect(await rules()).toContain(`from 203.0.113.23 lookup ${table!}`);
     // The new address's three tiers: a rule to each managed subnet (two), the main-table rule, the from rule.
     expect(picked.stderr).toMatch(/applied: 4 rule\(s\) to add/);
     const after = await reconcile();

@@ -178,6 +178,7 @@ describe('messages', () => {
     writeFileSync(join(dir, 'doc.json'), '\u202e\u001b[2J\u0000{"links":');
     const { code, stderr } = await capture(['plan', '--network-data', join(dir, 'doc.json'), '--state-dir', dir]);
     expect(code).toBe(65);
+    // eslint-disable-next-line no-control-regex -- the control characters are what must not reach the terminal
     expect(stderr).not.toMatch(/[\u0000\u001b\u202e]/);
     expect(stderr).toContain('\\u202e');
   });

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import * as assets from '../../src/install/assets.js';
-// @ts-expect-error: a plain .mjs script, shared with scripts/sync-assets.mjs
 import { KEEP_COMMENTS, stripComments } from '../../scripts/strip-comments.mjs';
 import { MANIFEST_PATH, parseManifest } from '../../src/install/manifest.js';
 import { readProgram } from '../../src/install/program-source.js';

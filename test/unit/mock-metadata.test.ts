@@ -53,7 +53,7 @@ describe('the mock metadata service', () => {
 
     const truncated = await serve({ networkData: DOC, truncate: true });
     const text = await (await fetch(`${truncated.base}/openstack/latest/network_data.json`)).text();
-    expect(() => JSON.parse(text)).toThrow();
+    expect(() => JSON.parse(text) as unknown).toThrow();
     await close?.();
 
     const html = await serve({ networkData: DOC, htmlBody: true });

@@ -68,7 +68,7 @@ describe('--persist auto on the two flavours', () => {
   it('Debian 12 cloud image (cloud-init renders ifupdown; /run/systemd/netif exists, networkd does not run): ifupdown', async () => {
     const facts = await readOwnerFacts(await tree(DEBIAN12_ENI));
     expect(facts.ifupdown).toEqual({ interfacesFile: true, stanzas: ['ens3', 'ens4'], up: ['ens3', 'ens4'] });
-    expect(detectOwner(facts)).toEqual({ backend: 'ifupdown', why: expect.stringContaining('ens3, ens4') });
+    expect(detectOwner(facts)).toEqual({ backend: 'ifupdown', why: expect.stringContaining('ens3, ens4') as string });
   });
 
   it('the same image tree before it ever ran (no /run): ifupdown, from the stanzas', async () => {

@@ -104,7 +104,7 @@ const bond = aNic({ mac: 'fa:16:3e:aa:00:02', iface: 'bond0', linkId: 'bond0', k
 const ens5 = aNic({ mac: 'fa:16:3e:a1:00:05', iface: 'ens5', addresses: [aNicAddress('192.0.2.50', 24, { gateway: '192.0.2.1' })] });
 
 function inputFor(nics: Nic[], connections: NmConnectionFacts[]): PersistInput {
-  const planned = plan({ mapping: { nics, missing: [], unlisted: [], absentAddresses: [], notes: [] }, live: { routes: [], rules: [] }, state: emptyState() });
+  const planned = plan({ mapping: { nics, missing: [], unlisted: [], absentAddresses: [], notes: [] }, owned: { routes: [], rules: [] }, state: emptyState() });
   return { nics: planned.nics, desired: planned.desired, sysctl: [], tree: { networkdFiles: [], nmConnections: connections, rtProtosDir: false, rtTablesDir: false } };
 }
 

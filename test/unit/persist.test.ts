@@ -142,7 +142,7 @@ describe('--persist auto', () => {
   const networkdConfiguring = { ...none.networkd, links: [{ ifindex: 2, adminState: 'configured', networkFile: '/run/systemd/network/10-netplan-ens3.network' }] };
   const networkdIdle = { ...none.networkd, links: [{ ifindex: 2, adminState: 'unmanaged' }] };
   const eni = { interfacesFile: true, stanzas: ['ens3'], up: [] };
-  it.each([
+  it.each<[OwnerFacts, string]>([
     [{ ...none, netplanYaml: true, networkd: networkdConfiguring }, 'netplan'],
     [{ ...none, networkManagerRunning: true, ifupdown: eni }, 'networkmanager'],
     [{ ...none, networkd: networkdConfiguring, ifupdown: eni }, 'networkd'],
@@ -152,7 +152,7 @@ describe('--persist auto', () => {
     [{ ...none, ifupdown: { interfacesFile: true, stanzas: [], up: [] } }, 'ifupdown'],
     [{ ...none, networkd: { ...none.networkd, enabled: true, files: [{ path: '/etc/systemd/network/10-ens3.network', names: ['ens3'], macs: [], other: [] }] } }, 'networkd'],
     [none, 'none'],
-  ] as const)('chooses from %j: %s', (facts, backend) => {
+  ])('chooses from %j: %s', (facts, backend) => {
     expect(detectOwner(facts).backend).toBe(backend);
   });
 });

@@ -21,7 +21,7 @@ describe('plan', () => {
     const mac = 'fa:16:3e:b1:00:03';
     const bond = aNic({ mac, iface: 'bond0', linkId: 'bond0', kind: 'bond', addresses: [aNicAddress('203.0.113.41', 24, { gateway: '203.0.113.1' })] });
     const vlan = aNic({ mac, iface: 'bond0.602', linkId: 'vlan602', kind: 'vlan', addresses: [aNicAddress('192.0.2.200', 26, { gateway: '192.0.2.193' })] });
-    const first = plan({ mapping: mappingOf([vlan, bond]), live: nothingLive, state: emptyState() });
+    const first = plan({ mapping: mappingOf([vlan, bond]), owned: nothingLive, state: emptyState() });
     expect(first.nics.map((nic) => [nic.iface, nic.mac, nic.table])).toEqual([
       ['bond0.602', mac, 10001],
       ['bond0', mac, 10002],
@@ -30,7 +30,7 @@ describe('plan', () => {
       [10001, '192.0.2.193', 'bond0.602'],
       [10002, '203.0.113.1', 'bond0'],
     ]);
-    const again = plan({ mapping: mappingOf([bond, vlan]), live: nothingLive, state: first.state });
+    const again = plan({ mapping: mappingOf([bond, vlan]), owned: nothingLive, state: first.state });
     expect(again.nics.map((nic) => [nic.iface, nic.table])).toEqual([
       ['bond0', 10002],
       ['bond0.602', 10001],

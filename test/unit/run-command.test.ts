@@ -47,7 +47,7 @@ describe('runCommand', () => {
     try {
       expect((await run('cat', ['-'], { input: 'addr show\n' })).stdout).toBe('addr show\n');
       expect((await run('false', [])).exitCode).toBe(1);
-      expect(readFileSync(join(dir, 'runs'), 'utf8').trim().split('\n').map((line) => JSON.parse(line))).toEqual([
+      expect(readFileSync(join(dir, 'runs'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
         { command: 'cat', args: ['-'], input: 'addr show\n' },
         { command: 'false', args: [], input: null },
       ]);

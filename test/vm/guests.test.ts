@@ -13,7 +13,7 @@ import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
 import type { DriveFormat } from './config-drive.js';
-import { ATTACH_PORT, addressesOf, createGuestLab, type GuestLab, type GuestPort } from './guest-lab.js';
+import { ATTACH_PORT, addressesOf, createGuestLab, type GuestLab } from './guest-lab.js';
 import { cachedTrees, type Flavour } from './image.js';
 import { multinicRuns, unitProperties } from './inspect.js';
 import { PingStream } from './ping-stream.js';
@@ -152,10 +152,10 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
       expect(verify.code, verify.stderr).toBe(0);
       expect(verify.stdout).toMatch(/^ok: \d+ check\(s\) hold/m);
       // The truth both ways: with one rule gone, verify says which and fails; apply puts it back.
-      const second = g.ports[1] as GuestPort;
+      const second = g.ports[1]!;
       const address = addressesOf([second])[0] as string;
       const table = await tableOf(g, second.mac);
-      await g.vm.agent.must(`ip rule del from ${address} table ${table}`);
+      await g.vm.agent.must(`ip rule del from ${address} table ${table!}`);
       const broken = await shell('multinic verify');
       expect(broken.code).not.toBe(0);
       expect(`${broken.stdout}${broken.stderr}`).toContain(`rule from ${address}`);

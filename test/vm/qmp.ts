@@ -15,7 +15,7 @@ async function connect(path: string, timeoutMs: number): Promise<Socket> {
         socket.once('error', reject);
       });
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`cannot connect to ${path}: ${String(error)}`);
+      if (Date.now() > deadline) throw new Error(`cannot connect to ${path}: ${String(error)}`, { cause: error });
       await new Promise((done) => setTimeout(done, 100));
     }
   }

@@ -25,11 +25,12 @@ export async function run(command: string, args: string[], options: RunOptions =
     let stderr = '';
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = options.timeoutMs
+    const timeoutMs = options.timeoutMs;
+    const timer = timeoutMs
       ? setTimeout(() => {
-          stderr += `\n(killed after ${options.timeoutMs} ms)`;
+          stderr += `\n(killed after ${timeoutMs} ms)`;
           child.kill('SIGKILL');
-        }, options.timeoutMs)
+        }, timeoutMs)
       : undefined;
     child.on('error', reject);
     child.on('close', (code) => {
@@ -60,7 +61,7 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : lastError === undefined ? '' : `: ${JSON.stringify(lastError)}`}`);
     await new Promise((done) => setTimeout(done, intervalMs));
   }
 }

@@ -77,15 +77,15 @@ export class Vm {
     this.startedAt = Date.now();
     this.process = child;
     let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     this.exited = new Promise((done) => child.once('exit', (code) => done(code)));
-    void this.exited.then((code) => appendFile(this.consoleLog, `\n[vm lab] QEMU exited ${code}: ${stderr.trim()}\n`).catch(() => undefined));
+    void this.exited.then((code) => appendFile(this.consoleLog, `\n[vm lab] QEMU exited ${code ?? 'on a signal'}: ${stderr.trim()}\n`).catch(() => undefined));
     this.qmp = await Qmp.open(join(work, 'qmp.sock'));
     this.agent = await Agent.open(join(work, 'agent.sock'));
     await Promise.race([
       this.agent.ready(readyTimeoutMs),
       this.exited.then((code) => {
-        throw new Error(`QEMU exited ${code} before the guest came up: ${stderr.trim()}`);
+        throw new Error(`QEMU exited ${code ?? 'on a signal'} before the guest came up: ${stderr.trim()}`);
       }),
     ]);
   }
@@ -119,7 +119,7 @@ export class Vm {
 
   /** A clean poweroff from inside, then QEMU's exit; killed if it hangs. */
   async poweroff(timeoutMs = 180_000): Promise<void> {
-    if (!this.process || this.process.exitCode !== null) return;
+    if (this.process?.exitCode !== null) return;
     await this.agent.sh('systemctl --no-block poweroff', 30_000).catch(() => undefined);
     const timer = setTimeout(() => this.process?.kill('SIGKILL'), timeoutMs);
     await this.exited;
@@ -134,12 +134,14 @@ export class Vm {
   }
 
   async kill(): Promise<void> {
-    if (this.process && this.process.exitCode === null) {
+    if (this.process?.exitCode === null) {
       this.process.kill('SIGKILL');
       await this.exited;
       await this.keepSerial();
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if start() failed before QEMU's sockets answered
     this.qmp?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as qmp
     this.agent?.close();
   }
 }

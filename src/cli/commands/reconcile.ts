@@ -58,13 +58,16 @@ export async function reconcileCommand(values: ParsedCommand['values'], run: Run
   return code;
 }
 
+/** sd-daemon(3) prefixes: <3> error, <4> warning, <7> debug; any other is passed on as info. */
+const JOURNAL_LEVELS: Record<string, 'error' | 'warning' | 'debug'> = { '3': 'error', '4': 'warning', '7': 'debug' };
+
 /** Passes on a line the inner reporter formatted (prefix and all) at the level it carries. */
 function reporterWrite(reporter: Reporter, text: string): void {
   for (const line of text.split('\n').filter(Boolean)) {
     const journal = /^<(\d)>(.*)$/.exec(line);
     // The inner reporter's elapsed time (--verbose) goes: the outer one adds its own.
     const body = (journal ? (journal[2] ?? '') : line.replace(/^multinic: /, '')).replace(/^\[\+\d+ ms\] /, '');
-    const level = journal ? ({ '3': 'error', '4': 'warning', '7': 'debug' } as const)[journal[1] as '3' | '4' | '7'] ?? 'info' : body.startsWith('warning: ') ? 'warning' : 'info';
+    const level = journal ? (JOURNAL_LEVELS[journal[1] ?? ''] ?? 'info') : body.startsWith('warning: ') ? 'warning' : 'info';
     reporter.log(level, body);
   }
 }
