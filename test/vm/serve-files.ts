@@ -1,10 +1,9 @@
 /**
- * A plain HTTP file server in the lab's router namespace, on one of its documentation-range
- * addresses: where an operator would host build/multinic.cjs for
+ * A plain HTTP file server in a network namespace (the lab's router), on a documentation-range
+ * address there: where an operator would host build/multinic.cjs for
  * cloud-init/user-data-download.yaml (Swift, an image server), without the internet.
  */
 import { spawn } from 'node:child_process';
-import type { Lab } from '../../mocks/lab/lab.js';
 import { waitFor } from './run.js';
 
 export interface FileServer {
@@ -27,9 +26,9 @@ require('node:http').createServer((req, res) => {
 }).listen(port, address, () => process.stdout.write('listening\\n'));
 `;
 
-/** Serve `files` (URL name → host path) at http://address:port/name from the router. */
-export async function serveFiles(lab: Lab, address: string, port: number, files: Record<string, string>): Promise<FileServer> {
-  const child = spawn('ip', ['netns', 'exec', lab.names.router, process.execPath, '-e', SERVER, address, String(port), JSON.stringify(files)], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Serve `files` (URL name → host path) at http://address:port/name from namespace `netns` (the lab's router). */
+export async function serveFiles(netns: string, address: string, port: number, files: Record<string, string>): Promise<FileServer> {
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', SERVER, address, String(port), JSON.stringify(files)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));

@@ -147,7 +147,7 @@ describe.skipIf(!availability.ok)(`a real Debian guest's sources: metadata servi
           await serviceSucceeded(g, false);
           expect(requests()).toContain('multinic.cjs');
         }, async (g) => {
-          const server = await serveFiles(g.lab, address, 8080, { 'multinic.cjs': bundle });
+          const server = await serveFiles(g.lab.names.router, address, 8080, { 'multinic.cjs': bundle });
           requests = () => server.requests;
           stop = server.stop;
         });
