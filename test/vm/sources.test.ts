@@ -13,7 +13,8 @@
  *      as its comments tell an operator to); build/user-data-embedded.yaml.gz (npm run
  *      bundle) on an image with nodejs and no multinic.
  *
- * One boot per scenario (or example) per flavour, the two flavours side by side.
+ * One boot per scenario (or example) per flavour: eight guests, two at a time (the tests run
+ * concurrently, each guest waits for a slot).
  * Run alone: `CI=true npx vitest run test/vm/sources.test.ts` (MULTINIC_VM_KEEP=1 keeps
  * each guest's work folder with its serial console).
  */
@@ -45,10 +46,34 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const measured: Record<string, Record<string, number>> = {};
 
 /**
- * Boot one guest, run `check` on it, and always destroy it; a failure names the flavour and
- * carries the guest's multinic, cloud-init and network owner lines from the journal.
+ * How many guests run at once (MULTINIC_VM_GUESTS, 2 by default: one emulated CPU each on
+ * the test machines' two cores). The tests run concurrently and take a slot per guest, so
+ * a core never idles while one flavour's boot waits for the other's.
+ */
+let freeSlots = Math.max(1, Number(process.env.MULTINIC_VM_GUESTS ?? 2));
+const waiting: (() => void)[] = [];
+async function inSlot<T>(body: () => Promise<T>): Promise<T> {
+  if (freeSlots > 0) freeSlots--;
+  else await new Promise<void>((resolve) => waiting.push(resolve));
+  try {
+    return await body();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else freeSlots++;
+  }
+}
+
+/**
+ * Boot one guest (when a slot is free), run `check` on it, and always destroy it; a failure
+ * names the flavour and carries the guest's multinic, cloud-init and network owner lines
+ * from the journal.
  */
 async function withGuest(options: GuestLabOptions, check: (g: GuestLab) => Promise<void>, before?: (g: GuestLab) => Promise<void>): Promise<void> {
+  await inSlot(async () => await bootAndCheck(options, check, before));
+}
+
+async function bootAndCheck(options: GuestLabOptions, check: (g: GuestLab) => Promise<void>, before?: (g: GuestLab) => Promise<void>): Promise<void> {
   const g = await createGuestLab(options);
   try {
     await before?.(g);
@@ -94,7 +119,7 @@ async function serviceSucceeded(g: GuestLab, beforeOnline: boolean): Promise<voi
   }
 }
 
-describe.skipIf(!availability.ok)(`a real Debian guest's sources: metadata service only, and multinic from user_data (${availability.reason})`, () => {
+describe.skipIf(!availability.ok).concurrent(`a real Debian guest's sources: metadata service only, and multinic from user_data (${availability.reason})`, () => {
   let binary = '';
 
   beforeAll(async () => {
@@ -118,7 +143,7 @@ describe.skipIf(!availability.ok)(`a real Debian guest's sources: metadata servi
         expect(await g.vm.agent.must('cat /run/cloud-init/result.json')).toMatch(/DataSourceOpenStack/);
       });
     });
-  }, 900_000);
+  }, 2_400_000);
 
   it('3 user-data-baked.yaml on an image with multinic installed but not enabled: every address answers', async () => {
     const userData = await readFile(join(repo, 'cloud-init', 'user-data-baked.yaml'), 'utf8');
@@ -129,7 +154,7 @@ describe.skipIf(!availability.ok)(`a real Debian guest's sources: metadata servi
         expect((await g.vm.agent.must('systemctl is-enabled multinic.service')).trim()).toBe('enabled');
       });
     });
-  }, 900_000);
+  }, 2_400_000);
 
   it('3 user-data-download.yaml, build/multinic.cjs served from the router\'s namespace, on an image without multinic: every address answers', async () => {
     const bundle = join(repo, 'build', 'multinic.cjs');
@@ -158,7 +183,7 @@ describe.skipIf(!availability.ok)(`a real Debian guest's sources: metadata servi
         await stop();
       }
     });
-  }, 900_000);
+  }, 2_400_000);
 
   it('3 build/user-data-embedded.yaml.gz (npm run bundle) on an image with nodejs and without multinic: every address answers', async () => {
     const userData = await readFile(join(repo, 'build', 'user-data-embedded.yaml.gz'));
@@ -168,5 +193,5 @@ describe.skipIf(!availability.ok)(`a real Debian guest's sources: metadata servi
         await serviceSucceeded(g, false);
       });
     });
-  }, 900_000);
+  }, 2_400_000);
 });
