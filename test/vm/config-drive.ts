@@ -13,7 +13,8 @@ export type DriveFormat = 'vfat' | 'iso9660';
 export interface DriveContent {
   metaData: unknown;
   networkData: unknown;
-  userData: string;
+  /** Text, or bytes (gzip'd user_data, which cloud-init unpacks itself). */
+  userData: string | Uint8Array;
 }
 
 export async function makeConfigDrive(path: string, format: DriveFormat, content: DriveContent): Promise<string> {

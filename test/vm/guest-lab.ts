@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLab, type Lab, type LabNetwork, type LabNic } from '../../mocks/lab/lab.js';
 import { makeConfigDrive, novaMetaData, type DriveFormat } from './config-drive.js';
+import { startDhcp, type DhcpServer } from './dhcp.js';
 import { makeGuestDisk, type Flavour } from './image.js';
 import { waitFor } from './run.js';
 import { Vm, type VmNic } from './vm.js';
@@ -75,7 +76,12 @@ export interface GuestLabOptions {
   binary?: string;
   ports?: GuestPort[];
   configDrive?: DriveFormat | false;
-  userData?: string;
+  /** user_data on the config drive; the metadata service serves it too when it is text. */
+  userData?: string | Uint8Array;
+  /** With `binary`: false leaves multinic.service disabled in the image (user-data-baked.yaml enables it). */
+  enableMultinic?: boolean;
+  /** Serve DHCP for the first port from the router (a guest without a config drive needs it to reach the metadata service). */
+  dhcp?: boolean;
   files?: Record<string, string>;
   /** network_data.json to serve and put on the config drive instead of networkDataFor(ports) (bonds, VLANs). */
   networkData?: unknown;
@@ -107,17 +113,24 @@ export interface GuestLab {
 export async function createGuestLab(options: GuestLabOptions): Promise<GuestLab> {
   const work = await mkdtemp(join(tmpdir(), `multinic-vm-${options.flavour}-`));
   const ports = [...(options.ports ?? BOOT_PORTS)];
-  const lab = await createLab({ networks: VM_NETWORKS, nics: ports, networkData: options.networkData ?? networkDataFor(ports), metadata: { userData: options.userData ?? USER_DATA } });
+  const userData = options.userData ?? USER_DATA;
+  const networkData = options.networkData ?? networkDataFor(ports);
+  const lab = await createLab({ networks: VM_NETWORKS, nics: ports, networkData, metadata: typeof userData === 'string' ? { userData } : {} });
   let vm: Vm | undefined;
+  let dhcp: DhcpServer | undefined;
   try {
-    const disk = await makeGuestDisk(work, { flavour: options.flavour, ...(options.binary ? { binary: options.binary } : {}), ...(options.files ? { files: options.files } : {}) });
+    const disk = await makeGuestDisk(work, {
+      flavour: options.flavour, ...(options.binary ? { binary: options.binary } : {}), ...(options.enableMultinic === false ? { enableMultinic: false } : {}), ...(options.files ? { files: options.files } : {}),
+    });
+    const primary = ports[0];
+    if (options.dhcp && primary) dhcp = await startDhcp(lab, work, VM_NETWORKS.find((net) => net.name === primary.network) as LabNetwork, primary);
     const drive = options.configDrive
       ? {
           format: options.configDrive,
           path: await makeConfigDrive(join(work, `config-2.${options.configDrive === 'vfat' ? 'vfat' : 'iso'}`), options.configDrive, {
             metaData: novaMetaData('0b1c2d3e-0000-4000-8000-000000000001', `multinic-${options.flavour}`),
-            networkData: options.networkData ?? networkDataFor(ports),
-            userData: options.userData ?? USER_DATA,
+            networkData,
+            userData,
           }),
         }
       : undefined;
@@ -153,12 +166,14 @@ export async function createGuestLab(options: GuestLabOptions): Promise<GuestLab
         await waitFor(`every address to answer the client`, timeoutMs, async () => ((await silent(addresses)).length === 0 ? Date.now() - theVm.startedAt : undefined), 1000),
       destroy: async () => {
         await theVm.kill();
+        await dhcp?.stop();
         await lab.destroy();
         if (!process.env.MULTINIC_VM_KEEP) await rm(work, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await vm?.kill();
+    await dhcp?.stop();
     await lab.destroy();
     throw error;
   }

@@ -12,6 +12,7 @@
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
+import { neighbourAnswers } from './answers.js';
 import type { DriveFormat } from './config-drive.js';
 import { ATTACH_PORT, addressesOf, createGuestLab, type GuestLab } from './guest-lab.js';
 import { cachedTrees, type Flavour } from './image.js';
@@ -36,14 +37,6 @@ const SETUPS: [Flavour, DriveFormat][] = [
 ];
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-/** The router is an on-link neighbour on every subnet: it gets an answer from `address`. */
-async function neighbourAnswers(g: GuestLab, address: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if ((await g.lab.exec('router', 'ping', ['-c', '1', '-W', '2', '-n', '-q', address])).exitCode === 0) return true;
-  }
-  return false;
-}
 
 /** Ping streams from the client to these addresses, for the length of `during`. */
 async function streamsDuring(g: GuestLab, addresses: string[], during: () => Promise<void>): Promise<Record<string, number[]>> {

@@ -143,6 +143,11 @@ export interface DiskOptions {
   flavour: Flavour;
   /** The single executable to install (build/multinic); none: an image without multinic. */
   binary?: string;
+  /**
+   * false: install the binary but leave multinic.service disabled, as an image built for
+   * cloud-init/user-data-baked.yaml is (the user_data enables it).
+   */
+  enableMultinic?: boolean;
   /** More files for the tree: path inside the guest → content. */
   files?: Record<string, string>;
   /** Units to enable besides multinic.service and the agent. */
@@ -158,7 +163,7 @@ export async function makeGuestDisk(work: string, options: DiskOptions): Promise
   try {
     if (options.binary) {
       await must(options.binary, ['install', '--root', tree]);
-      await must('systemctl', ['--root', tree, 'enable', 'multinic.service']);
+      if (options.enableMultinic !== false) await must('systemctl', ['--root', tree, 'enable', 'multinic.service']);
     }
     const agentDir = join(tree, 'usr', 'local', 'lib', 'multinic-test');
     await mkdir(agentDir, { recursive: true });

@@ -29,6 +29,7 @@ export async function vmAvailability(): Promise<{ ok: boolean; reason: string }>
   const tools: [string, string][] = [
     ['qemu-system-x86_64', 'qemu-system-x86'], ['debootstrap', 'debootstrap'], ['mkfs.ext4', 'e2fsprogs'], ['mkfs.vfat', 'dosfstools'],
     ['mcopy', 'mtools'], ['genisoimage', 'genisoimage'], ['nft', 'nftables'], ['ping', 'iputils-ping'], ['systemctl', 'systemd'],
+    ['dnsmasq', 'dnsmasq-base'],
   ];
   const absent = [];
   for (const [tool, pkg] of tools) if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) absent.push(`${tool} (apt-get install ${pkg})`);
