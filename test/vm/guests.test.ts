@@ -289,7 +289,7 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
     });
   }, 900_000);
 
-  it('8 cost, the baseline: the same image and config drive without multinic boots, and not every address answers', async () => {
+  it('8 cost, the baseline: the same image and config drive without multinic boots, and replies from addresses not on the NIC of the default route chosen are lost', async () => {
     // The guests above are done: power them off to give the baseline the CPU they had.
     await Promise.all(guests.map((guest) => guest.g.vm.poweroff()));
     await onBoth(async (guest) => {
@@ -307,9 +307,19 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
         // Why these and not others: the route each reply takes, and what port security dropped.
         const routes = await g.vm.agent.must(`ip route; ip -6 route; ${all.map((address) => `ip route get ${address.includes(':') ? '2001:db8:c::10' : '198.51.100.10'} from ${address}`).join('; ')}`);
         const drops = (await g.lab.exec('switch', 'nft', ['list', 'ruleset'])).stdout.split('\n').filter((line) => /counter packets [1-9]/.test(line)).join('\n');
-        log(`baseline ${guest.flavour}: silent ${JSON.stringify(silent)}\n${routes}\nport security drops:\n${drops}`);
-        // What multinic is for: without it, replies from the other addresses break port security.
-        expect(silent.length).toBeGreaterThan(0);
+        // Without multinic the reply to the client leaves by whichever default route the kernel
+        // picks (IPv4: one of the equal default routes, not by source; IPv6: a multipath hash),
+        // and port security drops it when that is not the address's own NIC. Which addresses
+        // are hit changes from ping to ping (silent(): 1 or 2 of 5 in the runs so far), so the
+        // truth asserted is that replies are lost, over 10 echo requests to each address.
+        let lost = 0;
+        for (const address of all) {
+          const result = await g.lab.exec('client', 'ping', ['-c', '10', '-i', '0.2', '-W', '1', '-n', '-q', address]);
+          lost += 10 - Number(/(\d+) received/.exec(result.stdout)?.[1] ?? 0);
+        }
+        guest.measured.baselineRepliesLostOf50 = lost;
+        log(`baseline ${guest.flavour}: silent ${JSON.stringify(silent)}, ${lost} of 50 replies lost\n${routes}\nport security drops:\n${drops}`);
+        expect(lost).toBeGreaterThan(0);
       } finally {
         await g.destroy();
       }

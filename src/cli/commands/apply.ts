@@ -81,7 +81,8 @@ async function applyOnce(values: ParsedCommand['values'], run: Run, reporter: Re
     const prepared = await waitForNics(first, prepare, reporter, {
       waitMs,
       // The metadata side is read again within the wait's own bound, with no retry notices.
-      fetchDocument: (deadlineMs) => loadNetworkData({ ...options, deadlineMs, onRetry: () => undefined }, run),
+      // An unchanged document is not parsed again (source.ts).
+      fetchDocument: (deadlineMs) => loadNetworkData({ ...options, deadlineMs, onRetry: () => undefined }, run, source),
       // Waiting for NICs the metadata does not list yet only when asked (the udev unit
       // does): on a guest with container interfaces every run would wait for nothing.
       includeUnlisted: waitSeconds !== undefined,
