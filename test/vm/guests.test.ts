@@ -210,6 +210,8 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
         });
       });
       expect(lost).toEqual({});
+      // The run persists last, after the kernel changed: its files are judged once it finished.
+      await waitFor('the detach run to finish', 180_000, async () => ((await g.vm.agent.sh("systemctl list-units --no-legend 'multinic@*' --state=activating")).stdout.trim() === '' ? true : undefined), 2000);
       const persisted = await g.vm.agent.sh(`grep -rlE '${ATTACH_PORT.mac}|${gone.map((a) => a.replace(/\./g, '\\.')).join('|')}' /etc/network /etc/netplan /etc/systemd/network /etc/NetworkManager 2>/dev/null`);
       expect(persisted.stdout.trim()).toBe('');
       await g.attach(ATTACH_PORT);
