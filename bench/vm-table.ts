@@ -12,6 +12,7 @@ export interface VmResults {
 const ROWS: [key: string, label: string][] = [
   ['baselineNetworkOnlineSeconds', 'without multinic: network-online.target after power-on (s, guest clock)'],
   ['baselinePrimaryAnswersSeconds', 'without multinic: primary address answers the client after power-on (s)'],
+  ['baselineRepliesLostOf50', 'without multinic: echo replies lost, of 50 (10 to each of the 5 addresses)'],
   ['firstBootNetworkOnlineSeconds', 'first boot: network-online.target (s, guest clock)'],
   ['firstBootServiceSeconds', 'first boot: multinic.service, start to finish (s)'],
   ['firstBootServiceCpuSeconds', 'first boot: multinic.service CPU (s)'],
