@@ -40,7 +40,12 @@ export interface LoadedNetworkData extends ParsedNetworkData {
  * file or a pipe, and every request and retry of the metadata service (each request also
  * gets only what is left of the deadline, so nothing lingers after it).
  */
-export async function loadNetworkData(options: SourceOptions, run: Run): Promise<LoadedNetworkData> {
+/**
+ * `unchanged`: a document loaded before from the same source (a wait looking again): when
+ * the text is the same it is returned as it is, not parsed and judged again. Every look of
+ * a hotplug wait costs CPU, and under emulation the schema check is a good part of it.
+ */
+export async function loadNetworkData(options: SourceOptions, run: Run, unchanged?: LoadedNetworkData): Promise<LoadedNetworkData> {
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const end = Date.now() + deadlineMs;
   let timer: NodeJS.Timeout | undefined;
@@ -52,6 +57,7 @@ export async function loadNetworkData(options: SourceOptions, run: Run): Promise
   });
   try {
     const { text, origin, mayChange } = await Promise.race([readSource(options, run, end), deadline]);
+    if (unchanged && unchanged.text === text && unchanged.origin === origin) return unchanged;
     return { ...parseNetworkDataText(text, origin), origin, text, mayChange };
   } finally {
     clearTimeout(timer);
@@ -129,7 +135,25 @@ export const METADATA_LINK_LOCAL = 'fe80::a9fe:a9fe';
  * http://169.254.169.254, unless the guest has no IPv4 route to it (an IPv6-only guest):
  * then the link-local address, on the interface of the IPv6 default route.
  */
-async function defaultMetadataUrl(run: Run, onNote?: (message: string) => void): Promise<string> {
+/**
+ * Which address to ask, found once per runner (one run of the CLI): a wait that looks at
+ * the metadata again and again does not spawn `ip` for it each time (issue 13: under
+ * emulation a spawn from the 99 MB single executable is a good part of a look's CPU).
+ */
+const metadataUrls = new WeakMap<Run, Promise<string>>();
+
+function defaultMetadataUrl(run: Run, onNote?: (message: string) => void): Promise<string> {
+  let url = metadataUrls.get(run);
+  if (!url) {
+    url = findMetadataUrl(run, onNote);
+    metadataUrls.set(run, url);
+    // A failure is not remembered: the next look tries again.
+    url.catch(() => metadataUrls.delete(run));
+  }
+  return url;
+}
+
+async function findMetadataUrl(run: Run, onNote?: (message: string) => void): Promise<string> {
   const v4 = await run('ip', ['-j', 'route', 'get', '169.254.169.254']);
   if (v4.exitCode === 0) return DEFAULT_METADATA_URL;
   const v6 = await run('ip', ['-j', '-6', 'route', 'show', 'default']);

@@ -31,6 +31,19 @@ export function routingOf(input: PersistInput, nic: { table: number; priority: n
   };
 }
 
+/**
+ * The rules of the NICs no owner configures (input.unowned), for the first NIC a backend
+ * writes configuration for. networkd removes routing policy rules that no .network file
+ * asks for when it configures a link (ManageForeignRoutingPolicyRules=yes, its default),
+ * so after a `networkctl reload` an attached port that multinic configures would keep its
+ * addresses and routes (networkd leaves an unmanaged link alone) but lose its rules and
+ * answer nothing (found by the VM suite, issue 13, scenario 7). Rules are not tied to a
+ * link, so any managed link's file can ask for them; the NIC's own routes need no help.
+ */
+export function rulesHostedBy(input: PersistInput): RuleSpec[] {
+  return (input.unowned ?? []).flatMap((nic) => routingOf(input, nic).rules);
+}
+
 export function sortedNics(input: PersistInput) {
   return [...input.nics].sort((a, b) => a.iface.localeCompare(b.iface));
 }

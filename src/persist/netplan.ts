@@ -6,7 +6,7 @@
  */
 import { MULTINIC_PROTOCOL } from '../plan/ip-commands.js';
 import type { RouteSpec } from '../plan/types.js';
-import { renderCommonFiles, routingOf, sortedNics } from './common.js';
+import { renderCommonFiles, routingOf, rulesHostedBy, sortedNics } from './common.js';
 import { headerLines } from './header.js';
 import { findNetplanOwner } from './netplan-owner.js';
 import { ruleSection } from './networkd.js';
@@ -56,8 +56,10 @@ export function renderNetplan(input: PersistInput): Rendered {
   const sections: { [type: string]: { [id: string]: Yaml } } = {};
   const files: RenderedFile[] = [];
   const notes: string[] = [];
+  let hosted = rulesHostedBy(input);
   for (const nic of sortedNics(input)) {
-    const { routes, rules } = routingOf(input, nic);
+    const own = routingOf(input, nic);
+    const { routes } = own;
     const owner = findNetplanOwner(input.tree.netplanDefinitions ?? [], nic.iface, nic.mac);
     const kind = nic.kind ?? 'physical';
     if (!owner && kind !== 'physical') {
@@ -66,6 +68,9 @@ export function renderNetplan(input: PersistInput): Rendered {
       notes.push(`${nic.iface} (${nic.mac}): no netplan definition of this ${kind} in the owner's files; nothing written for netplan`);
       continue;
     }
+    // The first definition written also carries the rules of the NICs no owner configures.
+    const rules = [...own.rules, ...hosted];
+    hosted = [];
     const type = owner?.type ?? 'ethernets';
     const id = owner?.id ?? nic.iface;
     sections[type] ??= {};

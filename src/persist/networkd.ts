@@ -7,7 +7,7 @@
 import { MULTINIC_PROTOCOL } from '../plan/ip-commands.js';
 import { MAIN_TABLE } from '../plan/local-paths.js';
 import type { RouteSpec, RuleSpec } from '../plan/types.js';
-import { renderCommonFiles, routingOf, sortedNics } from './common.js';
+import { renderCommonFiles, routingOf, rulesHostedBy, sortedNics } from './common.js';
 import { headerLines } from './header.js';
 import { destinationOf, gatewayOnLink } from './routes.js';
 import type { PersistInput, Rendered, RenderedFile } from './types.js';
@@ -40,6 +40,7 @@ export function ruleSection(rule: RuleSpec): string {
 export function renderNetworkd(input: PersistInput): Rendered {
   const files: RenderedFile[] = [];
   const notes: string[] = [];
+  let hosted = rulesHostedBy(input);
   for (const nic of sortedNics(input)) {
     // The file networkd uses for the interface: the first (in lexical order) that matches.
     const owner = [...input.tree.networkdFiles]
@@ -50,10 +51,12 @@ export function renderNetworkd(input: PersistInput): Rendered {
       continue;
     }
     const { routes, rules } = routingOf(input, nic);
+    // The first drop-in written also carries the rules of the NICs no owner configures.
     const sections = [
       ...routes.map(routeSection),
-      ...rules.map(ruleSection),
+      ...[...rules, ...hosted].map(ruleSection),
     ];
+    hosted = [];
     // Drop-ins of files in /usr/lib or /run go to /etc, where the admin's config lives.
     const name = owner.path.split('/').pop() as string;
     files.push({ path: `/etc/systemd/network/${name}.d/90-multinic.conf`, content: `${headerLines()}\n\n${sections.join('\n\n')}\n`, mode: 0o644 });

@@ -15,6 +15,7 @@ import { activatePersisted } from './activate.js';
  * configures them, src/plan/addresses.ts). Nothing is written for them: an entry in the
  * owner's files would make the owner take the NIC over (netplan would hand it to networkd,
  * which drops addresses it did not configure); the boot unit re-applies them from the cache.
+ * Only their rules ride on an owned NIC's configuration (common.ts, rulesHostedBy).
  */
 export async function persistPlan(plan: Plan, options: { choice: PersistChoice; root: string; stateDir: string; sysctl: boolean; selfConfigured?: readonly string[]; warn?: (message: string) => void }): Promise<PersistResult> {
   if (options.choice === 'none') return PERSIST_NONE;
@@ -23,6 +24,7 @@ export async function persistPlan(plan: Plan, options: { choice: PersistChoice; 
   if (detected.backend === 'none') return { ...detected, notes: [] };
   const rendered = renderBackend(detected.backend, {
     nics: plan.nics.filter((nic) => !selfConfigured.has(nic.mac)),
+    unowned: plan.nics.filter((nic) => selfConfigured.has(nic.mac)),
     desired: plan.desired,
     sysctl: options.sysctl ? plan.sysctl.desired : [],
     tree: await readTreeFacts(options.root),

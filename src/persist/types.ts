@@ -10,6 +10,12 @@ export interface PersistInput {
   sysctl: SysctlSetting[];
   /** Facts about the image tree under --root that a backend needs (which files exist). */
   tree: TreeFacts;
+  /**
+   * NICs whose addresses multinic puts on itself (no owner configures them): nothing is
+   * written for them, but their rules ride on an owned NIC's configuration where the owner
+   * drops rules it does not know (common.ts, rulesHostedBy).
+   */
+  unowned?: PlannedNic[];
 }
 
 export interface TreeFacts {

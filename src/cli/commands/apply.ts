@@ -17,6 +17,7 @@ import { secondsOption, stringOption, type ParsedCommand } from '../args.js';
 import { describeChangeCount, describeNics, planChangeCount, planCommands, planJson } from '../describe.js';
 import type { Reporter } from '../output.js';
 import { prepareWithOwnAddresses } from '../own-addresses.js';
+import { untilNicsHoldStill } from '../rerun-on-nic-change.js';
 import { sourceOptionsFrom } from '../source-options.js';
 import { waitForNics } from '../wait-for-nics.js';
 
@@ -24,11 +25,21 @@ import { waitForNics } from '../wait-for-nics.js';
 export const PUT_BACK = 'the guest was put back as it was before this run';
 
 /**
- * `multinic apply`, step by step: lock, read the source, read the kernel, plan, apply,
+ * `multinic apply`. A run that waits for NICs (--wait: the boot and hotplug units) on the
+ * live system goes round again when NICs came or went while it ran (rerun-on-nic-change.ts).
+ */
+export async function applyCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
+  const live = secondsOption(values, 'wait') !== undefined && values['dry-run'] !== true && (stringOption(values, 'root') ?? '/') === '/';
+  if (!live) return await applyOnce(values, run, reporter);
+  return await untilNicsHoldStill(() => applyOnce(values, run, reporter), (message) => reporter.say(message));
+}
+
+/**
+ * One `multinic apply`, step by step: lock, read the source, read the kernel, plan, apply,
  * verify, record, persist. Whatever fails after the kernel changed puts back the rules,
  * routes and sysctls of before the run: a run that fails leaves the guest as it found it.
  */
-export async function applyCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
+async function applyOnce(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
   const persist = parsePersistChoice(stringOption(values, 'persist') ?? 'auto');
   const root = stringOption(values, 'root') ?? '/';
   const options = sourceOptionsFrom(values, reporter); // with the configuration file and --no-sysctl
@@ -69,7 +80,8 @@ export async function applyCommand(values: ParsedCommand['values'], run: Run, re
     const prepared = await waitForNics(first, prepare, reporter, {
       waitMs,
       // The metadata side is read again within the wait's own bound, with no retry notices.
-      fetchDocument: (deadlineMs) => loadNetworkData({ ...options, deadlineMs, onRetry: () => undefined }, run),
+      // An unchanged document is not parsed again (source.ts).
+      fetchDocument: (deadlineMs) => loadNetworkData({ ...options, deadlineMs, onRetry: () => undefined }, run, source),
     });
     const { plan, mapping, live, sysctls } = prepared;
     reporter.say(`network_data.json from ${prepared.source.origin}`);
