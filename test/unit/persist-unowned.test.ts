@@ -26,7 +26,7 @@ const ens6 = aNic({ mac: 'fa:16:3e:a1:00:06', iface: 'ens6', addresses: [aNicAdd
 function input(nics: Nic[], unownedMacs: string[]): PersistInput {
   const planned = plan({
     mapping: { nics, missing: [], unlisted: [], absentAddresses: [], notes: [] },
-    live: { routes: [], rules: [] },
+    owned: { routes: [], rules: [] },
     state: emptyState(),
     sysctls: { live: new Map(), originals: {} },
   });
