@@ -41,7 +41,13 @@ export function planNics(count: number): BenchNic[] {
 /** Pure: network_data.json as Nova would write it for these NICs. */
 export function toNetworkData(nics: BenchNic[]): unknown {
   return {
-    links: nics.map((nic, i) => ({ id: `tap-${i}`, vif_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, type: 'ovs', mtu: 1500, ethernet_mac_address: nic.mac })),
+    links: nics.map((nic, i) => ({
+      id: `tap-${i}`,
+      vif_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      type: 'ovs',
+      mtu: 1500,
+      ethernet_mac_address: nic.mac,
+    })),
     networks: nics.map((nic, i) => ({
       id: `network${i}`,
       type: 'ipv4',
@@ -76,17 +82,37 @@ export function runIp(args: string[], input?: string): string {
 
 export function createGuest(count: number): BenchGuest {
   const id = `${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
-  const guest: BenchGuest = { ns: `mnbench-g${id}`, peerNs: `mnbench-p${id}`, nics: planNics(count), initialSysctl: {} };
+  const guest: BenchGuest = {
+    ns: `mnbench-g${id}`,
+    peerNs: `mnbench-p${id}`,
+    nics: planNics(count),
+    initialSysctl: {},
+  };
   runIp(['netns', 'add', guest.ns]);
   try {
     runIp(['netns', 'add', guest.peerNs]);
     // Created inside the peer namespace with the guest end moved straight into the guest:
     // no link ever appears in the root namespace.
-    runIp(['-n', guest.peerNs, '-batch', '-'], guest.nics.map((nic, i) => `link add p${i} type veth peer name ${nic.iface} netns ${guest.ns} address ${nic.mac}\nlink set p${i} up\n`).join(''));
-    const setup = ['link set lo up', ...guest.nics.flatMap((nic) => [`link set ${nic.iface} up`, `address add ${nic.address}/24 dev ${nic.iface}`])];
+    runIp(
+      ['-n', guest.peerNs, '-batch', '-'],
+      guest.nics
+        .map(
+          (nic, i) =>
+            `link add p${i} type veth peer name ${nic.iface} netns ${guest.ns} address ${nic.mac}\nlink set p${i} up\n`,
+        )
+        .join(''),
+    );
+    const setup = [
+      'link set lo up',
+      ...guest.nics.flatMap((nic) => [`link set ${nic.iface} up`, `address add ${nic.address}/24 dev ${nic.iface}`]),
+    ];
     runIp(['-n', guest.ns, '-batch', '-'], `${setup.join('\n')}\n`);
     for (const key of SYSCTL_KEYS) {
-      guest.initialSysctl[key] = execFileSync('ip', ['netns', 'exec', guest.ns, 'sysctl', '-n', `net.ipv4.conf.${guest.nics[0]!.iface}.${key}`], { encoding: 'utf8' }).trim();
+      guest.initialSysctl[key] = execFileSync(
+        'ip',
+        ['netns', 'exec', guest.ns, 'sysctl', '-n', `net.ipv4.conf.${guest.nics[0]!.iface}.${key}`],
+        { encoding: 'utf8' },
+      ).trim();
     }
   } catch (error) {
     destroyGuest(guest);
@@ -112,24 +138,33 @@ export function destroyGuest(guest: BenchGuest): void {
 export function resetGuest(guest: BenchGuest): void {
   for (const family of ['-4', '-6']) {
     const tables = new Set<string>();
-    const routes = JSON.parse(runIp(['-n', guest.ns, family, '-j', 'route', 'show', 'table', 'all']) || '[]') as { table?: string | number }[];
+    const routes = JSON.parse(runIp(['-n', guest.ns, family, '-j', 'route', 'show', 'table', 'all']) || '[]') as {
+      table?: string | number;
+    }[];
     for (const route of routes) {
       const table = String(route.table ?? 'main');
       if (!['local', 'main', 'default', '255', '254', '253'].includes(table)) tables.add(table);
     }
-    const batch = ['rule flush', 'rule add priority 32766 lookup main', 'rule add priority 32767 lookup default', ...[...tables].map((t) => `route flush table ${t}`)];
+    const batch = [
+      'rule flush',
+      'rule add priority 32766 lookup main',
+      'rule add priority 32767 lookup default',
+      ...[...tables].map((t) => `route flush table ${t}`),
+    ];
     runIp(['-n', guest.ns, family, '-batch', '-'], `${batch.join('\n')}\n`);
   }
-  const sysctls = guest.nics.flatMap((nic) => SYSCTL_KEYS.map((key) => `net.ipv4.conf.${nic.iface}.${key}=${guest.initialSysctl[key]!}`));
+  const sysctls = guest.nics.flatMap((nic) =>
+    SYSCTL_KEYS.map((key) => `net.ipv4.conf.${nic.iface}.${key}=${guest.initialSysctl[key]!}`),
+  );
   execFileSync('ip', ['netns', 'exec', guest.ns, 'sysctl', '-q', '-w', ...sysctls], { stdio: 'ignore' });
 }
 
 /** How many rules and routes of our own making the guest holds (to check a run did its work). */
 export function countPolicy(guest: BenchGuest): { rules: number; routes: number } {
   const rules = (JSON.parse(runIp(['-n', guest.ns, '-4', '-j', 'rule', 'show'])) as unknown[]).length - 3;
-  const routes = (JSON.parse(runIp(['-n', guest.ns, '-4', '-j', 'route', 'show', 'table', 'all'])) as { table?: string | number }[]).filter(
-    (r) => r.table !== undefined && !['local', 'main', 'default'].includes(String(r.table)),
-  ).length;
+  const routes = (
+    JSON.parse(runIp(['-n', guest.ns, '-4', '-j', 'route', 'show', 'table', 'all'])) as { table?: string | number }[]
+  ).filter((r) => r.table !== undefined && !['local', 'main', 'default'].includes(String(r.table))).length;
   return { rules, routes };
 }
 

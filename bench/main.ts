@@ -40,7 +40,8 @@ export interface BenchFiles {
 }
 
 export function writeBenchFiles(results: BenchResults, files: BenchFiles, notes: string[] = []): void {
-  for (const file of [files.resultsFile, files.svgFile, files.markdownFile]) mkdirSync(dirname(file), { recursive: true });
+  for (const file of [files.resultsFile, files.svgFile, files.markdownFile])
+    mkdirSync(dirname(file), { recursive: true });
   writeFileSync(files.resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(files.svgFile, renderSvg(results));
   const svgName = relative(dirname(files.markdownFile), files.svgFile);
@@ -59,11 +60,14 @@ export interface BenchCommandOptions {
   log?: (line: string) => void;
 }
 
-export async function benchCommand(options: BenchCommandOptions = {}): Promise<{ results: BenchResults; files: BenchFiles }> {
+export async function benchCommand(
+  options: BenchCommandOptions = {},
+): Promise<{ results: BenchResults; files: BenchFiles }> {
   const root = repoRoot();
   const cli = join(root, 'dist', 'src', 'cli', 'main.js');
   const mockServer = join(root, 'dist', 'mocks', 'metadata', 'server.js');
-  for (const file of [cli, mockServer]) if (!existsSync(file)) throw new Error(`bench: ${file} is missing; run npm run build first`);
+  for (const file of [cli, mockServer])
+    if (!existsSync(file)) throw new Error(`bench: ${file} is missing; run npm run build first`);
   const bundle = options.bundle === null ? undefined : (options.bundle ?? buildBundle(root, options.log));
   const outDir = options.outDir ?? join(root, 'bench');
   const workDir = join(tmpdir(), `multinic-bench-${process.pid}`);
@@ -86,7 +90,9 @@ export async function benchCommand(options: BenchCommandOptions = {}): Promise<{
     const notesFile = join(root, 'bench', 'NOTES.md');
     // The in-guest table (issue 13) comes from the VM suite's last recorded run, if any.
     const vmFile = join(root, 'bench', 'vm-results.json');
-    const vmTable = existsSync(vmFile) ? [renderVmTable(JSON.parse(readFileSync(vmFile, 'utf8')) as VmResults).trimEnd()] : [];
+    const vmTable = existsSync(vmFile)
+      ? [renderVmTable(JSON.parse(readFileSync(vmFile, 'utf8')) as VmResults).trimEnd()]
+      : [];
     const notes = [...vmTable, ...(existsSync(notesFile) ? [readFileSync(notesFile, 'utf8').trimEnd()] : [])];
     writeBenchFiles(results, files, notes);
     return { results, files };
@@ -114,7 +120,13 @@ function buildBundle(root: string, log?: (line: string) => void): string | undef
  * the installed wrapper with its blob and key (as `multinic install` makes them, in `dir`),
  * and the single executable with and without its snapshot.
  */
-function buildForms(root: string, bundle: string, dir: string, sea: boolean, log?: (line: string) => void): NonNullable<BenchOptions['forms']> {
+function buildForms(
+  root: string,
+  bundle: string,
+  dir: string,
+  sea: boolean,
+  log?: (line: string) => void,
+): NonNullable<BenchOptions['forms']> {
   const node = process.execPath;
   mkdirSync(dir, { recursive: true });
   const quiet = { cwd: root, stdio: ['ignore', 'ignore', 'ignore'] as ('ignore' | 'inherit')[] };
@@ -124,7 +136,11 @@ function buildForms(root: string, bundle: string, dir: string, sea: boolean, log
   // The wrapper finds node on PATH: measured only when that is this node.
   const onPath = execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim();
   if (onPath && realpathSync(onPath) === realpathSync(node)) {
-    const paths: BundlePaths = { bundle: join(dir, 'lib', 'multinic.cjs'), snapshot: join(dir, 'lib', 'multinic.blob'), snapshotKey: join(dir, 'lib', 'multinic.blob.key') };
+    const paths: BundlePaths = {
+      bundle: join(dir, 'lib', 'multinic.cjs'),
+      snapshot: join(dir, 'lib', 'multinic.blob'),
+      snapshotKey: join(dir, 'lib', 'multinic.blob.key'),
+    };
     mkdirSync(dirname(paths.bundle), { recursive: true });
     copyFileSync(bundle, paths.bundle);
     execFileSync('sh', ['-c', renderSnapshotScript(paths)], quiet);
@@ -135,7 +151,10 @@ function buildForms(root: string, bundle: string, dir: string, sea: boolean, log
   if (sea) {
     const script = join(root, 'scripts', 'build-sea.mjs');
     execFileSync(node, [script], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-    execFileSync(node, [script, '--form', 'plain', '--out', join(dir, 'multinic-plain')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(node, [script, '--form', 'plain', '--out', join(dir, 'multinic-plain')], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     forms.sea = [join(root, 'build', 'multinic')];
     forms.seaPlain = [join(dir, 'multinic-plain')];
     log?.('single executables built: build/multinic (snapshot) and one without');
@@ -165,7 +184,9 @@ async function cliMain(): Promise<void> {
     ...(values.sea === 'none' ? { sea: false } : {}),
     log: (line) => process.stderr.write(`bench: ${line}\n`),
   });
-  process.stderr.write(`bench: wrote ${Object.values(files).join(', ')} in ${Math.round((Date.now() - started) / 1000)} s\n`);
+  process.stderr.write(
+    `bench: wrote ${Object.values(files).join(', ')} in ${Math.round((Date.now() - started) / 1000)} s\n`,
+  );
 }
 
 if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {

@@ -26,7 +26,14 @@ export const FORM_NAMES: Record<Form, string> = {
 /** The peak RSS samples of a form at one point (results of older runs have dist and bundle only). */
 export function peakRssSamples(point: BenchPoint | undefined, form: Form): number[] | undefined {
   if (!point) return undefined;
-  return point.peakRssSamplesKbByForm?.[form] ?? (form === 'dist' ? point.peakRssSamplesKb : form === 'bundle' ? (point.bundlePeakRssSamplesKb ?? undefined) : undefined);
+  return (
+    point.peakRssSamplesKbByForm[form] ??
+    (form === 'dist'
+      ? point.peakRssSamplesKb
+      : form === 'bundle'
+        ? (point.bundlePeakRssSamplesKb ?? undefined)
+        : undefined)
+  );
 }
 
 /** The same targets for each form, on its own fresh and rerun lines. */
@@ -34,13 +41,20 @@ export function judgeTargets(results: BenchResults, variant: Form = 'dist'): Tar
   const [freshLine, rerunLine]: readonly TimedLine[] = FORM_LINES[variant];
   const at = (n: number) => results.points.find((p) => p.n === n);
   const verdicts: TargetVerdict[] = [];
-  for (const [n, limit] of [[8, 1.5], [64, 1.3]] as const) {
+  for (const [n, limit] of [
+    [8, 1.5],
+    [64, 1.3],
+  ] as const) {
     const fresh = median(at(n), freshLine);
     const floor = median(at(n), 'floor');
     verdicts.push(
       fresh === undefined || floor === undefined
         ? { target: `fresh at N=${n} ≤ ${limit} × floor`, met: null, figures: `N=${n} not measured` }
-        : { target: `fresh at N=${n} ≤ ${limit} × floor`, met: fresh <= limit * floor, figures: `${fresh} ms vs floor ${floor} ms = ${ratio(fresh, floor)} ×` },
+        : {
+            target: `fresh at N=${n} ≤ ${limit} × floor`,
+            met: fresh <= limit * floor,
+            figures: `${fresh} ms vs floor ${floor} ms = ${ratio(fresh, floor)} ×`,
+          },
     );
   }
   {
@@ -49,16 +63,31 @@ export function judgeTargets(results: BenchResults, variant: Form = 'dist'): Tar
     verdicts.push(
       fresh === undefined || seed === undefined
         ? { target: 'N=64: ≥ 3 × faster than the seed recipe', met: null, figures: 'N=64 not measured' }
-        : { target: 'N=64: ≥ 3 × faster than the seed recipe', met: seed >= 3 * fresh, figures: `seed ${seed} ms / fresh ${fresh} ms = ${ratio(seed, fresh)} ×` },
+        : {
+            target: 'N=64: ≥ 3 × faster than the seed recipe',
+            met: seed >= 3 * fresh,
+            figures: `seed ${seed} ms / fresh ${fresh} ms = ${ratio(seed, fresh)} ×`,
+          },
     );
   }
   {
     const rows = results.points
-      .map((p) => ({ n: p.n, rerun: median(p, rerunLine), floor: median(p, 'rerunFloor'), node: median(p, 'nodeStart') }))
-      .filter((r): r is { n: number; rerun: number; floor: number; node: number } => r.rerun !== undefined && r.floor !== undefined && r.node !== undefined);
+      .map((p) => ({
+        n: p.n,
+        rerun: median(p, rerunLine),
+        floor: median(p, 'rerunFloor'),
+        node: median(p, 'nodeStart'),
+      }))
+      .filter(
+        (r): r is { n: number; rerun: number; floor: number; node: number } =>
+          r.rerun !== undefined && r.floor !== undefined && r.node !== undefined,
+      );
     // "1.2 × node -e 0 plus the reads": node's start-up is the part a Node tool can only match, the reads are fixed.
     const limitOf = (r: (typeof rows)[number]) => 1.2 * r.node + Math.max(0, r.floor - r.node);
-    const worst = rows.reduce<(typeof rows)[number] | undefined>((w, r) => (w === undefined || r.rerun / limitOf(r) > w.rerun / limitOf(w) ? r : w), undefined);
+    const worst = rows.reduce<(typeof rows)[number] | undefined>(
+      (w, r) => (w === undefined || r.rerun / limitOf(r) > w.rerun / limitOf(w) ? r : w),
+      undefined,
+    );
     verdicts.push(
       worst === undefined
         ? { target: 'rerun ≤ 1.2 × node -e 0 + the reads', met: null, figures: 'not measured' }
@@ -79,11 +108,17 @@ export function judgeTargets(results: BenchResults, variant: Form = 'dist'): Tar
     );
   }
   {
-    const points = results.points.map((p) => ({ n: p.n, ms: median(p, freshLine) })).filter((p): p is { n: number; ms: number } => p.ms !== undefined);
+    const points = results.points
+      .map((p) => ({ n: p.n, ms: median(p, freshLine) }))
+      .filter((p): p is { n: number; ms: number } => p.ms !== undefined);
     const at = (n: number) => points.find((p) => p.n === n)?.ms;
     const [t8, t32, t64] = [at(8), at(32), at(64)];
     if (t8 === undefined || t32 === undefined || t64 === undefined) {
-      verdicts.push({ target: 'time linear in N (no quadratic step)', met: null, figures: 'N = 8, 32 and 64 not all measured' });
+      verdicts.push({
+        target: 'time linear in N (no quadratic step)',
+        met: null,
+        figures: 'N = 8, 32 and 64 not all measured',
+      });
     } else {
       // Cost per added NIC in the top of the range against the middle: a step quadratic in the
       // number of rules or routes makes it grow with N (2.4 × for T = c·N²); a linear one keeps
@@ -132,12 +167,17 @@ export function renderSvg(results: BenchResults): string {
   const yMax = niceCeil(maxMs);
   const logMin = Math.log2(Math.min(...counts));
   const logMax = Math.log2(Math.max(...counts));
-  const x = (n: number) => margin.left + (logMax === logMin ? plotW / 2 : ((Math.log2(n) - logMin) / (logMax - logMin)) * plotW);
+  const x = (n: number) =>
+    margin.left + (logMax === logMin ? plotW / 2 : ((Math.log2(n) - logMin) / (logMax - logMin)) * plotW);
   const y = (ms: number) => margin.top + plotH - (ms / yMax) * plotH;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  out.push(`<text x="${margin.left}" y="18" font-size="14">multinic: wall time (median of ${results.repetitions}) against the number of NICs</text>`);
+  out.push(
+    `<text x="${margin.left}" y="18" font-size="14">multinic: wall time (median of ${results.repetitions}) against the number of NICs</text>`,
+  );
   for (let i = 0; i <= 5; i++) {
     const ms = (yMax / 5) * i;
     out.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${f(y(ms))}" y2="${f(y(ms))}" stroke="#ddd"/>`);
@@ -149,16 +189,24 @@ export function renderSvg(results: BenchResults): string {
   }
   out.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
   out.push(`<text x="${margin.left + plotW / 2}" y="${height - 12}" text-anchor="middle">NICs (N, log scale)</text>`);
-  out.push(`<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">milliseconds</text>`);
+  out.push(
+    `<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">milliseconds</text>`,
+  );
   lines.forEach((line, i) => {
     const style = LINE_STYLE[line]!;
-    const pts = results.points.filter((p) => p.timings[line]).map((p) => ({ cx: f(x(p.n)), cy: f(y(p.timings[line]!.median)) }));
+    const pts = results.points
+      .filter((p) => p.timings[line])
+      .map((p) => ({ cx: f(x(p.n)), cy: f(y(p.timings[line]!.median)) }));
     const dash = style.dash ? ` stroke-dasharray="${style.dash}"` : '';
-    out.push(`<polyline fill="none" stroke="${style.color}" stroke-width="2"${dash} points="${pts.map((p) => `${p.cx},${p.cy}`).join(' ')}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${style.color}" stroke-width="2"${dash} points="${pts.map((p) => `${p.cx},${p.cy}`).join(' ')}"/>`,
+    );
     for (const p of pts) out.push(`<circle cx="${p.cx}" cy="${p.cy}" r="3" fill="${style.color}"/>`);
     const ly = margin.top + 10 + i * 20;
     const lx = margin.left + plotW + 14;
-    out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${style.color}" stroke-width="2"${dash}/>`);
+    out.push(
+      `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${style.color}" stroke-width="2"${dash}/>`,
+    );
     out.push(`<text x="${lx + 30}" y="${ly + 4}">${escapeXml(style.label)}</text>`);
   });
   out.push('</svg>');
@@ -176,11 +224,21 @@ export function renderMarkdown(results: BenchResults, options: { svgName: string
   out.push('# Benchmarks', '');
   out.push('Generated by `npm run bench` (bench/); do not edit by hand. Raw figures: bench/results.json.', '');
   out.push(`Run ${results.generatedAt} on ${m.nproc} CPU(s), ${m.cpu}, kernel ${m.kernel}; node ${m.node}; ${m.ip}.`);
-  out.push(`Load average (1, 5, 15 min) ${m.loadBefore.join(', ')} before and ${m.loadAfter.join(', ')} after: above ${m.nproc} means other work shared the CPUs and every figure is inflated by it.`);
-  out.push(`multinic: \`${m.multinic}\`${m.bundle ? `; bundle: \`${m.bundle}\`` : ' (no bundle found)'}${Object.entries(m.forms ?? {}).map(([form, argv]) => `; ${form}: \`${argv}\``).join('')}; built from ${m.source}.`, '');
+  out.push(
+    `Load average (1, 5, 15 min) ${m.loadBefore.join(', ')} before and ${m.loadAfter.join(', ')} after: above ${m.nproc} means other work shared the CPUs and every figure is inflated by it.`,
+  );
+  out.push(
+    `multinic: \`${m.multinic}\`${m.bundle ? `; bundle: \`${m.bundle}\`` : ' (no bundle found)'}${Object.entries(
+      m.forms ?? {},
+    )
+      .map(([form, argv]) => `; ${form}: \`${argv}\``)
+      .join('')}; built from ${m.source}.`,
+    '',
+  );
   out.push(
     'Each guest is a network namespace with N veth NICs (own MAC, an address in 203.0.113.0/24, gateway .1 on-link).',
-    'Every timed line runs as `ip netns exec NS bash SCRIPT` (the same entry cost for all), ' + `${results.repetitions} repetitions each, wall time in ms: median (min–max).`,
+    'Every timed line runs as `ip netns exec NS bash SCRIPT` (the same entry cost for all), ' +
+      `${results.repetitions} repetitions each, wall time in ms: median (min–max).`,
     '',
     '- **fresh**: `multinic apply --network-data FILE --persist none --state-dir DIR` on a guest with no policy routing (rules, tables, sysctls and state dir reset before each);',
     '- **rerun**: the same again, nothing to change;',
@@ -192,26 +250,38 @@ export function renderMarkdown(results: BenchResults, options: { svgName: string
   );
   out.push(`| N | ${lines.map((l) => LINE_STYLE[l]!.label).join(' | ')} | node -e 0 |`);
   out.push(`|---:|${lines.map(() => '---:').join('|')}|---:|`);
-  for (const p of results.points) out.push(`| ${p.n} | ${lines.map((l) => cell(p, l)).join(' | ')} | ${cell(p, 'nodeStart')} |`);
+  for (const p of results.points)
+    out.push(`| ${p.n} | ${lines.map((l) => cell(p, l)).join(' | ')} | ${cell(p, 'nodeStart')} |`);
   out.push('', `![time against N](${options.svgName})`, '');
   out.push('Footprint of one fresh run (peak RSS: the largest of three fresh runs, all three in brackets):', '');
   const rssForms = FORMS.filter((form) => results.points.some((p) => peakRssSamples(p, form)));
-  out.push(`| N | ip commands (floor batch) | sysctls | ${rssForms.map((form) => `peak RSS (${form})`).join(' | ')} | processes fresh (run log / strace) | processes rerun | HTTP requests (metadata, no --network-data) |`);
+  out.push(
+    `| N | ip commands (floor batch) | sysctls | ${rssForms.map((form) => `peak RSS (${form})`).join(' | ')} | processes fresh (run log / strace) | processes rerun | HTTP requests (metadata, no --network-data) |`,
+  );
   out.push(`|---:|---:|---:|${rssForms.map(() => '---:|').join('')}---:|---:|---:|`);
   for (const p of results.points) {
     const rss = rssForms.map((form) => {
       const samples = peakRssSamples(p, form);
       return samples ? mb(samples) : '–';
     });
-    out.push(`| ${p.n} | ${p.ipCommands} | ${p.sysctls} | ${rss.join(' | ')} | ${p.processesFresh} / ${p.processesFreshStrace ?? 'no strace'} | ${p.processesRerun} | ${p.httpRequests} |`);
+    out.push(
+      `| ${p.n} | ${p.ipCommands} | ${p.sysctls} | ${rss.join(' | ')} | ${p.processesFresh} / ${p.processesFreshStrace ?? 'no strace'} | ${p.processesRerun} | ${p.httpRequests} |`,
+    );
   }
   const last = results.points[results.points.length - 1];
-  if (last) out.push('', `What a rerun spawns (N=${last.n}):`, '', ...last.rerunCommands.map((c) => `- \`${c.replace(/`/g, "'")}\``));
+  if (last)
+    out.push(
+      '',
+      `What a rerun spawns (N=${last.n}):`,
+      '',
+      ...last.rerunCommands.map((c) => `- \`${c.replace(/`/g, "'")}\``),
+    );
   const variants = FORMS.filter((form) => results.points.some((p) => p.timings[FORM_LINES[form][0]]));
   for (const variant of variants) {
     out.push('', `## Targets (issues 7 and 16), ${FORM_NAMES[variant]}`, '');
     out.push('| target | met | figures |', '|---|---|---|');
-    for (const v of judgeTargets(results, variant)) out.push(`| ${v.target} | ${v.met === null ? 'not measured' : v.met ? 'yes' : '**no**'} | ${v.figures} |`);
+    for (const v of judgeTargets(results, variant))
+      out.push(`| ${v.target} | ${v.met === null ? 'not measured' : v.met ? 'yes' : '**no**'} | ${v.figures} |`);
   }
   if (options.notes?.length) out.push('', ...options.notes);
   return `${out.join('\n')}\n`;

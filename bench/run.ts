@@ -11,7 +11,15 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { availableParallelism, cpus, loadavg, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { countPolicy, createGuest, destroyGuest, renderSeedScript, resetGuest, toNetworkData, type BenchGuest } from './guest.js';
+import {
+  countPolicy,
+  createGuest,
+  destroyGuest,
+  renderSeedScript,
+  resetGuest,
+  toNetworkData,
+  type BenchGuest,
+} from './guest.js';
 import { summarise, type Summary } from './stats.js';
 
 const RSS_RUNS = 3;
@@ -35,7 +43,15 @@ export const FORM_LINES = {
   seaPlain: ['seaPlainFresh', 'seaPlainRerun'],
 } as const satisfies Record<Form, readonly [string, string]>;
 
-export const TIMED_LINES = ['fresh', 'rerun', 'seed', 'floor', 'rerunFloor', 'nodeStart', ...FORMS.slice(1).flatMap((form) => FORM_LINES[form])] as const;
+export const TIMED_LINES = [
+  'fresh',
+  'rerun',
+  'seed',
+  'floor',
+  'rerunFloor',
+  'nodeStart',
+  ...FORMS.slice(1).flatMap((form) => FORM_LINES[form]),
+] as const;
 export type TimedLine = 'seed' | 'floor' | 'rerunFloor' | 'nodeStart' | (typeof FORM_LINES)[Form][number];
 
 export interface BenchPoint {
@@ -65,7 +81,19 @@ export interface BenchPoint {
 
 export interface BenchResults {
   generatedAt: string;
-  machine: { nproc: number; cpu: string; kernel: string; node: string; ip: string; multinic: string; bundle: string | null; forms?: Partial<Record<Form, string>>; source: string; loadBefore: number[]; loadAfter: number[] };
+  machine: {
+    nproc: number;
+    cpu: string;
+    kernel: string;
+    node: string;
+    ip: string;
+    multinic: string;
+    bundle: string | null;
+    forms?: Partial<Record<Form, string>>;
+    source: string;
+    loadBefore: number[];
+    loadAfter: number[];
+  };
   repetitions: number;
   counts: number[];
   points: BenchPoint[];
@@ -110,7 +138,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       destroyGuest(guest);
     }
     const point = points[points.length - 1]!;
-    say(`N=${String(n).padStart(2)}: ${Object.entries(point.timings).map(([line, s]) => `${line} ${s.median} ms`).join(', ')}; ${Math.round(point.peakRssKb / 1024)} MB, ${point.processesFresh} processes, ${point.httpRequests} HTTP (${Math.round(performance.now() - started)} ms)`);
+    say(
+      `N=${String(n).padStart(2)}: ${Object.entries(point.timings)
+        .map(([line, s]) => `${line} ${s.median} ms`)
+        .join(
+          ', ',
+        )}; ${Math.round(point.peakRssKb / 1024)} MB, ${point.processesFresh} processes, ${point.httpRequests} HTTP (${Math.round(performance.now() - started)} ms)`,
+    );
   }
   return {
     generatedAt: new Date().toISOString(),
@@ -130,8 +164,21 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
   writeFileSync(networkData, `${JSON.stringify(toNetworkData(guest.nics), null, 2)}\n`);
   const stateDir = join(dir, 'state');
   const node = process.execPath;
-  const applyArgs = (cli: string | string[]) => [...(typeof cli === 'string' ? [node, cli] : cli), 'apply', '--network-data', networkData, '--persist', 'none', '--state-dir', stateDir];
-  const formArgv: Partial<Record<Form, string[]>> = { dist: [node, options.cli], ...(options.bundle ? { bundle: [node, options.bundle] } : {}), ...options.forms };
+  const applyArgs = (cli: string | string[]) => [
+    ...(typeof cli === 'string' ? [node, cli] : cli),
+    'apply',
+    '--network-data',
+    networkData,
+    '--persist',
+    'none',
+    '--state-dir',
+    stateDir,
+  ];
+  const formArgv: Partial<Record<Form, string[]>> = {
+    dist: [node, options.cli],
+    ...(options.bundle ? { bundle: [node, options.bundle] } : {}),
+    ...options.forms,
+  };
   const forms = FORMS.filter((form) => formArgv[form]);
   const script = (name: string, lines: string[]) => {
     const path = join(dir, `${name}.sh`);
@@ -179,13 +226,18 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
     const trace = join(dir, 'fresh.strace');
     inGuest(guest, ['strace', '-f', '-qq', '-e', 'trace=execve', '-o', trace, ...applyArgs(options.cli)]);
     // Successful execve calls, less node's own.
-    const execs = readFileSync(trace, 'utf8').split('\n').filter((line) => /execve\(/.test(line) && /= 0$/.test(line.trim()));
+    const execs = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('execve(') && line.trim().endsWith('= 0'));
     processesFreshStrace = execs.length - 1;
   }
   const httpRequests = await countHttpRequests(guest, options, dir);
 
   // The timed lines.
-  const formScripts = forms.map((form) => ({ form, path: script(`form-${form}`, [shellJoin(applyArgs(formArgv[form]!))]) }));
+  const formScripts = forms.map((form) => ({
+    form,
+    path: script(`form-${form}`, [shellJoin(applyArgs(formArgv[form]!))]),
+  }));
   const seedScript = join(dir, 'seed.sh');
   writeFileSync(seedScript, renderSeedScript(guest.nics));
   const floorScript = script('floor', [shellJoin([node, '-e', '0']), `ip -batch ${floorBatch}`]);
@@ -216,7 +268,7 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
     assertApplied(guest, 'the floor');
   }
   const timings: Partial<Record<TimedLine, Summary>> = {};
-  for (const line of TIMED_LINES) if (samples[line]) timings[line] = summarise(samples[line]!);
+  for (const line of TIMED_LINES) if (samples[line]) timings[line] = summarise(samples[line]);
   return {
     n,
     timings,
@@ -231,7 +283,10 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
     processesRerun: rerunRuns.length,
     processesFreshStrace,
     httpRequests,
-    rerunCommands: rerunRuns.map((r) => `${r.command} ${r.args.join(' ')}${r.input === null ? '' : ` <<< ${JSON.stringify(r.input.length > 80 ? `${r.input.slice(0, 80)}…` : r.input)}`}`),
+    rerunCommands: rerunRuns.map(
+      (r) =>
+        `${r.command} ${r.args.join(' ')}${r.input === null ? '' : ` <<< ${JSON.stringify(r.input.length > 80 ? `${r.input.slice(0, 80)}…` : r.input)}`}`,
+    ),
   };
 }
 
@@ -247,15 +302,47 @@ async function countHttpRequests(guest: BenchGuest, options: BenchOptions, dir: 
   rmSync(log, { force: true });
   rmSync(ready, { force: true });
   execFileSync('ip', ['-n', guest.ns, 'address', 'replace', '169.254.169.254/32', 'dev', 'lo']);
-  const server = spawn('ip', ['netns', 'exec', guest.ns, process.execPath, options.mockServer, '--listen', '169.254.169.254:80', '--config', config, '--log', log, '--ready', ready], { stdio: 'ignore' });
+  const server = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      guest.ns,
+      process.execPath,
+      options.mockServer,
+      '--listen',
+      '169.254.169.254:80',
+      '--config',
+      config,
+      '--log',
+      log,
+      '--ready',
+      ready,
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     for (let attempt = 0; !existsSync(ready); attempt++) {
       if (server.exitCode !== null || attempt > 200) throw new Error('bench: the mock metadata service did not start');
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    inGuest(guest, [process.execPath, options.cli, 'apply', '--source', 'metadata', '--persist', 'none', '--state-dir', stateDir, '--deadline', '30']);
+    inGuest(guest, [
+      process.execPath,
+      options.cli,
+      'apply',
+      '--source',
+      'metadata',
+      '--persist',
+      'none',
+      '--state-dir',
+      stateDir,
+      '--deadline',
+      '30',
+    ]);
     assertApplied(guest, 'multinic apply from the metadata service');
-    return readFileSync(log, 'utf8').split('\n').filter((line) => line.trim() !== '').length;
+    return readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '').length;
   } finally {
     server.kill('SIGTERM');
     await new Promise((resolve) => {
@@ -266,18 +353,33 @@ async function countHttpRequests(guest: BenchGuest, options: BenchOptions, dir: 
   }
 }
 
-function inGuest(guest: BenchGuest, argv: string[], env: Record<string, string> = {}): { stdout: string; stderr: string } {
-  const result = spawnSync('ip', ['netns', 'exec', guest.ns, ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
-  if (result.status !== 0) throw new Error(`bench: ${argv.join(' ')} in ${guest.ns} exited ${result.status ?? String(result.signal)}: ${result.stderr.trim()}`);
+function inGuest(
+  guest: BenchGuest,
+  argv: string[],
+  env: Record<string, string> = {},
+): { stdout: string; stderr: string } {
+  const result = spawnSync('ip', ['netns', 'exec', guest.ns, ...argv], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 64 << 20,
+  });
+  if (result.status !== 0)
+    throw new Error(
+      `bench: ${argv.join(' ')} in ${guest.ns} exited ${result.status ?? String(result.signal)}: ${result.stderr.trim()}`,
+    );
   return { stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Wall-clock milliseconds of `ip netns exec NS bash SCRIPT`; a failure stops the bench. */
 function timeInGuest(guest: BenchGuest, path: string): number {
   const started = performance.now();
-  const result = spawnSync('ip', ['netns', 'exec', guest.ns, 'bash', path], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const result = spawnSync('ip', ['netns', 'exec', guest.ns, 'bash', path], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const elapsed = performance.now() - started;
-  if (result.status !== 0) throw new Error(`bench: ${path} exited ${result.status ?? String(result.signal)}: ${result.stderr.trim()}`);
+  if (result.status !== 0)
+    throw new Error(`bench: ${path} exited ${result.status ?? String(result.signal)}: ${result.stderr.trim()}`);
   return elapsed;
 }
 
@@ -285,7 +387,10 @@ function timeInGuest(guest: BenchGuest, path: string): number {
 function assertApplied(guest: BenchGuest, what: string): void {
   const { rules, routes } = countPolicy(guest);
   const n = guest.nics.length;
-  if (rules < n || routes < 2 * n) throw new Error(`bench: after ${what} the guest holds ${rules} rule(s) and ${routes} route(s), expected at least ${n} and ${2 * n}`);
+  if (rules < n || routes < 2 * n)
+    throw new Error(
+      `bench: after ${what} the guest holds ${rules} rule(s) and ${routes} route(s), expected at least ${n} and ${2 * n}`,
+    );
 }
 
 function readRunLog(path: string): LoggedRun[] {
@@ -332,7 +437,9 @@ function readMachine(options: BenchOptions): Omit<BenchResults['machine'], 'load
     ip,
     multinic: `node ${shortPath(options.cli)}`,
     bundle: options.bundle ? `node ${shortPath(options.bundle)}` : null,
-    forms: Object.fromEntries(Object.entries(options.forms ?? {}).map(([form, argv]) => [form, argv.map(shortPath).join(' ')])),
+    forms: Object.fromEntries(
+      Object.entries(options.forms ?? {}).map(([form, argv]) => [form, argv.map(shortPath).join(' ')]),
+    ),
   };
 }
 

@@ -18,7 +18,13 @@ export function summarise(samples: number[]): Summary {
   const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
   const min = sorted[0]!;
   const max = sorted[sorted.length - 1]!;
-  return { median: round(median), min: round(min), max: round(max), spread: median === 0 ? 0 : round((max - min) / median, 3), samples: samples.map((s) => round(s)) };
+  return {
+    median: round(median),
+    min: round(min),
+    max: round(max),
+    spread: median === 0 ? 0 : round((max - min) / median, 3),
+    samples: samples.map((s) => round(s)),
+  };
 }
 
 export function round(value: number, digits = 1): number {
@@ -30,7 +36,11 @@ export function round(value: number, digits = 1): number {
  * Least-squares fit of time = a + b·N, and the largest relative gap between the fit and a
  * point: a quadratic step in N shows as a large residual at the largest N.
  */
-export function fitLinear(points: { n: number; ms: number }[]): { intercept: number; slope: number; worstResidual: number } {
+export function fitLinear(points: { n: number; ms: number }[]): {
+  intercept: number;
+  slope: number;
+  worstResidual: number;
+} {
   const count = points.length;
   const meanN = points.reduce((s, p) => s + p.n, 0) / count;
   const meanMs = points.reduce((s, p) => s + p.ms, 0) / count;
@@ -41,4 +51,3 @@ export function fitLinear(points: { n: number; ms: number }[]): { intercept: num
   const worstResidual = Math.max(0, ...points.map((p) => Math.abs(p.ms - (intercept + slope * p.n)) / p.ms));
   return { intercept: round(intercept, 2), slope: round(slope, 3), worstResidual: round(worstResidual, 3) };
 }
-

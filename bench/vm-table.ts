@@ -29,7 +29,8 @@ const ROWS: [key: string, label: string][] = [
   ['secondBootAllAnswerSeconds', 'boot after the attach: every address answers after power-on (s)'],
 ];
 
-const cell = (value: number | string | undefined): string => (typeof value === 'number' ? (value < 1 ? value.toFixed(2) : value.toFixed(1)) : '–');
+const cell = (value: number | string | undefined): string =>
+  typeof value === 'number' ? (value < 1 ? value.toFixed(2) : value.toFixed(1)) : '–';
 
 export function renderVmTable(doc: VmResults): string {
   const flavours = Object.keys(doc.results);
@@ -40,7 +41,7 @@ export function renderVmTable(doc: VmResults): string {
     `**The guest is emulated (${doc.accel.toUpperCase()}, no KVM), on a shared 2-core machine: every absolute time here is many`,
     'times what it is on real hardware, and only the comparisons between rows mean something.**',
     'Times "after power-on" are taken from the host (QEMU started → the client gets an answer); guest-clock',
-    'times are systemd\'s monotonic stamps (from kernel start).',
+    "times are systemd's monotonic stamps (from kernel start).",
     '',
     `| | ${flavours.join(' | ')} |`,
     `|---|${flavours.map(() => '---:').join('|')}|`,
@@ -52,7 +53,14 @@ export function renderVmTable(doc: VmResults): string {
   for (const flavour of flavours) {
     const chain = doc.results[flavour]?.firstBootCriticalChain;
     if (typeof chain !== 'string') continue;
-    lines.push('', `\`systemd-analyze critical-chain network-online.target\`, first boot, ${flavour}:`, '', '```', chain.trim(), '```');
+    lines.push(
+      '',
+      `\`systemd-analyze critical-chain network-online.target\`, first boot, ${flavour}:`,
+      '',
+      '```',
+      chain.trim(),
+      '```',
+    );
   }
   return `${lines.join('\n')}\n`;
 }

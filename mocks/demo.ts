@@ -12,7 +12,7 @@ import { CLIENT_V4, createLab, type Lab } from './lab/lab.js';
 function table(title: string, reach: Map<string, boolean>): string {
   const rows = THREE_NIC_GUEST.flatMap((nic) =>
     nic.addresses.map((cidr) => {
-      const address = cidr.split('/')[0] as string;
+      const address = cidr.split('/')[0]!;
       const answered = reach.get(address) ?? false;
       return `  ${nic.name.padEnd(6)} ${nic.mac}  ${address.padEnd(15)} ${answered ? 'answers' : 'no answer'}${nic.primary ? '   (primary)' : ''}`;
     }),
@@ -26,7 +26,9 @@ async function demo(): Promise<number> {
     process.stderr.write('demo: run as root (it creates network namespaces)\n');
     return 77;
   }
-  process.stdout.write(`Building an emulated OpenStack guest (client ${CLIENT_V4}, router with metadata at 169.254.169.254, port-security bridges, guest with 3 NICs)...\n\n`);
+  process.stdout.write(
+    `Building an emulated OpenStack guest (client ${CLIENT_V4}, router with metadata at 169.254.169.254, port-security bridges, guest with 3 NICs)...\n\n`,
+  );
   const stateDir = await mkdtemp(join(tmpdir(), 'multinic-demo-'));
   let lab: Lab | undefined;
   const cleanup = async () => {

@@ -25,7 +25,9 @@ const trim = {
   name: 'multinic-trim',
   setup(b) {
     b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${'node_modules'}/zod/`) ? { path: join(root, 'scripts', 'bundle-stubs', 'zod-locales.js') } : undefined,
+      args.importer.includes(`${'node_modules'}/zod/`)
+        ? { path: join(root, 'scripts', 'bundle-stubs', 'zod-locales.js') }
+        : undefined,
     );
   },
 };
@@ -85,7 +87,11 @@ await writeFile(
   ].join('\n'),
   { mode: 0o755 },
 );
-const at = (dir) => ({ bundle: `${dir}/multinic.cjs`, snapshot: `${dir}/multinic.blob`, snapshotKey: `${dir}/multinic.blob.key` });
+const at = (dir) => ({
+  bundle: `${dir}/multinic.cjs`,
+  snapshot: `${dir}/multinic.blob`,
+  snapshotKey: `${dir}/multinic.blob.key`,
+});
 await writeFile(
   join(root, 'build', 'npm-postinstall.sh'),
   [
@@ -109,4 +115,6 @@ const userData = renderEmbeddedUserData(await readFile(out), VERSION);
 await writeFile(join(root, 'build', 'user-data-embedded.yaml'), userData);
 const packed = packUserData(userData);
 await writeFile(join(root, 'build', 'user-data-embedded.yaml.gz'), packed);
-process.stdout.write(`build/user-data-embedded.yaml: ${Buffer.byteLength(userData)} bytes; .gz (what Nova gets): ${packed.length} bytes\n`);
+process.stdout.write(
+  `build/user-data-embedded.yaml: ${Buffer.byteLength(userData)} bytes; .gz (what Nova gets): ${packed.length} bytes\n`,
+);

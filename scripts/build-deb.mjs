@@ -91,9 +91,9 @@ const control = [
   'Priority: optional',
   `Description: ${pkg.description}`,
   ' multinic reads network_data.json (metadata service, config drive or file), matches its',
-  ' links to the guest\'s NICs by MAC, and gives every NIC its own routing table and a rule',
+  " links to the guest's NICs by MAC, and gives every NIC its own routing table and a rule",
   ' "from <its address> lookup <its table>", so replies leave by the NIC they arrived on',
-  ' and Neutron\'s port security lets them through. A single executable (no node needed),',
+  " and Neutron's port security lets them through. A single executable (no node needed),",
   ' with systemd units for every boot, NIC hotplug and a reconcile timer.',
   '',
 ].join('\n');
@@ -146,6 +146,8 @@ await put('DEBIAN/postrm', postrm, 0o755);
 
 const out = join(root, 'build', `multinic_${version}_${arch}.deb`);
 // gzip: quick for a 95 MiB executable on two cores (xz would take a minute).
-execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', stage, out], { stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', stage, out], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 await rm(stage, { recursive: true, force: true });
 process.stdout.write(`${relative(root, out)}: ${(await stat(out)).size} bytes\n`);

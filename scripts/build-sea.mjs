@@ -23,7 +23,8 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { form: { type: 'string', default: 'snapshot' }, out: { type: 'string' } } });
 const form = values.form;
-if (!['snapshot', 'code-cache', 'plain'].includes(form)) throw new Error(`build-sea: --form ${form}: give snapshot, code-cache or plain`);
+if (!['snapshot', 'code-cache', 'plain'].includes(form))
+  throw new Error(`build-sea: --form ${form}: give snapshot, code-cache or plain`);
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const build = join(root, 'build');
@@ -50,10 +51,19 @@ await copyFile(process.execPath, out);
 // The fuse is the sentinel Node looks for to know a blob was injected (same string in 18 and 20).
 execFileSync(
   process.execPath,
-  [join(root, 'node_modules', 'postject', 'dist', 'cli.js'), out, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'],
+  [
+    join(root, 'node_modules', 'postject', 'dist', 'cli.js'),
+    out,
+    'NODE_SEA_BLOB',
+    blob,
+    '--sentinel-fuse',
+    'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+  ],
   { stdio: 'pipe' }, // postject warns about ELF note names it does not need; errors still throw
 );
 await chmod(out, 0o755);
 await rm(blob, { force: true });
 await rm(config, { force: true });
-process.stdout.write(`${out}: ${(await stat(out)).size} bytes (node ${process.version} with the bundle injected, ${form})\n`);
+process.stdout.write(
+  `${out}: ${(await stat(out)).size} bytes (node ${process.version} with the bundle injected, ${form})\n`,
+);

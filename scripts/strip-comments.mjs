@@ -10,7 +10,12 @@ export function stripComments(text, file) {
   const shebang = lines[0]?.startsWith('#!') ? [lines.shift()] : [];
   const title = lines[0]?.startsWith('#') ? [lines.shift()] : [];
   const body = lines.filter((line) => !/^\s*#/.test(line));
-  return [...shebang, ...title, `# (Comments stripped to fit user_data: see cloud-init/${file} in multinic's source.)`, ...body].join('\n');
+  return [
+    ...shebang,
+    ...title,
+    `# (Comments stripped to fit user_data: see cloud-init/${file} in multinic's source.)`,
+    ...body,
+  ].join('\n');
 }
 
 /** Which asset keeps its comments. */

@@ -104,4 +104,3 @@ export class StorageFailed extends MultinicError {
 export class BoundExceeded extends MultinicError {
   readonly exitCode = ExitCode.tempFail;
 }
-

@@ -39,13 +39,16 @@ function run(command: string, args: string[]): Promise<ExecResult> {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ exitCode: code ?? 1, stdout, stderr }));
+    child.on('close', (code) => {
+      resolve({ exitCode: code ?? 1, stdout, stderr });
+    });
   });
 }
 
 async function must(command: string, args: string[]): Promise<void> {
   const result = await run(command, args);
-  if (result.exitCode !== 0) throw new Error(`extra hosts: ${command} ${args.join(' ')} failed: ${result.stderr.trim()}`);
+  if (result.exitCode !== 0)
+    throw new Error(`extra hosts: ${command} ${args.join(' ')} failed: ${result.stderr.trim()}`);
 }
 
 export async function addExtraHosts(lab: Lab, hosts: ExtraHost[]): Promise<ExtraHosts> {
@@ -71,13 +74,34 @@ export async function addExtraHosts(lab: Lab, hosts: ExtraHost[]): Promise<Extra
       await must('ip', ['netns', 'add', name]);
       created.push(name);
       await must('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-      await must('ip', ['netns', 'exec', name, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+      await must('ip', [
+        'netns',
+        'exec',
+        name,
+        'sysctl',
+        '-qw',
+        'net.ipv6.conf.all.accept_dad=0',
+        'net.ipv6.conf.default.accept_dad=0',
+      ]);
       const outer = `xh${index}`;
-      const [peerNs, side] =
-        'switchBridge' in host.attach ? [lab.names.switch, 'switch'] : [lab.names.guest, 'guest'];
-      await must('ip', ['-n', name, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'guestLink' in host.attach ? host.attach.guestLink : outer, 'netns', peerNs]);
+      const [peerNs, side] = 'switchBridge' in host.attach ? [lab.names.switch, 'switch'] : [lab.names.guest, 'guest'];
+      await must('ip', [
+        '-n',
+        name,
+        'link',
+        'add',
+        'eth0',
+        'type',
+        'veth',
+        'peer',
+        'name',
+        'guestLink' in host.attach ? host.attach.guestLink : outer,
+        'netns',
+        peerNs,
+      ]);
       const peerName = 'guestLink' in host.attach ? host.attach.guestLink : outer;
-      if ('switchBridge' in host.attach) await must('ip', ['-n', peerNs, 'link', 'set', peerName, 'master', host.attach.switchBridge]);
+      if ('switchBridge' in host.attach)
+        await must('ip', ['-n', peerNs, 'link', 'set', peerName, 'master', host.attach.switchBridge]);
       if ('guestBridge' in host.attach) {
         const bridge = host.attach.guestBridge;
         const exists = (await run('ip', ['-n', peerNs, 'link', 'show', bridge])).exitCode === 0;
@@ -91,20 +115,65 @@ export async function addExtraHosts(lab: Lab, hosts: ExtraHost[]): Promise<Extra
       await must('ip', ['-n', name, 'link', 'set', 'eth0', 'up']);
       const guestDev = 'guestBridge' in host.attach ? host.attach.guestBridge : peerName;
       if (side === 'guest') {
-        for (const cidr of host.guestAddresses ?? []) await must('ip', ['-n', peerNs, ...(cidr.includes(':') ? ['-6'] : []), 'addr', 'add', cidr, 'dev', guestDev, ...(cidr.includes(':') ? ['nodad'] : [])]);
+        for (const cidr of host.guestAddresses ?? [])
+          await must('ip', [
+            '-n',
+            peerNs,
+            ...(cidr.includes(':') ? ['-6'] : []),
+            'addr',
+            'add',
+            cidr,
+            'dev',
+            guestDev,
+            ...(cidr.includes(':') ? ['nodad'] : []),
+          ]);
       }
-      for (const cidr of host.addresses) await must('ip', ['-n', name, ...(cidr.includes(':') ? ['-6'] : []), 'addr', 'add', cidr, 'dev', 'eth0', ...(cidr.includes(':') ? ['nodad'] : [])]);
-      for (const cidr of host.loopback ?? []) await must('ip', ['-n', name, ...(cidr.includes(':') ? ['-6'] : []), 'addr', 'add', cidr, 'dev', 'lo']);
-      for (const gateway of host.gateways) await must('ip', ['-n', name, ...(gateway.includes(':') ? ['-6'] : []), 'route', 'add', 'default', 'via', gateway]);
+      for (const cidr of host.addresses)
+        await must('ip', [
+          '-n',
+          name,
+          ...(cidr.includes(':') ? ['-6'] : []),
+          'addr',
+          'add',
+          cidr,
+          'dev',
+          'eth0',
+          ...(cidr.includes(':') ? ['nodad'] : []),
+        ]);
+      for (const cidr of host.loopback ?? [])
+        await must('ip', ['-n', name, ...(cidr.includes(':') ? ['-6'] : []), 'addr', 'add', cidr, 'dev', 'lo']);
+      for (const gateway of host.gateways)
+        await must('ip', [
+          '-n',
+          name,
+          ...(gateway.includes(':') ? ['-6'] : []),
+          'route',
+          'add',
+          'default',
+          'via',
+          gateway,
+        ]);
       for (const route of host.guestRoutes ?? []) {
-        await must('ip', ['-n', peerNs, ...(route.to.includes(':') ? ['-6'] : []), 'route', 'add', route.to, 'via', route.via, 'dev', guestDev]);
+        await must('ip', [
+          '-n',
+          peerNs,
+          ...(route.to.includes(':') ? ['-6'] : []),
+          'route',
+          'add',
+          route.to,
+          'via',
+          route.via,
+          'dev',
+          guestDev,
+        ]);
       }
     }
   } catch (error) {
     await destroy();
     throw error;
   }
-  const exec = (host: string, command: string, args: string[]) => run('ip', ['netns', 'exec', ns(host), command, ...args]);
+  const exec = (host: string, command: string, args: string[]) =>
+    run('ip', ['netns', 'exec', ns(host), command, ...args]);
   return {
     exec,
     answers: async (from, address, source) => {

@@ -20,5 +20,6 @@ export const THREE_NIC_GUEST: LabNic[] = [
 ];
 
 /** network_data.json for THREE_NIC_GUEST: test/fixtures/guests/three-nics.json, the one copy. */
-export const THREE_NIC_NETWORK_DATA: unknown = JSON.parse(readFileSync(join(findRepoRoot(), 'test', 'fixtures', 'guests', 'three-nics.json'), 'utf8'));
-
+export const THREE_NIC_NETWORK_DATA: unknown = JSON.parse(
+  readFileSync(join(findRepoRoot(), 'test', 'fixtures', 'guests', 'three-nics.json'), 'utf8'),
+);

@@ -104,7 +104,9 @@ async function run(command: string, args: string[], input?: string): Promise<Exe
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ exitCode: code ?? 1, stdout, stderr }));
+    child.on('close', (code) => {
+      resolvePromise({ exitCode: code ?? 1, stdout, stderr });
+    });
     if (child.stdin) {
       // A command that exits before reading its input must not crash the lab with EPIPE.
       child.stdin.on('error', () => undefined);
@@ -140,7 +142,12 @@ function installExitHook(): void {
 
 export async function createLab(options: LabOptions): Promise<Lab> {
   const id = `mn${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
-  const names: Record<LabHost, string> = { client: `${id}-client`, router: `${id}-router`, switch: `${id}-switch`, guest: `${id}-guest` };
+  const names: Record<LabHost, string> = {
+    client: `${id}-client`,
+    router: `${id}-router`,
+    switch: `${id}-switch`,
+    guest: `${id}-guest`,
+  };
   const workDir = await mkdtemp(join(tmpdir(), `multinic-lab-${id}-`));
   const configPath = join(workDir, 'metadata.json');
   const logPath = join(workDir, 'requests.log');
@@ -152,7 +159,8 @@ export async function createLab(options: LabOptions): Promise<Lab> {
   let server: ChildProcess | undefined;
   let destroyed = false;
 
-  const inNs = (ns: LabHost, command: string, args: string[], input?: string) => run('ip', ['netns', 'exec', names[ns], command, ...args], input);
+  const inNs = (ns: LabHost, command: string, args: string[], input?: string) =>
+    run('ip', ['netns', 'exec', names[ns], command, ...args], input);
   const ip = (ns: LabHost, args: string[]) => must('ip', ['-n', names[ns], ...args]);
   const networkIndex = (name: string) => {
     const index = options.networks.findIndex((network) => network.name === name);
@@ -165,12 +173,20 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     await writeFile(temp, JSON.stringify(config));
     await rename(temp, configPath);
   };
-  let currentConfig: MockConfig = { ...(options.metadata === false ? {} : options.metadata), ...(options.networkData !== undefined ? { networkData: options.networkData } : {}) };
+  let currentConfig: MockConfig = {
+    ...(options.metadata === false ? {} : options.metadata),
+    ...(options.networkData !== undefined ? { networkData: options.networkData } : {}),
+  };
 
   const applyPortSecurity = async () => {
     const ports: PortRules[] = [...nics.values()].map(({ nic, port }) => {
-      const allowed = [...nic.addresses, ...(nic.allowedAddresses ?? [])].map((a) => a.split('/')[0] as string);
-      return { port, mac: nic.mac, ipv4: allowed.filter((a) => !a.includes(':')), ipv6: allowed.filter((a) => a.includes(':')) };
+      const allowed = [...nic.addresses, ...(nic.allowedAddresses ?? [])].map((a) => a.split('/')[0]!);
+      return {
+        port,
+        mac: nic.mac,
+        ipv4: allowed.filter((a) => !a.includes(':')),
+        ipv6: allowed.filter((a) => a.includes(':')),
+      };
     });
     await must('ip', ['netns', 'exec', names.switch, 'nft', '-f', '-'], renderPortSecurity(ports));
   };
@@ -186,7 +202,20 @@ export async function createLab(options: LabOptions): Promise<Lab> {
       await ip('switch', ['link', 'set', port, 'up']);
       return;
     }
-    await ip('guest', ['link', 'add', nic.name, 'address', nic.mac.toLowerCase(), 'type', 'veth', 'peer', 'name', port, 'netns', names.switch]);
+    await ip('guest', [
+      'link',
+      'add',
+      nic.name,
+      'address',
+      nic.mac.toLowerCase(),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      port,
+      'netns',
+      names.switch,
+    ]);
     await ip('switch', ['link', 'set', port, 'master', bridge]);
     await ip('switch', ['link', 'set', port, 'up']);
     if (nic.unconfigured) return;
@@ -195,13 +224,15 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     await ip('guest', ['link', 'set', nic.name, 'up']);
     const lifetime = nic.lifetime ? ['valid_lft', String(nic.lifetime), 'preferred_lft', String(nic.lifetime)] : [];
     for (const address of nic.addresses) {
-      if (address.includes(':')) await ip('guest', ['-6', 'addr', 'add', address, 'dev', nic.name, 'nodad', ...lifetime]);
+      if (address.includes(':'))
+        await ip('guest', ['-6', 'addr', 'add', address, 'dev', nic.name, 'nodad', ...lifetime]);
       else await ip('guest', ['addr', 'add', address, 'dev', nic.name, ...lifetime]);
     }
     if (nic.primary) {
       const network = options.networks[networkIndex(nic.network)];
       if (network?.v4) await ip('guest', ['route', 'add', 'default', 'via', network.v4.gateway, 'dev', nic.name]);
-      if (network?.v6 && nic.addresses.some((a) => a.includes(':'))) await ip('guest', ['-6', 'route', 'add', 'default', 'via', network.v6.gateway, 'dev', nic.name]);
+      if (network?.v6 && nic.addresses.some((a) => a.includes(':')))
+        await ip('guest', ['-6', 'route', 'add', 'default', 'via', network.v6.gateway, 'dev', nic.name]);
     }
   };
 
@@ -222,9 +253,17 @@ export async function createLab(options: LabOptions): Promise<Lab> {
       await must('ip', ['netns', 'add', name]);
       await must('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
       // No duplicate address detection: it would only make every IPv6 test wait.
-      await inNs(name.endsWith('-client') ? 'client' : name.endsWith('-router') ? 'router' : name.endsWith('-switch') ? 'switch' : 'guest', 'sysctl', [
-        '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0',
-      ]);
+      await inNs(
+        name.endsWith('-client')
+          ? 'client'
+          : name.endsWith('-router')
+            ? 'router'
+            : name.endsWith('-switch')
+              ? 'switch'
+              : 'guest',
+        'sysctl',
+        ['-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0'],
+      );
     }
     await inNs('router', 'sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
     // client ── router
@@ -241,13 +280,40 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     // router ── one bridge per network in the switch
     for (const [index, network] of options.networks.entries()) {
       const routerSide = `r${index}`;
-      await ip('router', ['link', 'add', routerSide, 'type', 'veth', 'peer', 'name', `rp${index}`, 'netns', names.switch]);
+      await ip('router', [
+        'link',
+        'add',
+        routerSide,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        `rp${index}`,
+        'netns',
+        names.switch,
+      ]);
       await ip('switch', ['link', 'add', `br${index}`, 'type', 'bridge']);
       await ip('switch', ['link', 'set', `rp${index}`, 'master', `br${index}`]);
       await ip('switch', ['link', 'set', `rp${index}`, 'up']);
       await ip('switch', ['link', 'set', `br${index}`, 'up']);
-      if (network.v4) await ip('router', ['addr', 'add', `${network.v4.gateway}/${ipaddr.parseCIDR(network.v4.cidr)[1]}`, 'dev', routerSide]);
-      if (network.v6) await ip('router', ['-6', 'addr', 'add', `${network.v6.gateway}/${ipaddr.parseCIDR(network.v6.cidr)[1]}`, 'dev', routerSide, 'nodad']);
+      if (network.v4)
+        await ip('router', [
+          'addr',
+          'add',
+          `${network.v4.gateway}/${ipaddr.parseCIDR(network.v4.cidr)[1]}`,
+          'dev',
+          routerSide,
+        ]);
+      if (network.v6)
+        await ip('router', [
+          '-6',
+          'addr',
+          'add',
+          `${network.v6.gateway}/${ipaddr.parseCIDR(network.v6.cidr)[1]}`,
+          'dev',
+          routerSide,
+          'nodad',
+        ]);
       // Nova's metadata service answers on this link-local address too (IPv6-only guests).
       await ip('router', ['-6', 'addr', 'add', 'fe80::a9fe:a9fe/64', 'dev', routerSide, 'nodad']);
       await ip('router', ['link', 'set', routerSide, 'up']);
@@ -258,13 +324,32 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     if (options.metadata !== false) {
       await writeConfig(currentConfig);
       const ready = join(workDir, 'ready');
-      server = spawn('ip', ['netns', 'exec', names.router, process.execPath, MOCK_SERVER(), '--listen', '[::]:80', '--config', configPath, '--log', logPath, '--ready', ready], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      server = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          names.router,
+          process.execPath,
+          MOCK_SERVER(),
+          '--listen',
+          '[::]:80',
+          '--config',
+          configPath,
+          '--log',
+          logPath,
+          '--ready',
+          ready,
+        ],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       let serverError = '';
       server.stderr?.on('data', (chunk: Buffer) => (serverError += chunk.toString()));
       for (let attempt = 0; !existsSync(ready); attempt++) {
-        if (server.exitCode !== null || attempt > 100) throw new Error(`lab: the mock metadata service did not start: ${serverError.trim()}`);
+        if (server.exitCode !== null || attempt > 100)
+          throw new Error(`lab: the mock metadata service did not start: ${serverError.trim()}`);
         await new Promise((done) => setTimeout(done, 50));
       }
     }
@@ -291,7 +376,7 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     },
     answers,
     reachability: async (addresses) => {
-      const list = addresses ?? [...nics.values()].flatMap(({ nic }) => nic.addresses.map((a) => a.split('/')[0] as string));
+      const list = addresses ?? [...nics.values()].flatMap(({ nic }) => nic.addresses.map((a) => a.split('/')[0]!));
       const result = new Map<string, boolean>();
       for (const address of list) result.set(address, await answers(address));
       return result;
@@ -302,12 +387,20 @@ export async function createLab(options: LabOptions): Promise<Lab> {
         await writeConfig(currentConfig);
       },
       setConfig: async (config) => {
-        currentConfig = { ...config, ...(config.networkData === undefined && currentConfig.networkData !== undefined ? { networkData: currentConfig.networkData } : {}) };
+        currentConfig = {
+          ...config,
+          ...(config.networkData === undefined && currentConfig.networkData !== undefined
+            ? { networkData: currentConfig.networkData }
+            : {}),
+        };
         await writeConfig(currentConfig);
       },
       requests: async () => {
         const text = await readFile(logPath, 'utf8').catch(() => '');
-        return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as LoggedRequest);
+        return text
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as LoggedRequest);
       },
     },
     addNic: async (nic) => {

@@ -16,13 +16,20 @@ export interface PortRules {
 export function linkLocalOf(mac: string): string {
   const bytes = mac.split(':').map((part) => parseInt(part, 16));
   bytes[0] = (bytes[0] ?? 0) ^ 0x02;
-  const eui = [bytes[0], bytes[1], bytes[2], 0xff, 0xfe, bytes[3], bytes[4], bytes[5]].map((byte) => (byte ?? 0).toString(16).padStart(2, '0'));
+  const eui = [bytes[0], bytes[1], bytes[2], 0xff, 0xfe, bytes[3], bytes[4], bytes[5]].map((byte) =>
+    (byte ?? 0).toString(16).padStart(2, '0'),
+  );
   const groups = [0, 2, 4, 6].map((i) => parseInt(eui.slice(i, i + 2).join(''), 16).toString(16));
   return `fe80::${groups.join(':')}`;
 }
 
 export function renderPortSecurity(ports: PortRules[]): string {
-  const lines = ['flush ruleset', 'table bridge portsec {', '  chain forward {', '    type filter hook forward priority 0; policy accept;'];
+  const lines = [
+    'flush ruleset',
+    'table bridge portsec {',
+    '  chain forward {',
+    '    type filter hook forward priority 0; policy accept;',
+  ];
   for (const port of ports) lines.push(`    iifname "${port.port}" jump port_${port.port}`);
   lines.push('  }');
   for (const port of ports) {

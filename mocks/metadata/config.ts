@@ -25,7 +25,17 @@ export interface MockConfig {
   userData?: string;
 }
 
-export const NOVA_VERSIONS = ['2012-08-10', '2013-04-04', '2013-10-17', '2015-10-15', '2016-06-30', '2016-10-06', '2017-02-22', '2018-08-27', 'latest'];
+export const NOVA_VERSIONS = [
+  '2012-08-10',
+  '2013-04-04',
+  '2013-10-17',
+  '2015-10-15',
+  '2016-06-30',
+  '2016-10-06',
+  '2017-02-22',
+  '2018-08-27',
+  'latest',
+];
 
 /** network_data.json appeared in the 2015-10-15 metadata version. */
 export const FIRST_NETWORK_DATA_VERSION = '2015-10-15';

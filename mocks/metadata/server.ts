@@ -52,7 +52,15 @@ export function createMetadataServer(options: MockServerOptions): Server {
     const [, version = '', file] = match;
     const hasNetworkData = version === 'latest' || version >= FIRST_NETWORK_DATA_VERSION;
     if (file === 'meta_data.json') {
-      answer(200, JSON.stringify({ uuid: '00000000-0000-4000-8000-000000000001', name: 'multinic-guest', hostname: 'multinic-guest' }), 'application/json');
+      answer(
+        200,
+        JSON.stringify({
+          uuid: '00000000-0000-4000-8000-000000000001',
+          name: 'multinic-guest',
+          hostname: 'multinic-guest',
+        }),
+        'application/json',
+      );
       return;
     }
     if (file === 'user_data' && config.userData !== undefined) {
@@ -79,7 +87,11 @@ export function createMetadataServer(options: MockServerOptions): Server {
       return;
     }
     const body = JSON.stringify(config.networkData);
-    answer(200, config.truncate ? body.slice(0, Math.floor(body.length / 2)) : body, config.contentType ?? 'application/json');
+    answer(
+      200,
+      config.truncate ? body.slice(0, Math.floor(body.length / 2)) : body,
+      config.contentType ?? 'application/json',
+    );
   });
 }
 
@@ -93,14 +105,25 @@ function readConfigFile(path: string): MockConfig {
 
 async function serve(): Promise<void> {
   const { values } = parseArgs({
-    options: { listen: { type: 'string' }, config: { type: 'string' }, log: { type: 'string' }, ready: { type: 'string' } },
+    options: {
+      listen: { type: 'string' },
+      config: { type: 'string' },
+      log: { type: 'string' },
+      ready: { type: 'string' },
+    },
   });
   const [host = '127.0.0.1', portText = '80'] = (values.listen ?? '127.0.0.1:80').split(/:(?=\d+$)/);
   const configPath = values.config;
   if (!configPath) throw new Error('--config FILE is required');
   const server = createMetadataServer({
     config: () => readConfigFile(configPath),
-    ...(values.log ? { log: (entry: LoggedRequest) => appendFileSync(values.log as string, `${JSON.stringify(entry)}\n`) } : {}),
+    ...(values.log
+      ? {
+          log: (entry: LoggedRequest) => {
+            appendFileSync(values.log!, `${JSON.stringify(entry)}\n`);
+          },
+        }
+      : {}),
   });
   server.listen(Number(portText), host.replace(/^\[|\]$/g, ''), () => {
     if (values.ready) writeFileSync(values.ready, `${process.pid}\n`);

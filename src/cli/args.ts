@@ -2,7 +2,17 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 
-export const COMMANDS = ['plan', 'apply', 'reconcile', 'status', 'explain', 'verify', 'config', 'install', 'uninstall'] as const;
+export const COMMANDS = [
+  'plan',
+  'apply',
+  'reconcile',
+  'status',
+  'explain',
+  'verify',
+  'config',
+  'install',
+  'uninstall',
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 const sourceOptions = {
@@ -24,7 +34,15 @@ const common = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const applyOptions = { ...sourceOptions, ...common, persist: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-sysctl': { type: 'boolean' }, wait: { type: 'string' }, root: { type: 'string' } } as const;
+const applyOptions = {
+  ...sourceOptions,
+  ...common,
+  persist: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'no-sysctl': { type: 'boolean' },
+  wait: { type: 'string' },
+  root: { type: 'string' },
+} as const;
 
 /** Commands that take one positional argument, and what it is called in messages. */
 export const POSITIONAL: Partial<Record<CommandName, string>> = { explain: 'ADDRESS' };
@@ -37,7 +55,14 @@ export const OPTIONS = {
   explain: { ...common, root: { type: 'string' } },
   verify: { ...common },
   config: { config: common.config, json: common.json, debug: common.debug, help: common.help },
-  install: { root: { type: 'string' }, bundle: { type: 'string' }, binary: { type: 'string' }, json: common.json, debug: common.debug, help: common.help },
+  install: {
+    root: { type: 'string' },
+    bundle: { type: 'string' },
+    binary: { type: 'string' },
+    json: common.json,
+    debug: common.debug,
+    help: common.help,
+  },
   uninstall: { root: { type: 'string' }, json: common.json, debug: common.debug, help: common.help },
 } satisfies Record<CommandName, ParseArgsConfig['options']>;
 
@@ -134,7 +159,8 @@ export interface ParsedCommand {
 
 export function parseCommandLine(argv: string[]): ParsedCommand {
   const [first, ...rest] = argv;
-  if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { command: 'help', values: {} };
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help')
+    return { command: 'help', values: {} };
   if (first === '--version' || first === '-V' || first === 'version') return { command: 'version', values: {} };
   if (!(COMMANDS as readonly string[]).includes(first)) {
     throw new UsageError(`unknown command "${first}"; try: ${COMMANDS.join(', ')} (multinic --help)`);
@@ -142,10 +168,19 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   const command = first as CommandName;
   try {
     const positional = POSITIONAL[command];
-    const { values, positionals } = parseArgs({ args: rest, options: OPTIONS[command], strict: true, allowPositionals: positional !== undefined });
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: OPTIONS[command],
+      strict: true,
+      allowPositionals: positional !== undefined,
+    });
     if (values.help) return { command: 'help', values: {} };
     if (positional !== undefined && positionals.length !== 1) throw new Error(`give exactly one ${positional}`);
-    return { command, values: values as ParsedCommand['values'], ...(positionals[0] !== undefined ? { argument: positionals[0] } : {}) };
+    return {
+      command,
+      values: values as ParsedCommand['values'],
+      ...(positionals[0] !== undefined ? { argument: positionals[0] } : {}),
+    };
   } catch (error) {
     throw new UsageError(`${command}: ${(error as Error).message}`, { cause: error });
   }

@@ -20,7 +20,9 @@ export function planJson(plan: Plan, mapping: Mapping, origin: string) {
 }
 
 export function describeNics(plan: Plan): string[] {
-  return plan.nics.map((nic) => `${nic.iface} (${nic.mac}): table ${nic.table}, priority ${nic.priority}, ${nic.addresses.join(', ')}`);
+  return plan.nics.map(
+    (nic) => `${nic.iface} (${nic.mac}): table ${nic.table}, priority ${nic.priority}, ${nic.addresses.join(', ')}`,
+  );
 }
 
 /** Every command the plan runs: the ip commands, then the sysctl writes. */

@@ -15,7 +15,11 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export function isEntryPoint(moduleUrl: string, argv1: string | undefined = process.argv[1], flag: unknown = (globalThis as { __multinicIsEntry?: unknown }).__multinicIsEntry): boolean {
+export function isEntryPoint(
+  moduleUrl: string,
+  argv1: string | undefined = process.argv[1],
+  flag: unknown = (globalThis as { __multinicIsEntry?: unknown }).__multinicIsEntry,
+): boolean {
   if (typeof flag === 'boolean') return flag;
   if (!argv1) return false;
   const real = (path: string) => {

@@ -24,7 +24,12 @@ import { loggedRun, tracedRun } from './trace.js';
 // of it loaded already (scripts/build-sea.mjs, src/install/snapshot.ts), so loading less
 // would save nothing there.
 
-export async function main(argv: string[], io: Io = processIo, runner: Run = runCommand, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = processIo,
+  runner: Run = runCommand,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const journal = journalWanted(env);
   let reporter = new Reporter(io, false, { journal });
   // Read before parsing, so that even a usage error or a crash in parsing can show its stack.
@@ -68,20 +73,32 @@ export async function main(argv: string[], io: Io = processIo, runner: Run = run
     if (error instanceof ReconcileSkipped) {
       if (error.firstTime) reporter.warn(error.message);
       else reporter.debug(error.message);
-      if (reporter.json) io.stdout(`${JSON.stringify({ ok: true, applied: false, skipped: error.message }, null, 2)}\n`);
+      if (reporter.json)
+        io.stdout(`${JSON.stringify({ ok: true, applied: false, skipped: error.message }, null, 2)}\n`);
       return error.exitCode;
     }
     if (error instanceof MultinicError) {
       reporter.error(error.message);
       const details = (error as { failures?: string[] }).failures;
       for (const detail of details ?? []) reporter.log('error', `  ${detail}`);
-      if (reporter.json) io.stdout(`${JSON.stringify({ ok: false, error: error.name, exitCode: error.exitCode, message: error.message, details: details ?? [] }, null, 2)}\n`);
+      if (reporter.json)
+        io.stdout(
+          `${JSON.stringify({ ok: false, error: error.name, exitCode: error.exitCode, message: error.message, details: details ?? [] }, null, 2)}\n`,
+        );
       return error.exitCode;
     }
     // A bug: one line naming it; the stack only when asked for (a boot log is read by people).
     const named = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    reporter.log('error', debug && error instanceof Error && error.stack ? `internal error: ${error.stack}` : `internal error: ${named} (--debug shows where)`);
-    if (reporter.json) io.stdout(`${JSON.stringify({ ok: false, error: 'InternalError', exitCode: ExitCode.software, message: named, details: [] }, null, 2)}\n`);
+    reporter.log(
+      'error',
+      debug && error instanceof Error && error.stack
+        ? `internal error: ${error.stack}`
+        : `internal error: ${named} (--debug shows where)`,
+    );
+    if (reporter.json)
+      io.stdout(
+        `${JSON.stringify({ ok: false, error: 'InternalError', exitCode: ExitCode.software, message: named, details: [] }, null, 2)}\n`,
+      );
     return ExitCode.software;
   }
 }
@@ -103,7 +120,9 @@ function start(args: string[]): void {
   // internal error, the stack only with --debug.
   process.on('uncaughtException', (error) => {
     const debug = args.includes('--debug');
-    processIo.stderr(`multinic: internal error: ${debug && error.stack ? error.stack : `${error.name}: ${error.message} (--debug shows where)`}\n`);
+    processIo.stderr(
+      `multinic: internal error: ${debug && error.stack ? error.stack : `${error.name}: ${error.message} (--debug shows where)`}\n`,
+    );
     settled = true;
     process.exit(ExitCode.software);
   });
@@ -118,7 +137,9 @@ function start(args: string[]): void {
     setTimeout(() => process.exit(code), 2000).unref();
   };
   main(args).then(done, (error: unknown) => {
-    processIo.stderr(`multinic: internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+    processIo.stderr(
+      `multinic: internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`,
+    );
     done(ExitCode.software);
   });
 }
@@ -128,8 +149,10 @@ function start(args: string[]): void {
 // executable's useSnapshot), nothing runs now: the snapshot is taken once everything above is
 // loaded, and `start` runs when the snapshot is started. There argv holds no script path:
 // `node --snapshot-blob B ARGS` gives [node, ...ARGS], the single executable [exe, exe, ...ARGS].
-if (startupSnapshot?.isBuildingSnapshot()) {
-  startupSnapshot.setDeserializeMainFunction(() => start(process.argv.slice(runningAsSingleExecutable() ? 2 : 1)));
+if (startupSnapshot.isBuildingSnapshot()) {
+  startupSnapshot.setDeserializeMainFunction(() => {
+    start(process.argv.slice(runningAsSingleExecutable() ? 2 : 1));
+  });
 } else if (isEntryPoint(import.meta.url)) {
   start(process.argv.slice(2));
 }

@@ -21,8 +21,12 @@ export interface Io {
  * tells the outcome (README, "Exit codes").
  */
 export const processIo: Io = {
-  stdout: (text) => writeQuietly(process.stdout, text),
-  stderr: (text) => writeQuietly(process.stderr, text),
+  stdout: (text) => {
+    writeQuietly(process.stdout, text);
+  },
+  stderr: (text) => {
+    writeQuietly(process.stderr, text);
+  },
 };
 
 function writeQuietly(stream: NodeJS.WriteStream, text: string): void {
@@ -89,7 +93,9 @@ export class Reporter {
     const elapsed = this.verbosity === 'verbose' ? `[+${Math.round(this.now() - this.start)} ms] ` : '';
     const prefix = this.journal ? `<${PRIORITY[level]}>` : 'multinic: ';
     // What came from outside is escaped (io/safe-text.ts); each line keeps its level.
-    const lines = escapeForTerminal(message).split("\n").map((line) => `${prefix}${elapsed}${line}\n`);
+    const lines = escapeForTerminal(message)
+      .split('\n')
+      .map((line) => `${prefix}${elapsed}${line}\n`);
     this.io.stderr(lines.join(''));
   }
 
@@ -115,8 +121,9 @@ export class Reporter {
   }
 
   notes(notes: Note[]): void {
-    for (const note of notes) if (note.level === 'warn') this.warn(note.message);
-    else this.say(note.message);
+    for (const note of notes)
+      if (note.level === 'warn') this.warn(note.message);
+      else this.say(note.message);
   }
 
   /** The result: human lines, or the JSON document under --json. */

@@ -31,7 +31,11 @@ export function prepareWithOwnAddresses(
   context: { root: string; dryRun: boolean; reporter: Reporter },
 ): (document: LoadedNetworkData) => Promise<PreparedWithAddresses> {
   const preparePlan = async (document: LoadedNetworkData): Promise<Prepared> =>
-    planFrom(document, await readCurrent(run, { stateDir: options.stateDir, sysctl: options.sysctl, warn: options.warn }), options.config);
+    planFrom(
+      document,
+      await readCurrent(run, { stateDir: options.stateDir, sysctl: options.sysctl, warn: options.warn }),
+      options.config,
+    );
   const said = new Set<string>();
   const say = (message: string) => {
     if (said.has(message)) return;
@@ -39,11 +43,17 @@ export function prepareWithOwnAddresses(
     context.reporter.say(message);
   };
   return async (document) => {
-    const [prepared, record] = await Promise.all([preparePlan(document), readAddressRecord(options.stateDir, options.warn)]);
+    const [prepared, record] = await Promise.all([
+      preparePlan(document),
+      readAddressRecord(options.stateDir, options.warn),
+    ]);
     // Nothing missing and nothing of ours: no owner facts to read (a plain rerun stays cheap).
-    if (prepared.mapping.absentAddresses.length === 0 && record.nics.length === 0) return { ...prepared, selfConfigured: [] };
+    if (prepared.mapping.absentAddresses.length === 0 && record.nics.length === 0)
+      return { ...prepared, selfConfigured: [] };
     const facts = await readOwnerFacts(context.root);
-    const plan = planAddresses(prepared.source.data, prepared.live.interfaces, record, (nic) => ownerOfNic(facts, { iface: nic.name, index: nic.index, ...(nic.mac ? { mac: nic.mac } : {}) }));
+    const plan = planAddresses(prepared.source.data, prepared.live.interfaces, record, (nic) =>
+      ownerOfNic(facts, { iface: nic.name, index: nic.index, ...(nic.mac ? { mac: nic.mac } : {}) }),
+    );
     for (const note of plan.notes) say(note.level === 'warn' ? `warning: ${note.message}` : note.message);
     const selfConfigured = plan.record.nics.map((entry) => entry.mac);
     if (context.dryRun) {
@@ -51,12 +61,15 @@ export function prepareWithOwnAddresses(
       return { ...prepared, selfConfigured };
     }
     if (addressPlanIsEmpty(plan)) {
-      if (plan.record.nics.length > 0 || record.nics.length > 0) await writeAddressRecord(options.stateDir, plan.record);
+      if (plan.record.nics.length > 0 || record.nics.length > 0)
+        await writeAddressRecord(options.stateDir, plan.record);
       return { ...prepared, selfConfigured };
     }
     // Claimed before the kernel changes: a run stopped half-way still knows what it may
     // have added, and the next run takes back or keeps exactly that.
-    await writeAddressRecord(options.stateDir, { nics: [...plan.record.nics, ...record.nics.filter((entry) => !selfConfigured.includes(entry.mac))] });
+    await writeAddressRecord(options.stateDir, {
+      nics: [...plan.record.nics, ...record.nics.filter((entry) => !selfConfigured.includes(entry.mac))],
+    });
     await applyAddressPlan(run, plan);
     await writeAddressRecord(options.stateDir, plan.record);
     return { ...(await preparePlan(prepared.source)), selfConfigured };

@@ -36,11 +36,18 @@ export interface Prepared extends Current {
 }
 
 /** What is live now and what the state dir says about it. */
-export async function readCurrent(run: Run, options: { stateDir: string; sysctl?: boolean; warn: Warn }): Promise<Current> {
+export async function readCurrent(
+  run: Run,
+  options: { stateDir: string; sysctl?: boolean; warn: Warn },
+): Promise<Current> {
   const live = await readLive(run);
   // Rebuilt from the tagged rules when missing or damaged, and completed from them when a run
   // was killed before recording its new NICs: every NIC keeps the table it has.
-  const state = adoptTaggedTables((await readState(options.stateDir, options.warn)) ?? emptyState(), live.owned, live.interfaces);
+  const state = adoptTaggedTables(
+    (await readState(options.stateDir, options.warn)) ?? emptyState(),
+    live.owned,
+    live.interfaces,
+  );
   if (options.sysctl === false) return { live, state };
   const ifaceOf = new Map(live.interfaces.flatMap((iface) => (iface.mac ? [[iface.mac, iface.name] as const] : [])));
   const originals = await readSysctlOriginals(options.stateDir, options.warn);
@@ -57,8 +64,16 @@ export function planFrom(source: LoadedNetworkData, current: Current, config?: L
   // A document that would move an address to another NIC than the one holding it is refused.
   judgeAgainstKernel(source.data, current.live.interfaces);
   const mapped = mapLinks(source.data, current.live.interfaces, current.live.gateways);
-  const { mapping, excluded } = config ? excludeNics(mapped, config, new Set(current.live.gateways.keys())) : { mapping: mapped, excluded: [] };
-  const wanted = config ? { arp_ignore: config.config.arpIgnore, arp_announce: config.config.arpAnnounce, rp_filter: config.config.rpFilter } : undefined;
+  const { mapping, excluded } = config
+    ? excludeNics(mapped, config, new Set(current.live.gateways.keys()))
+    : { mapping: mapped, excluded: [] };
+  const wanted = config
+    ? {
+        arp_ignore: config.config.arpIgnore,
+        arp_announce: config.config.arpAnnounce,
+        rp_filter: config.config.rpFilter,
+      }
+    : undefined;
   const tables = config?.config.tables;
   const planned = plan({
     mapping,

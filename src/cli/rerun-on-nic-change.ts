@@ -29,7 +29,7 @@ export async function snapshotNics(sysClassNet = '/sys/class/net'): Promise<stri
 
 /** What differs between two snapshots, for the log: "ens6 came back, ens7 came, ens8 went". */
 export function describeNicChange(before: string[], after: string[]): string {
-  const name = (entry: string) => entry.split(' ')[0] as string;
+  const name = (entry: string) => entry.split(' ')[0]!;
   const came = after.filter((entry) => !before.includes(entry)).map(name);
   const went = before.filter((entry) => !after.includes(entry)).map(name);
   return [
@@ -42,7 +42,11 @@ export function describeNicChange(before: string[], after: string[]): string {
  * Runs `once` (one whole apply, lock to release); while it succeeded and the NICs changed
  * meanwhile, runs it again. A failed run is not repeated: its exit code stands.
  */
-export async function untilNicsHoldStill(once: () => Promise<number>, say: (message: string) => void, snapshot: () => Promise<string[]> = snapshotNics): Promise<number> {
+export async function untilNicsHoldStill(
+  once: () => Promise<number>,
+  say: (message: string) => void,
+  snapshot: () => Promise<string[]> = snapshotNics,
+): Promise<number> {
   for (let round = 1; ; round++) {
     const before = await snapshot();
     const code = await once();

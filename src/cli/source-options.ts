@@ -13,10 +13,14 @@ import type { Reporter } from './output.js';
  * line stops the run before anything is fetched; `sysctl` is off with --no-sysctl or
  * MULTINIC_SYSCTL=no.
  */
-export function sourceOptionsFrom(values: ParsedCommand['values'], reporter?: Reporter): SourceOptions & { stateDir: string; config: LoadedConfig; sysctl: boolean } {
+export function sourceOptionsFrom(
+  values: ParsedCommand['values'],
+  reporter?: Reporter,
+): SourceOptions & { stateDir: string; config: LoadedConfig; sysctl: boolean } {
   const config = readConfigSync(stringOption(values, 'config'));
   const source = stringOption(values, 'source') ?? 'auto';
-  if (!(SOURCES as readonly string[]).includes(source)) throw new UsageError(`--source: "${source}" is not one of ${SOURCES.join(', ')}`);
+  if (!(SOURCES as readonly string[]).includes(source))
+    throw new UsageError(`--source: "${source}" is not one of ${SOURCES.join(', ')}`);
   const timeout = secondsOption(values, 'timeout');
   const deadline = secondsOption(values, 'deadline');
   const networkDataFile = stringOption(values, 'network-data');
@@ -30,8 +34,14 @@ export function sourceOptionsFrom(values: ParsedCommand['values'], reporter?: Re
     ...(deadline !== undefined ? { deadlineMs: deadline * 1000 } : {}),
     ...(reporter
       ? {
-          onRetry: (notice: RetryNotice) => reporter.say(`metadata service not answering yet (${notice.reason}), retry ${notice.attempt} in ${(notice.delayMs / 1000).toFixed(1)} s`),
-          onNote: (message: string) => reporter.say(message),
+          onRetry: (notice: RetryNotice) => {
+            reporter.say(
+              `metadata service not answering yet (${notice.reason}), retry ${notice.attempt} in ${(notice.delayMs / 1000).toFixed(1)} s`,
+            );
+          },
+          onNote: (message: string) => {
+            reporter.say(message);
+          },
         }
       : {}),
     stateDir: stringOption(values, 'state-dir') ?? DEFAULT_STATE_DIR,

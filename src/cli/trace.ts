@@ -10,7 +10,9 @@ export function tracedRun(run: Run, reporter: Reporter, now: () => number = () =
     const lines = options?.input ? options.input.split('\n').filter(Boolean) : [];
     const result = await run(command, args, options);
     const took = Math.round(now() - started);
-    reporter.debug(`ran ${[command, ...args].join(' ')}: exit ${result.exitCode} in ${took} ms${lines.length > 0 ? `, ${lines.length} line(s) of input` : ''}`);
+    reporter.debug(
+      `ran ${[command, ...args].join(' ')}: exit ${result.exitCode} in ${took} ms${lines.length > 0 ? `, ${lines.length} line(s) of input` : ''}`,
+    );
     for (const line of lines) reporter.debug(`  < ${line}`);
     return result;
   };

@@ -48,7 +48,7 @@ export const KERNEL_RECHECK_MS = [2000, 4000, 8000];
 /** Events come in bursts (a link, then its addresses): one re-read after the burst. */
 export const EVENT_SETTLE_MS = 100;
 
-const step = (schedule: number[], index: number) => schedule[Math.min(index, schedule.length - 1)] as number;
+const step = (schedule: number[], index: number) => schedule[Math.min(index, schedule.length - 1)]!;
 
 export async function waitForNics<P extends Prepared>(
   first: P,
@@ -70,7 +70,12 @@ export async function waitForNics<P extends Prepared>(
     for (;;) {
       const metadataCanChange = prepared.source.mayChange && options.fetchDocument !== undefined;
       const known = new Set(Object.keys(prepared.plan.state.allocations));
-      const pending = pendingNics(prepared.mapping, prepared.live.interfaces, known, options.waitMs > 0 && metadataCanChange);
+      const pending = pendingNics(
+        prepared.mapping,
+        prepared.live.interfaces,
+        known,
+        options.waitMs > 0 && metadataCanChange,
+      );
       if (nothingPending(pending)) return prepared;
       const lines = describePending(pending);
       const remaining = end - clock.now();
@@ -114,7 +119,9 @@ export async function waitForNics<P extends Prepared>(
         const fetched = await options.fetchDocument(Math.max(1000, end - now)).then(
           (document) => document,
           (error: unknown) => {
-            reporter.say(`warning: reading network_data.json again failed (${(error as Error).message}); keeping the one read before`);
+            reporter.say(
+              `warning: reading network_data.json again failed (${(error as Error).message}); keeping the one read before`,
+            );
             return undefined;
           },
         );

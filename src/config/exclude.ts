@@ -17,14 +17,28 @@ export interface Exclusion {
 }
 
 /** Why this interface is left alone, or undefined when it is not. `primary`: interfaces holding the main table's default route. */
-export function exclusionOf(iface: string, mac: string | undefined, loaded: LoadedConfig, primary: ReadonlySet<string>): string | undefined {
-  const pattern = loaded.config.exclude.find((glob) => globToRegExp(glob, { ignoreCase: true }).test(iface) || (mac !== undefined && globToRegExp(glob, { ignoreCase: true }).test(mac)));
+export function exclusionOf(
+  iface: string,
+  mac: string | undefined,
+  loaded: LoadedConfig,
+  primary: ReadonlySet<string>,
+): string | undefined {
+  const pattern = loaded.config.exclude.find(
+    (glob) =>
+      globToRegExp(glob, { ignoreCase: true }).test(iface) ||
+      (mac !== undefined && globToRegExp(glob, { ignoreCase: true }).test(mac)),
+  );
   if (pattern !== undefined) return `excluded by ${loaded.origins.exclude} (MULTINIC_EXCLUDE pattern "${pattern}")`;
-  if (!loaded.config.managePrimary && primary.has(iface)) return `the primary NIC (it holds the main table's default route), not managed by ${loaded.origins.managePrimary} (MULTINIC_MANAGE_PRIMARY=no)`;
+  if (!loaded.config.managePrimary && primary.has(iface))
+    return `the primary NIC (it holds the main table's default route), not managed by ${loaded.origins.managePrimary} (MULTINIC_MANAGE_PRIMARY=no)`;
   return undefined;
 }
 
-export function excludeNics(mapping: Mapping, loaded: LoadedConfig, primary: ReadonlySet<string>): { mapping: Mapping; excluded: Exclusion[] } {
+export function excludeNics(
+  mapping: Mapping,
+  loaded: LoadedConfig,
+  primary: ReadonlySet<string>,
+): { mapping: Mapping; excluded: Exclusion[] } {
   const excluded: Exclusion[] = [];
   const keep = (item: { iface: string; mac?: string }, say: boolean): boolean => {
     const why = exclusionOf(item.iface, item.mac, loaded, primary);
@@ -36,12 +50,23 @@ export function excludeNics(mapping: Mapping, loaded: LoadedConfig, primary: Rea
   // Unlisted interfaces and absent addresses of excluded NICs are not waited for either.
   const unlisted = mapping.unlisted.filter((item) => keep(item, false));
   const macOf = new Map([...mapping.nics, ...mapping.unlisted].map((item) => [item.iface, item.mac]));
-  const absentAddresses = mapping.absentAddresses.filter((item) => exclusionOf(item.iface, macOf.get(item.iface), loaded, primary) === undefined);
+  const absentAddresses = mapping.absentAddresses.filter(
+    (item) => exclusionOf(item.iface, macOf.get(item.iface), loaded, primary) === undefined,
+  );
   // Their own warnings (an address not up yet) are not ours to give either.
-  const silenced = new Set([...excluded.map((item) => item.iface), ...mapping.absentAddresses.filter((item) => !absentAddresses.includes(item)).map((item) => item.iface)]);
+  const silenced = new Set([
+    ...excluded.map((item) => item.iface),
+    ...mapping.absentAddresses.filter((item) => !absentAddresses.includes(item)).map((item) => item.iface),
+  ]);
   const notes = [
-    ...mapping.notes.filter((note) => ![...silenced].some((iface) => note.message.startsWith(`${iface} (`) || note.message.startsWith(`${iface}:`))),
-    ...excluded.map((item) => ({ level: 'info' as const, message: `${item.iface}${item.mac ? ` (${item.mac})` : ''}: ${item.why}, left alone` })),
+    ...mapping.notes.filter(
+      (note) =>
+        ![...silenced].some((iface) => note.message.startsWith(`${iface} (`) || note.message.startsWith(`${iface}:`)),
+    ),
+    ...excluded.map((item) => ({
+      level: 'info' as const,
+      message: `${item.iface}${item.mac ? ` (${item.mac})` : ''}: ${item.why}, left alone`,
+    })),
   ];
   return { mapping: { ...mapping, nics, unlisted, absentAddresses, notes }, excluded };
 }

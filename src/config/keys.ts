@@ -48,13 +48,32 @@ const wholeNumber = (min: number, max: number) => (text: string) => {
   const value = Number(text);
   return value >= min && value <= max ? value : undefined;
 };
-const digitIn = (min: number, max: number) => (text: string) => (/^\d$/.test(text) && Number(text) >= min && Number(text) <= max ? text : undefined);
-const yesNo = (text: string) => (/^(yes|true|1|on)$/i.test(text) ? true : /^(no|false|0|off)$/i.test(text) ? false : undefined);
+const digitIn = (min: number, max: number) => (text: string) =>
+  /^\d$/.test(text) && Number(text) >= min && Number(text) <= max ? text : undefined;
+const yesNo = (text: string) =>
+  /^(yes|true|1|on)$/i.test(text) ? true : /^(no|false|0|off)$/i.test(text) ? false : undefined;
 
 /** A systemd time span ("5min", "90s", "1h 30min"), in seconds; undefined if not one. */
 export function timeSpanSeconds(text: string): number | undefined {
   // A bare number is seconds, as in systemd.time(7).
-  const units: Record<string, number> = { '': 1, s: 1, sec: 1, second: 1, seconds: 1, m: 60, min: 60, minute: 60, minutes: 60, h: 3600, hr: 3600, hour: 3600, hours: 3600, d: 86400, day: 86400, days: 86400 };
+  const units: Record<string, number> = {
+    '': 1,
+    s: 1,
+    sec: 1,
+    second: 1,
+    seconds: 1,
+    m: 60,
+    min: 60,
+    minute: 60,
+    minutes: 60,
+    h: 3600,
+    hr: 3600,
+    hour: 3600,
+    hours: 3600,
+    d: 86400,
+    day: 86400,
+    days: 86400,
+  };
   const parts = text.trim().split(/\s+/);
   let total = 0;
   for (const part of parts) {
@@ -70,23 +89,41 @@ export function timeSpanSeconds(text: string): number | undefined {
 export const MIN_RECONCILE_SECONDS = 60;
 
 export const KEYS = {
-  MULTINIC_ARGS: { field: 'args', allowed: 'options of multinic apply (multinic --help), e.g. "--persist auto"', parse: (text) => text },
-  MULTINIC_BOOT_WAIT: { field: 'bootWait', allowed: 'a whole number of seconds, 0 to 3600', parse: wholeNumber(0, 3600) },
-  MULTINIC_HOTPLUG_WAIT: { field: 'hotplugWait', allowed: 'a whole number of seconds, 0 to 3600', parse: wholeNumber(0, 3600) },
+  MULTINIC_ARGS: {
+    field: 'args',
+    allowed: 'options of multinic apply (multinic --help), e.g. "--persist auto"',
+    parse: (text) => text,
+  },
+  MULTINIC_BOOT_WAIT: {
+    field: 'bootWait',
+    allowed: 'a whole number of seconds, 0 to 3600',
+    parse: wholeNumber(0, 3600),
+  },
+  MULTINIC_HOTPLUG_WAIT: {
+    field: 'hotplugWait',
+    allowed: 'a whole number of seconds, 0 to 3600',
+    parse: wholeNumber(0, 3600),
+  },
   MULTINIC_HOTPLUG_SOURCE: {
     field: 'hotplugSource',
-    allowed: 'metadata (default: only the metadata service lists a port attached after boot) or auto (no metadata service: the config drive)',
+    allowed:
+      'metadata (default: only the metadata service lists a port attached after boot) or auto (no metadata service: the config drive)',
     parse: (text) => (text === 'metadata' || text === 'auto' ? text : undefined),
   },
   MULTINIC_EXCLUDE: {
     field: 'exclude',
-    allowed: 'interface names or MACs, glob patterns (* ? [...]) separated by spaces, e.g. "ens7 docker* fa:16:3e:00:*"',
+    allowed:
+      'interface names or MACs, glob patterns (* ? [...]) separated by spaces, e.g. "ens7 docker* fa:16:3e:00:*"',
     parse: (text) => {
       const patterns = text.split(/\s+/).filter(Boolean);
       return patterns.every((pattern) => /^[A-Za-z0-9_.:@*?![\]-]+$/.test(pattern)) ? patterns : undefined;
     },
   },
-  MULTINIC_MANAGE_PRIMARY: { field: 'managePrimary', allowed: "yes or no (no: leave the NIC holding the main table's default route to the main table)", parse: yesNo },
+  MULTINIC_MANAGE_PRIMARY: {
+    field: 'managePrimary',
+    allowed: "yes or no (no: leave the NIC holding the main table's default route to the main table)",
+    parse: yesNo,
+  },
   MULTINIC_TABLES: {
     field: 'tables',
     allowed: `a range FIRST-LAST of routing table numbers within ${LOWEST_TABLE}-${HIGHEST_TABLE} (rule priorities: the table, +2000, +4000), e.g. "${LOWEST_TABLE}-${TABLE_BASE + SLOT_COUNT}"`,
@@ -97,10 +134,22 @@ export const KEYS = {
       return first >= LOWEST_TABLE && last <= HIGHEST_TABLE && first <= last ? { first, last } : undefined;
     },
   },
-  MULTINIC_SYSCTL: { field: 'sysctl', allowed: 'yes or no (no: leave arp_ignore, arp_announce and rp_filter alone, as --no-sysctl)', parse: yesNo },
-  MULTINIC_ARP_IGNORE: { field: 'arpIgnore', allowed: 'an arp_ignore value, 0 to 8 (ip-sysctl.rst)', parse: digitIn(0, 8) },
+  MULTINIC_SYSCTL: {
+    field: 'sysctl',
+    allowed: 'yes or no (no: leave arp_ignore, arp_announce and rp_filter alone, as --no-sysctl)',
+    parse: yesNo,
+  },
+  MULTINIC_ARP_IGNORE: {
+    field: 'arpIgnore',
+    allowed: 'an arp_ignore value, 0 to 8 (ip-sysctl.rst)',
+    parse: digitIn(0, 8),
+  },
   MULTINIC_ARP_ANNOUNCE: { field: 'arpAnnounce', allowed: 'an arp_announce value, 0 to 2', parse: digitIn(0, 2) },
-  MULTINIC_RP_FILTER: { field: 'rpFilter', allowed: 'an rp_filter value, 0 (off), 1 (strict) or 2 (loose)', parse: digitIn(0, 2) },
+  MULTINIC_RP_FILTER: {
+    field: 'rpFilter',
+    allowed: 'an rp_filter value, 0 (off), 1 (strict) or 2 (loose)',
+    parse: digitIn(0, 2),
+  },
   MULTINIC_RECONCILE_INTERVAL: {
     field: 'reconcileInterval',
     allowed: `a systemd time span of at least ${MIN_RECONCILE_SECONDS} s, e.g. "5min" or "1h"`,
@@ -109,7 +158,7 @@ export const KEYS = {
       return seconds !== undefined && seconds >= MIN_RECONCILE_SECONDS ? text.trim() : undefined;
     },
   },
-} satisfies { [key: string]: KeySpec<ConfigField> };
+} satisfies Record<string, KeySpec<ConfigField>>;
 
 export type ConfigKey = keyof typeof KEYS;
 
@@ -136,4 +185,3 @@ export function formatValue(field: ConfigField, value: Config[ConfigField]): str
   if (typeof value === 'object') return `${value.first}-${value.last}`;
   return String(value);
 }
-

@@ -20,7 +20,10 @@ export interface LoadedConfig {
 }
 
 export function defaultConfig(file: string, found = false): LoadedConfig {
-  const origins = Object.fromEntries(Object.keys(DEFAULTS).map((field) => [field, 'default'])) as Record<ConfigField, string>;
+  const origins = Object.fromEntries(Object.keys(DEFAULTS).map((field) => [field, 'default'])) as Record<
+    ConfigField,
+    string
+  >;
   return { file, found, config: structuredClone(DEFAULTS), origins };
 }
 
@@ -48,16 +51,22 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) continue;
     const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(trimmed);
-    if (!match) throw new InvalidConfiguration(`${where}: "${trimmed}" is not KEY=value (keys: ${Object.keys(KEYS).join(', ')})`);
-    const key = match[1] as string;
-    if (!(key in KEYS)) throw new InvalidConfiguration(`${where}: unknown key ${key}; known keys: ${Object.keys(KEYS).join(', ')}`);
+    if (!match)
+      throw new InvalidConfiguration(`${where}: "${trimmed}" is not KEY=value (keys: ${Object.keys(KEYS).join(', ')})`);
+    const key = match[1]!;
+    if (!(key in KEYS))
+      throw new InvalidConfiguration(`${where}: unknown key ${key}; known keys: ${Object.keys(KEYS).join(', ')}`);
     // Set twice: the last one wins, as for systemd's EnvironmentFile= and the shell, so the
     // units and multinic read the same value (multinic config shows which line).
     const spec = KEYS[key as ConfigKey];
-    const value = unquote(match[2] as string);
-    if (value === undefined) throw new InvalidConfiguration(`${where}: ${key}: the value ${(match[2] as string).trim()} is not one shell word; quote it: ${key}="..."`);
+    const value = unquote(match[2]!);
+    if (value === undefined)
+      throw new InvalidConfiguration(
+        `${where}: ${key}: the value ${match[2]!.trim()} is not one shell word; quote it: ${key}="..."`,
+      );
     const parsed = spec.parse(value);
-    if (parsed === undefined) throw new InvalidConfiguration(`${where}: ${key}="${value}" is not allowed; allowed: ${spec.allowed}`);
+    if (parsed === undefined)
+      throw new InvalidConfiguration(`${where}: ${key}="${value}" is not allowed; allowed: ${spec.allowed}`);
     (loaded.config as unknown as Record<string, unknown>)[spec.field] = parsed;
     loaded.origins[spec.field] = where;
   }

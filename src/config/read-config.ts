@@ -9,13 +9,21 @@ import { defaultConfig, parseConfig, type LoadedConfig } from './parse-config.js
 
 export const DEFAULT_CONFIG_FILE = '/etc/multinic/multinic.conf';
 
-export function configFileFor(option: string | undefined, env: NodeJS.ProcessEnv = process.env, fallback = DEFAULT_CONFIG_FILE): { file: string; explicit: boolean } {
+export function configFileFor(
+  option: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  fallback = DEFAULT_CONFIG_FILE,
+): { file: string; explicit: boolean } {
   if (option !== undefined) return { file: option, explicit: true };
   if (env.MULTINIC_CONFIG) return { file: env.MULTINIC_CONFIG, explicit: true };
   return { file: fallback, explicit: false };
 }
 
-export function readConfigSync(option: string | undefined, env: NodeJS.ProcessEnv = process.env, fallback = DEFAULT_CONFIG_FILE): LoadedConfig {
+export function readConfigSync(
+  option: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  fallback = DEFAULT_CONFIG_FILE,
+): LoadedConfig {
   const { file, explicit } = configFileFor(option, env, fallback);
   let text: string;
   try {
@@ -23,7 +31,9 @@ export function readConfigSync(option: string | undefined, env: NodeJS.ProcessEn
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !explicit) return defaultConfig(file);
-    throw new InvalidConfiguration(`${file}: cannot read the configuration (${code ?? (error as Error).message})`, { cause: error });
+    throw new InvalidConfiguration(`${file}: cannot read the configuration (${code ?? (error as Error).message})`, {
+      cause: error,
+    });
   }
   return parseConfig(text, file);
 }

@@ -3,5 +3,9 @@ import { DEFAULTS, formatValue, KEYS, type ConfigKey } from '../config/keys.js';
 import type { ManConfigKey } from './man.js';
 
 export function manConfigKeys(): ManConfigKey[] {
-  return (Object.keys(KEYS) as ConfigKey[]).map((key) => ({ key, value: formatValue(KEYS[key].field, DEFAULTS[KEYS[key].field]), allowed: KEYS[key].allowed }));
+  return (Object.keys(KEYS) as ConfigKey[]).map((key) => ({
+    key,
+    value: formatValue(KEYS[key].field, DEFAULTS[KEYS[key].field]),
+    allowed: KEYS[key].allowed,
+  }));
 }

@@ -28,7 +28,10 @@ export function usageSections(usage: string): { name: string; sections: Section[
     }
     const header = /^([A-Za-z][^:]*?)(?: \([^)]*\))?:(.*)$/.exec(line);
     if (!line.startsWith(' ') && header) {
-      sections.push({ title: (header[1] ?? '').toUpperCase(), lines: (header[2] ?? '').trim() ? [(header[2] ?? '').trim()] : [] });
+      sections.push({
+        title: (header[1] ?? '').toUpperCase(),
+        lines: (header[2] ?? '').trim() ? [(header[2] ?? '').trim()] : [],
+      });
       // "SOURCE (where network_data.json comes from):" keeps its explanation.
       const aside = /\(([^)]*)\):/.exec(line)?.[1];
       if (aside) sections.at(-1)?.lines.unshift(`(${aside})`);
@@ -73,11 +76,18 @@ export function renderManPage(usage: string, version: string, date: string, conf
   ];
   const block = (lines: string[]) => ['.nf', ...lines.map((line) => (line === '' ? '' : escapeRoff(line))), '.fi'];
   for (const section of sections) {
-    out.push(`.SH ${TITLES[section.title] ?? section.title}`, ...block(section.lines.map((line) => line.replace(/^  /, ''))));
+    out.push(
+      `.SH ${TITLES[section.title] ?? section.title}`,
+      ...block(section.lines.map((line) => line.replace(/^ {2}/, ''))),
+    );
   }
   if (config.length > 0) {
-    out.push('.SH CONFIGURATION', `/etc/multinic/multinic.conf holds KEY=value lines (shell quoting; also a systemd EnvironmentFile). A bad line stops every command with the file, the line and what is allowed (exit 78). The keys, with their defaults:`);
-    for (const entry of config) out.push('.TP', `.B ${escapeRoff(`${entry.key}="${entry.value}"`)}`, escapeRoff(entry.allowed));
+    out.push(
+      '.SH CONFIGURATION',
+      `/etc/multinic/multinic.conf holds KEY=value lines (shell quoting; also a systemd EnvironmentFile). A bad line stops every command with the file, the line and what is allowed (exit 78). The keys, with their defaults:`,
+    );
+    for (const entry of config)
+      out.push('.TP', `.B ${escapeRoff(`${entry.key}="${entry.value}"`)}`, escapeRoff(entry.allowed));
   }
   out.push('.SH FILES', ...block(MAN_FILES.split('\n')));
   out.push('.SH SEE ALSO', 'ip\\-rule(8), ip\\-route(8), systemd.timer(5), journalctl(1)');

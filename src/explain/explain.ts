@@ -43,62 +43,109 @@ export interface Explanation {
 
 /** Candidate far destinations (documentation ranges), and which to ask for this address. */
 export function farDestination(family: Family, avoid: { address: string; prefix: number }[]): string {
-  const candidates = family === 4 ? ['198.51.100.254', '203.0.113.254', '192.0.2.254'] : ['2001:db8:ffff::1', '2001:db8:fffe::1'];
-  return candidates.find((candidate) => !avoid.some((subnet) => contains(subnet, candidate))) ?? (candidates[0] as string);
+  const candidates =
+    family === 4 ? ['198.51.100.254', '203.0.113.254', '192.0.2.254'] : ['2001:db8:ffff::1', '2001:db8:fffe::1'];
+  return candidates.find((candidate) => !avoid.some((subnet) => contains(subnet, candidate))) ?? candidates[0]!;
 }
 
 export function explain(facts: ExplainFacts): Explanation {
   const { address, family } = facts;
   const v = family === 6 ? '-6 ' : '';
   const sentences: Sentence[] = [];
-  const iface = facts.interfaces.find((candidate) => candidate.addresses.some((item) => canonicalAddress(item.address) === address));
+  const iface = facts.interfaces.find((candidate) =>
+    candidate.addresses.some((item) => canonicalAddress(item.address) === address),
+  );
   sentences.push(
     iface
-      ? { text: `${address} is on ${iface.name} (${iface.mac ?? 'no MAC'})${iface.up ? '' : ', which is DOWN'}.`, command: `ip -br ${v}addr show dev ${iface.name}` }
+      ? {
+          text: `${address} is on ${iface.name} (${iface.mac ?? 'no MAC'})${iface.up ? '' : ', which is DOWN'}.`,
+          command: `ip -br ${v}addr show dev ${iface.name}`,
+        }
       : { text: `${address} is on no interface of this guest.`, command: `ip -br ${v}addr show to ${address}` },
   );
 
   // The metadata: which network lists the address, on which link and MAC.
   const doc = facts.document;
-  const network = doc?.data.networks.find((candidate) => candidate.address && canonicalAddress(candidate.address.address) === address)
-    ?? doc?.data.networks.find((candidate) => candidate.source !== 'static' && iface && candidate.family === family && doc.data.links.find((link) => link.id === candidate.linkId)?.mac === iface.mac);
+  const network =
+    doc?.data.networks.find(
+      (candidate) => candidate.address && canonicalAddress(candidate.address.address) === address,
+    ) ??
+    doc?.data.networks.find(
+      (candidate) =>
+        candidate.source !== 'static' &&
+        iface &&
+        candidate.family === family &&
+        doc.data.links.find((link) => link.id === candidate.linkId)?.mac === iface.mac,
+    );
   const link = network ? doc?.data.links.find((candidate) => candidate.id === network.linkId) : undefined;
   const linkIface = link?.mac ? facts.interfaces.find((candidate) => candidate.mac === link.mac) : undefined;
-  if (!doc) sentences.push({ text: 'No network_data.json is cached, so the port this address belongs to is unknown (multinic apply has not run here).' });
-  else if (!network) sentences.push({ text: `network_data.json lists ${address} on no network: it is not an address of any port of this server.`, command: `grep -n '"${address}"' ${doc.file}` });
+  if (!doc)
+    sentences.push({
+      text: 'No network_data.json is cached, so the port this address belongs to is unknown (multinic apply has not run here).',
+    });
+  else if (!network)
+    sentences.push({
+      text: `network_data.json lists ${address} on no network: it is not an address of any port of this server.`,
+      command: `grep -n '"${address}"' ${doc.file}`,
+    });
   else
     sentences.push({
       text: `network_data.json lists it on network ${network.id}${network.networkId ? ` (Neutron network ${network.networkId})` : ''}, link ${link?.id ?? network.linkId}${link?.mac ? ` with MAC ${link.mac}` : ''}${network.gateway ? `, gateway ${network.gateway}` : ''}.`,
       command: `grep -n -e '"${network.id}"' -e '"${link?.mac ?? network.linkId}"' ${doc.file}`,
     });
-  if (link?.mac && !linkIface) sentences.push({ text: `No interface of this guest has the MAC ${link.mac}: the port is not attached here (yet).`, command: 'ip -br link' });
+  if (link?.mac && !linkIface)
+    sentences.push({
+      text: `No interface of this guest has the MAC ${link.mac}: the port is not attached here (yet).`,
+      command: 'ip -br link',
+    });
 
   // Managed or not, and why not.
-  const nic = facts.applied?.find((candidate) => candidate.addresses.some((item) => canonicalAddress(item) === address));
+  const nic = facts.applied?.find((candidate) =>
+    candidate.addresses.some((item) => canonicalAddress(item) === address),
+  );
   const reasons: string[] = [];
   if (!nic) {
     if (facts.excludedWhy) reasons.push(facts.excludedWhy);
     if (doc && !network) reasons.push('not in the metadata');
     if (link?.mac && !linkIface) reasons.push(`no interface with the MAC ${link.mac}`);
     if (network && linkIface && !iface) reasons.push(`the address is not on ${linkIface.name}`);
-    if (network && linkIface && iface && linkIface.name !== iface.name) reasons.push(`the metadata puts it on ${linkIface.name}, but it is on ${iface.name}`);
-    if (reasons.length === 0) reasons.push(facts.applied ? 'the last apply did not manage it (run multinic apply)' : 'multinic apply has not run here');
+    if (network && linkIface && iface && linkIface.name !== iface.name)
+      reasons.push(`the metadata puts it on ${linkIface.name}, but it is on ${iface.name}`);
+    if (reasons.length === 0)
+      reasons.push(
+        facts.applied ? 'the last apply did not manage it (run multinic apply)' : 'multinic apply has not run here',
+      );
     sentences.push({ text: `multinic does not manage it: ${reasons.join('; ')}.`, command: 'multinic config' });
   } else {
-    sentences.push({ text: `multinic manages it: ${nic.iface} (${nic.mac}) has table ${nic.table}, rule priority ${nic.priority}.`, command: 'multinic status' });
+    sentences.push({
+      text: `multinic manages it: ${nic.iface} (${nic.mac}) has table ${nic.table}, rule priority ${nic.priority}.`,
+      command: 'multinic status',
+    });
   }
 
   // The rule that matches `from ADDRESS`.
-  if (facts.rules.length === 0) sentences.push({ text: `No rule selects ${address} as a source: replies follow the main table like any other traffic.`, command: `ip ${v}rule show from ${address}` });
+  if (facts.rules.length === 0)
+    sentences.push({
+      text: `No rule selects ${address} as a source: replies follow the main table like any other traffic.`,
+      command: `ip ${v}rule show from ${address}`,
+    });
   for (const { rule, ours } of facts.rules) {
-    sentences.push({ text: `Rule ${rule.priority}: from ${rule.from} lookup ${rule.table}${ours ? ' (made by multinic, protocol 147)' : ' (made by someone else: the network manager or by hand)'}.`, command: `ip ${v}rule show from ${address}` });
+    sentences.push({
+      text: `Rule ${rule.priority}: from ${rule.from} lookup ${rule.table}${ours ? ' (made by multinic, protocol 147)' : ' (made by someone else: the network manager or by hand)'}.`,
+      command: `ip ${v}rule show from ${address}`,
+    });
   }
 
   // How the kernel routes replies from it.
   const own = nic?.iface ?? iface?.name;
   let answers = false;
   for (const route of facts.routes) {
-    const to = route.kind === 'far' ? `a remote address (${route.destination})` : route.kind === 'neighbour' ? `an on-link neighbour (${route.destination})` : `its gateway (${route.destination})`;
+    const to =
+      route.kind === 'far'
+        ? `a remote address (${route.destination})`
+        : route.kind === 'neighbour'
+          ? `an on-link neighbour (${route.destination})`
+          : `its gateway (${route.destination})`;
     const command = `ip ${v}route get ${route.destination} from ${address}`;
     if (!route.answer?.dev) {
       sentences.push({ text: `Replies to ${to}: no route.`, command });
@@ -106,10 +153,14 @@ export function explain(facts: ExplainFacts): Explanation {
     }
     const through = `${route.answer.dev}${route.answer.gateway ? ` via ${route.answer.gateway}` : ''}, table ${tableName(route.answer.table)}`;
     const good = route.answer.dev === own;
-    sentences.push({ text: `Replies to ${to} leave by ${through}${good ? ': its own NIC.' : `: NOT its own NIC ${own ?? '(none)'}; port security drops them (source ${address} with ${route.answer.dev}'s MAC).`}`, command });
+    sentences.push({
+      text: `Replies to ${to} leave by ${through}${good ? ': its own NIC.' : `: NOT its own NIC ${own ?? '(none)'}; port security drops them (source ${address} with ${route.answer.dev}'s MAC).`}`,
+      command,
+    });
     if (route.kind === 'far') answers = good;
   }
-  if (!facts.routes.some((route) => route.kind === 'far')) answers = facts.routes.length > 0 && facts.routes.every((route) => route.answer?.dev === own);
+  if (!facts.routes.some((route) => route.kind === 'far'))
+    answers = facts.routes.length > 0 && facts.routes.every((route) => route.answer?.dev === own);
 
   // ARP on the NIC.
   if (iface && family === 4 && facts.sysctls) {
@@ -126,13 +177,23 @@ export function explain(facts: ExplainFacts): Explanation {
     : answers
       ? `${address} answers: replies leave by its own NIC ${own ?? '(none)'}${nic ? ` through table ${nic.table}` : ''}.`
       : `${address} does not answer from outside its subnet: replies leave by another NIC than ${own ?? '(none)'}.`;
-  return { address, ...(own ? { iface: own } : {}), managed: nic !== undefined, answers: answers && iface !== undefined, verdict, sentences };
+  return {
+    address,
+    ...(own ? { iface: own } : {}),
+    managed: nic !== undefined,
+    answers: answers && iface !== undefined,
+    verdict,
+    sentences,
+  };
 }
 
 export function renderExplanation(explanation: Explanation): string[] {
   return [
     explanation.verdict,
     '',
-    ...explanation.sentences.flatMap((sentence) => [`- ${sentence.text}`, ...(sentence.command ? [`    $ ${sentence.command}`] : [])]),
+    ...explanation.sentences.flatMap((sentence) => [
+      `- ${sentence.text}`,
+      ...(sentence.command ? [`    $ ${sentence.command}`] : []),
+    ]),
   ];
 }

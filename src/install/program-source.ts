@@ -35,21 +35,31 @@ export function runningAsSingleExecutable(): boolean {
 }
 
 export async function readProgram(options: { bundle?: string; binary?: string }): Promise<Program> {
-  if (options.bundle !== undefined && options.binary !== undefined) throw new UsageError('install: give --bundle FILE or --binary FILE, not both');
-  const explicit = options.binary !== undefined ? { kind: 'binary' as const, from: options.binary } : options.bundle !== undefined ? { kind: 'bundle' as const, from: options.bundle } : undefined;
+  if (options.bundle !== undefined && options.binary !== undefined)
+    throw new UsageError('install: give --bundle FILE or --binary FILE, not both');
+  const explicit =
+    options.binary !== undefined
+      ? { kind: 'binary' as const, from: options.binary }
+      : options.bundle !== undefined
+        ? { kind: 'bundle' as const, from: options.bundle }
+        : undefined;
   const chosen =
     explicit ??
     (runningAsSingleExecutable()
       ? { kind: 'binary' as const, from: process.execPath }
       : runningBundle() !== undefined
-        ? { kind: 'bundle' as const, from: runningBundle() as string }
+        ? { kind: 'bundle' as const, from: runningBundle()! }
         : undefined);
   if (!chosen) {
-    throw new UsageError('install: this multinic needs node_modules and cannot install itself; give --bundle build/multinic.cjs (npm run bundle) or --binary build/multinic (npm run sea)');
+    throw new UsageError(
+      'install: this multinic needs node_modules and cannot install itself; give --bundle build/multinic.cjs (npm run bundle) or --binary build/multinic (npm run sea)',
+    );
   }
   try {
     return { ...chosen, bytes: await readFile(chosen.from) };
   } catch (error) {
-    throw new UsageError(`install: cannot read the ${chosen.kind} ${chosen.from}: ${(error as Error).message}`, { cause: error });
+    throw new UsageError(`install: cannot read the ${chosen.kind} ${chosen.from}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

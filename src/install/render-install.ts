@@ -4,7 +4,15 @@
  * nothing is read or written here (src/install/write-install.ts does that).
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_CONFIG, MULTINIC_HOTPLUG_SERVICE, MULTINIC_SERVICE, RECONCILE_SERVICE, RECONCILE_TIMER, TIMER_GENERATOR, UDEV_RULE } from './assets.js';
+import {
+  DEFAULT_CONFIG,
+  MULTINIC_HOTPLUG_SERVICE,
+  MULTINIC_SERVICE,
+  RECONCILE_SERVICE,
+  RECONCILE_TIMER,
+  TIMER_GENERATOR,
+  UDEV_RULE,
+} from './assets.js';
 
 export type ProgramKind = 'bundle' | 'binary';
 
@@ -36,7 +44,12 @@ export const PATHS = {
 } as const;
 
 /** The unit files, for finding the links `systemctl enable` made to them. */
-export const UNIT_NAMES = ['multinic.service', 'multinic@.service', 'multinic.timer', 'multinic-reconcile.service'] as const;
+export const UNIT_NAMES = [
+  'multinic.service',
+  'multinic@.service',
+  'multinic.timer',
+  'multinic-reconcile.service',
+] as const;
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 
@@ -47,7 +60,8 @@ export const SERVICE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
  * What identifies "the same node and blob": the wrapper runs this very `stat` and compares its
  * output with the key file. One line, no trailing blank (the shell's `read` would trim it).
  */
-export const snapshotStat = (node: string, blob: string = PATHS.snapshot): string => `stat -L --printf '%s %Y;' "${node}" ${blob}`;
+export const snapshotStat = (node: string, blob: string = PATHS.snapshot): string =>
+  `stat -L --printf '%s %Y;' "${node}" ${blob}`;
 
 /** Where the bundle, its snapshot and the key are (elsewhere only for tests and the benchmark). */
 export type BundlePaths = Record<'bundle' | 'snapshot' | 'snapshotKey', string>;
@@ -79,7 +93,7 @@ export function renderSnapshotScript(paths: BundlePaths = PATHS): string {
 export function renderBundleWrapper(paths: BundlePaths = PATHS): string {
   return [
     '#!/bin/sh',
-    '# multinic: runs the bundled CLI with the node on PATH. Written by `multinic install` (or the npm package\'s postinstall).',
+    "# multinic: runs the bundled CLI with the node on PATH. Written by `multinic install` (or the npm package's postinstall).",
     `if node=$(command -v node) && { read -r made < ${paths.snapshotKey}; } 2>/dev/null && [ "$(${snapshotStat('$node', paths.snapshot)} 2>/dev/null)" = "$made" ]; then`,
     `  exec node --snapshot-blob ${paths.snapshot} -- "$@"`,
     'fi',

@@ -25,15 +25,30 @@ export interface SnapshotOutcome {
 
 /** Makes the snapshot for the installed bundle under root; never fails the install. */
 export async function writeSnapshot(root: string, run: Run = runCommand): Promise<SnapshotOutcome> {
-  if (root !== '/' && process.getuid?.() !== 0) return { made: false, why: `no startup snapshot: making one inside ${root} needs chroot, and so root; the bundle runs without one` };
+  if (root !== '/' && process.getuid?.() !== 0)
+    return {
+      made: false,
+      why: `no startup snapshot: making one inside ${root} needs chroot, and so root; the bundle runs without one`,
+    };
   const shell = ['/bin/sh', '-c', renderSnapshotScript()];
   try {
     // A few seconds on an emulated CPU; bounded all the same.
-    const result = await run('env', [`PATH=${SERVICE_PATH}`, ...(root === '/' ? shell : ['chroot', root, ...shell])], { timeoutMs: 300_000 });
-    if (result.exitCode === 0) return { made: true, why: `startup snapshot made by the tree's node (${PATHS.snapshot})` };
+    const result = await run('env', [`PATH=${SERVICE_PATH}`, ...(root === '/' ? shell : ['chroot', root, ...shell])], {
+      timeoutMs: 300_000,
+    });
+    if (result.exitCode === 0)
+      return { made: true, why: `startup snapshot made by the tree's node (${PATHS.snapshot})` };
     await removeSnapshot(root);
-    const detail = result.stderr.trim().split('\n').filter((line) => !/not yet fully verified|may still work|To request support|--trace-warnings/.test(line)).slice(-3).join('; ');
-    return { made: false, why: `no startup snapshot: ${result.exitCode === 3 ? `the tree has no node on ${SERVICE_PATH}` : `node --build-snapshot failed (exit ${result.exitCode}${detail ? `: ${detail}` : ''})`}; the bundle runs without one` };
+    const detail = result.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => !/not yet fully verified|may still work|To request support|--trace-warnings/.test(line))
+      .slice(-3)
+      .join('; ');
+    return {
+      made: false,
+      why: `no startup snapshot: ${result.exitCode === 3 ? `the tree has no node on ${SERVICE_PATH}` : `node --build-snapshot failed (exit ${result.exitCode}${detail ? `: ${detail}` : ''})`}; the bundle runs without one`,
+    };
   } catch (error) {
     await removeSnapshot(root);
     return { made: false, why: `no startup snapshot: ${(error as Error).message}; the bundle runs without one` };

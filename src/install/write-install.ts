@@ -38,7 +38,8 @@ export async function readManifest(root: string): Promise<Manifest | undefined> 
   const bytes = await readBytes(join(root, MANIFEST_PATH));
   if (bytes === undefined) return undefined;
   const manifest = parseManifest(Buffer.from(bytes).toString('utf8'));
-  if (!manifest) throw new UsageError(`${join(root, MANIFEST_PATH)}: not a manifest multinic install wrote; nothing changed`);
+  if (!manifest)
+    throw new UsageError(`${join(root, MANIFEST_PATH)}: not a manifest multinic install wrote; nothing changed`);
   return manifest;
 }
 
@@ -66,8 +67,11 @@ export async function writeInstall(root: string, kind: ProgramKind, files: Insta
     if (current === undefined) plan.push({ file, action: 'write' });
     else if (sha256(current) === wanted) plan.push({ file, action: 'unchanged' });
     else if (!recorded.has(file.path)) {
-      throw new UsageError(`${join(root, file.path)}: exists and multinic install did not write it; not overwritten, nothing changed`);
-    } else if (file.kind === 'config' && sha256(current) !== recorded.get(file.path)?.sha256) plan.push({ file, action: 'kept' });
+      throw new UsageError(
+        `${join(root, file.path)}: exists and multinic install did not write it; not overwritten, nothing changed`,
+      );
+    } else if (file.kind === 'config' && sha256(current) !== recorded.get(file.path)?.sha256)
+      plan.push({ file, action: 'kept' });
     else plan.push({ file, action: 'write' });
   }
 
@@ -99,7 +103,8 @@ export async function writeInstall(root: string, kind: ProgramKind, files: Insta
   const manifest: Manifest = { ...toManifest(kind, [], dirs), files: manifestFiles };
   const text = renderManifest(manifest);
   const before = await readBytes(join(root, MANIFEST_PATH));
-  if (before === undefined || Buffer.from(before).toString('utf8') !== text) await writeFileAtomic(join(root, MANIFEST_PATH), text, 0o644);
+  if (before === undefined || Buffer.from(before).toString('utf8') !== text)
+    await writeFileAtomic(join(root, MANIFEST_PATH), text, 0o644);
   return report;
 }
 

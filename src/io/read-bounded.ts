@@ -35,7 +35,8 @@ export interface ReadBoundedOptions {
 }
 
 export async function readBounded(path: string, options: ReadBoundedOptions): Promise<Buffer> {
-  const flags = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | (options.noFollow ? constants.O_NOFOLLOW : 0);
+  const flags =
+    constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | (options.noFollow ? constants.O_NOFOLLOW : 0);
   let fd: number;
   try {
     fd = openSync(path, flags);
@@ -94,14 +95,23 @@ function readPipe(fd: number, options: ReadBoundedOptions): Promise<Buffer> {
       if (error) reject(error);
       else resolve(Buffer.concat(chunks));
     };
-    const timer = setTimeout(() => settle(new BoundedReadError(`a pipe that delivered no end of file within ${formatMs(options.timeoutMs)}`, 'timeout')), options.timeoutMs);
+    const timer = setTimeout(() => {
+      settle(
+        new BoundedReadError(`a pipe that delivered no end of file within ${formatMs(options.timeoutMs)}`, 'timeout'),
+      );
+    }, options.timeoutMs);
     socket.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > options.maxBytes) settle(new BoundedReadError(`a pipe that delivered more than ${formatBytes(options.maxBytes)}`, 'too-large'));
+      if (size > options.maxBytes)
+        settle(new BoundedReadError(`a pipe that delivered more than ${formatBytes(options.maxBytes)}`, 'too-large'));
       else chunks.push(chunk);
     });
-    socket.on('end', () => settle(undefined));
-    socket.on('error', (error) => settle(new BoundedReadError(describeErrno(error), 'unreadable', { cause: error })));
+    socket.on('end', () => {
+      settle(undefined);
+    });
+    socket.on('error', (error) => {
+      settle(new BoundedReadError(describeErrno(error), 'unreadable', { cause: error }));
+    });
   });
 }
 

@@ -32,7 +32,11 @@ function refusal(command: string, batch: string[], stderr: string, exitCode: num
     .join('; ');
   const line = Number.isInteger(lineNumber) ? batch[lineNumber - 1] : undefined;
   const what = line ? `"ip ${line}" (line ${lineNumber} of ${command})` : `${command} (exit ${exitCode})`;
-  return new KernelCommandFailed(`the kernel refused ${what}: ${words || 'no message'}`, line ? `ip ${line}` : command, stderr);
+  return new KernelCommandFailed(
+    `the kernel refused ${what}: ${words || 'no message'}`,
+    line ? `ip ${line}` : command,
+    stderr,
+  );
 }
 
 /**

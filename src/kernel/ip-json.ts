@@ -44,14 +44,21 @@ const addrSchema = z.array(
 function checked<T>(schema: ZodMiniType<T>, json: unknown, command: string, what: string): T {
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new KernelCommandFailed(`${command}: printed ${what} of an unexpected shape (${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; ')})`, command, '');
+    throw new KernelCommandFailed(
+      `${command}: printed ${what} of an unexpected shape (${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; ')})`,
+      command,
+      '',
+    );
   }
   return parsed.data;
 }
 
-export const checkRoutes = (json: unknown, command: string): IpRoute[] => checked(routeSchema, json, command, 'a route list') as IpRoute[];
-export const checkRules = (json: unknown, command: string): IpRule[] => checked(ruleSchema, json, command, 'a rule list') as IpRule[];
-export const checkAddrs = (json: unknown, command: string): unknown[] => checked(addrSchema, json, command, 'an address list');
+export const checkRoutes = (json: unknown, command: string): IpRoute[] =>
+  checked(routeSchema, json, command, 'a route list');
+export const checkRules = (json: unknown, command: string): IpRule[] =>
+  checked(ruleSchema, json, command, 'a rule list');
+export const checkAddrs = (json: unknown, command: string): unknown[] =>
+  checked(addrSchema, json, command, 'an address list');
 
 /** One JSON document, or KernelCommandFailed quoting the start of what was printed. */
 export function parseIpJson(stdout: string, command: string): unknown {
@@ -59,6 +66,11 @@ export function parseIpJson(stdout: string, command: string): unknown {
   try {
     return JSON.parse(trimmed || '[]') as unknown;
   } catch (error) {
-    throw new KernelCommandFailed(`${command}: printed something that is not JSON: ${trimmed.slice(0, 80)}`, command, '', { cause: error });
+    throw new KernelCommandFailed(
+      `${command}: printed something that is not JSON: ${trimmed.slice(0, 80)}`,
+      command,
+      '',
+      { cause: error },
+    );
   }
 }

@@ -86,7 +86,9 @@ export function toRuleSpec(rule: IpRule, family: Family): RuleSpec | undefined {
     family,
     priority: rule.priority,
     from: `${canonicalAddress(rule.src)}/${length}`,
-    ...(rule.dst && rule.dst !== 'all' ? { to: `${canonicalAddress(rule.dst)}/${rule.dstlen ?? maxPrefix(family)}` } : {}),
+    ...(rule.dst && rule.dst !== 'all'
+      ? { to: `${canonicalAddress(rule.dst)}/${rule.dstlen ?? maxPrefix(family)}` }
+      : {}),
     table,
     ...(rule.suppress_prefixlen !== undefined ? { suppressPrefixlength: rule.suppress_prefixlen } : {}),
   };
@@ -106,11 +108,13 @@ export function isOwnedRule(rule: IpRule): boolean {
   if (!isOurs(rule.protocol) || rule.priority === undefined) return false;
   const tier = tierOf(rule.priority);
   const table = Number(rule.table);
-  if (tier === 'main') return table === MAIN_TABLE_ID && rule.suppress_prefixlen === 0 && (rule.dst === undefined || rule.dst === 'all');
+  if (tier === 'main')
+    return table === MAIN_TABLE_ID && rule.suppress_prefixlen === 0 && (rule.dst === undefined || rule.dst === 'all');
   // Tier 1 with or without `to`: releases before issue 14 put `from ADDR lookup T` here, and
   // an upgrade must remove those (they would shadow tier 2 and break container paths).
   if (tier === 'to') return isOurTable(table) && rule.suppress_prefixlen === undefined;
-  if (tier === 'from') return isOurTable(table) && (rule.dst === undefined || rule.dst === 'all') && rule.suppress_prefixlen === undefined;
+  if (tier === 'from')
+    return isOurTable(table) && (rule.dst === undefined || rule.dst === 'all') && rule.suppress_prefixlen === undefined;
   return false;
 }
 
@@ -133,7 +137,9 @@ export function ownedRouting(routes: IpRoute[], rules4: IpRule[], rules6: IpRule
 export function foreignRouting(routes: IpRoute[], rules4: IpRule[], rules6: IpRule[]): RoutingState {
   const RESERVED = new Set(['253', '254', '255', 'default', 'main', 'local']);
   return {
-    routes: routes.filter((route) => !isOwnedRoute(route) && route.table !== undefined && !RESERVED.has(route.table)).flatMap((route) => toRouteSpec(route) ?? []),
+    routes: routes
+      .filter((route) => !isOwnedRoute(route) && route.table !== undefined && !RESERVED.has(route.table))
+      .flatMap((route) => toRouteSpec(route) ?? []),
     rules: [
       ...rules4.filter((rule) => !isOwnedRule(rule)).flatMap((rule) => toRuleSpec(rule, 4) ?? []),
       ...rules6.filter((rule) => !isOwnedRule(rule)).flatMap((rule) => toRuleSpec(rule, 6) ?? []),

@@ -33,7 +33,12 @@ export function splitBatchJson(stdout: string, expected: number | undefined, com
       try {
         return JSON.parse(line) as unknown;
       } catch (error) {
-        throw new KernelCommandFailed(`${command}: printed something that is not JSON: ${line.slice(0, 80)}`, command, '', { cause: error });
+        throw new KernelCommandFailed(
+          `${command}: printed something that is not JSON: ${line.slice(0, 80)}`,
+          command,
+          '',
+          { cause: error },
+        );
       }
     });
   if (expected !== undefined && arrays.length !== expected) {

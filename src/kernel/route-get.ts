@@ -25,7 +25,7 @@ export interface RouteQuery {
 
 /** A table as people know it: `ip -N` prints the reserved ones as numbers too. */
 export function tableName(table: string | undefined): string {
-  return ({ '254': 'main', '255': 'local', '253': 'default' } as Record<string, string>)[table ?? '254'] ?? (table as string);
+  return ({ '254': 'main', '255': 'local', '253': 'default' } as Record<string, string>)[table ?? '254'] ?? table!;
 }
 
 export function routeAnswerKey(destination: string, from: string): string {
@@ -53,7 +53,8 @@ export async function askRoutes(run: Run, queries: RouteQuery[]): Promise<RouteA
 /** Indexes the JSON arrays that `route get` lines printed. */
 export function collectRouteAnswers(arrays: unknown[], into: RouteAnswers = new Map()): RouteAnswers {
   for (const answer of (arrays as (RouteGetAnswer | null)[][]).flat()) {
-    if (typeof answer?.dst === 'string' && typeof answer.from === 'string') into.set(routeAnswerKey(answer.dst, answer.from), answer);
+    if (typeof answer?.dst === 'string' && typeof answer.from === 'string')
+      into.set(routeAnswerKey(answer.dst, answer.from), answer);
   }
   return into;
 }

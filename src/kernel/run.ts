@@ -52,7 +52,10 @@ export const runCommand: Run = (command, args, options = {}) => {
   // node:child_process, not execa: loading execa cost about 190 ms of every run's 400 ms
   // (npm run bench, BENCHMARKS.md), and a run needs only argv, stdin, stdout, stderr and the exit code.
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...options.env, LC_ALL: 'C' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: { ...process.env, ...options.env, LC_ALL: 'C' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let stdoutSize = 0;
@@ -65,14 +68,17 @@ export const runCommand: Run = (command, args, options = {}) => {
       settle();
     };
     /** At a bound: kill, stop reading (a grandchild may hold the pipes open), fail. */
-    const stop = (why: string) =>
+    const stop = (why: string) => {
       finish(() => {
         child.kill('SIGKILL');
         child.stdout.destroy();
         child.stderr.destroy();
         reject(new BoundExceeded(`${text}: ${why}; killed`));
       });
-    const timer = setTimeout(() => stop(`no answer within ${formatMs(timeoutMs)} (the bound on every command)`), timeoutMs);
+    };
+    const timer = setTimeout(() => {
+      stop(`no answer within ${formatMs(timeoutMs)} (the bound on every command)`);
+    }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
       stdoutSize += chunk.length;
       if (stdoutSize > outputCap) stop(`printed more than ${formatBytes(outputCap)} (the bound on a command's output)`);
@@ -83,7 +89,9 @@ export const runCommand: Run = (command, args, options = {}) => {
       stderrSize += chunk.length;
     });
     child.on('error', (error) => {
-      finish(() => reject(new KernelCommandFailed(`${command}: could not run (${error.message})`, text, '', { cause: error })));
+      finish(() => {
+        reject(new KernelCommandFailed(`${command}: could not run (${error.message})`, text, '', { cause: error }));
+      });
     });
     child.on('close', (code, signal) => {
       finish(() => {
@@ -106,7 +114,11 @@ export async function runChecked(run: Run, command: string, args: string[], inpu
   const result = await run(command, args, input === undefined ? {} : { input });
   if (result.exitCode !== 0) {
     const text = `${command} ${args.join(' ')}`;
-    throw new KernelCommandFailed(`${text} failed (exit ${result.exitCode}): ${result.stderr.trim() || 'no message'}`, text, result.stderr);
+    throw new KernelCommandFailed(
+      `${text} failed (exit ${result.exitCode}): ${result.stderr.trim() || 'no message'}`,
+      text,
+      result.stderr,
+    );
   }
   return result.stdout;
 }

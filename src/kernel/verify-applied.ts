@@ -12,12 +12,25 @@ import type { Run } from './run.js';
 import { checkRoutes, type RouteCheck } from './verify.js';
 
 /** `others`: routes someone else made, read before the change: those in multinic's tables are probed too. */
-export async function verifyApplied(run: Run, nics: PlannedNic[], desired: RoutingState, others: RouteSpec[] = []): Promise<RouteCheck[]> {
+export async function verifyApplied(
+  run: Run,
+  nics: PlannedNic[],
+  desired: RoutingState,
+  others: RouteSpec[] = [],
+): Promise<RouteCheck[]> {
   const after = await readLive(run);
   const leftover = diffRouting(desired, after.owned, after.foreign);
-  if (countChanges(leftover) > 0) throw new VerificationFailed('the kernel does not hold what was applied', describeDrift(leftover, { removals: true }));
+  if (countChanges(leftover) > 0)
+    throw new VerificationFailed(
+      'the kernel does not hold what was applied',
+      describeDrift(leftover, { removals: true }),
+    );
   const checks = await checkRoutes(run, nics, desired, others);
   const failed = checks.filter((check) => !check.ok);
-  if (failed.length > 0) throw new VerificationFailed('an address does not route through its own table', failed.map((check) => check.message));
+  if (failed.length > 0)
+    throw new VerificationFailed(
+      'an address does not route through its own table',
+      failed.map((check) => check.message),
+    );
   return checks;
 }

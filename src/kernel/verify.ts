@@ -4,7 +4,15 @@
  * address, through that NIC's table. Every check asks the kernel now: no answer is reused
  * from an earlier read.
  */
-import { addressPart, anotherHostIn, canonicalAddress, contains, isHostPrefix, isLinkLocal, parseCidr } from '../model/addresses.js';
+import {
+  addressPart,
+  anotherHostIn,
+  canonicalAddress,
+  contains,
+  isHostPrefix,
+  isLinkLocal,
+  parseCidr,
+} from '../model/addresses.js';
 import type { Family } from '../model/types.js';
 import type { PlannedNic, RouteSpec, RoutingState } from '../plan/types.js';
 import { askRoutes, routeAnswerKey, type RouteGetAnswer } from './route-get.js';
@@ -44,7 +52,9 @@ export interface Probe {
 export function probesFor(nics: PlannedNic[], desired: RoutingState, others: RouteSpec[] = []): Probe[] {
   // Grouped by table once: filtering every route for every NIC grew as N² (npm run bench, N = 64).
   const routesByTable = groupByTable(desired.routes);
-  const rulesByTable = groupByTable(desired.rules.filter((rule) => rule.to === undefined && rule.suppressPrefixlength === undefined));
+  const rulesByTable = groupByTable(
+    desired.rules.filter((rule) => rule.to === undefined && rule.suppressPrefixlength === undefined),
+  );
   const othersByTable = groupByTable(others);
   const probes: Probe[] = [];
   for (const nic of nics) {
@@ -53,7 +63,9 @@ export function probesFor(nics: PlannedNic[], desired: RoutingState, others: Rou
       const address = addressPart(rule.from);
       const family = rule.family;
       const familyRoutes = tableRoutes.filter((route) => route.family === family);
-      const subnets = familyRoutes.filter((route) => route.dst !== 'default').flatMap((route) => parseCidr(route.dst) ?? []);
+      const subnets = familyRoutes
+        .filter((route) => route.dst !== 'default')
+        .flatMap((route) => parseCidr(route.dst) ?? []);
       const seen = new Set<string>();
       const add = (destination: string, via?: string) => {
         if (seen.has(destination) || destination === canonicalAddress(address)) return;
@@ -72,7 +84,9 @@ export function probesFor(nics: PlannedNic[], desired: RoutingState, others: Rou
         // An on-link neighbour for a subnet route; a host behind the gateway for a host route.
         add(inside, route.via);
       }
-      for (const route of (othersByTable.get(nic.table) ?? []).filter((candidate) => candidate.family === family && candidate.dst !== 'default')) {
+      for (const route of (othersByTable.get(nic.table) ?? []).filter(
+        (candidate) => candidate.family === family && candidate.dst !== 'default',
+      )) {
         add(hostIn(route.dst, address));
       }
     }
@@ -100,16 +114,24 @@ function groupByTable<T extends { table: number }>(items: T[]): Map<number, T[]>
  * Judges every probe of these NICs, all asked in one batch. A probe the kernel cannot answer
  * (no route at all for that source) fails as leaving "nowhere"; it never passes unasked.
  */
-export async function checkRoutes(run: Run, nics: PlannedNic[], desired: RoutingState, others: RouteSpec[] = []): Promise<RouteCheck[]> {
+export async function checkRoutes(
+  run: Run,
+  nics: PlannedNic[],
+  desired: RoutingState,
+  others: RouteSpec[] = [],
+): Promise<RouteCheck[]> {
   const probes = probesFor(nics, desired, others);
   const answers = await askRoutes(run, probes);
   return probes.map((probe) => judgeProbe(probe, answers.get(routeAnswerKey(probe.destination, probe.address))));
 }
 
 function judgeProbe(probe: Probe, answer: RouteGetAnswer | undefined): RouteCheck {
-  const gatewayOk = probe.via === undefined || (answer?.gateway !== undefined && canonicalAddress(answer.gateway) === probe.via);
+  const gatewayOk =
+    probe.via === undefined || (answer?.gateway !== undefined && canonicalAddress(answer.gateway) === probe.via);
   const ok = answer?.dev === probe.iface && Number(answer.table) === probe.table && gatewayOk;
-  const via = answer ? `${answer.dev ?? '?'}${answer.gateway ? ` via ${answer.gateway}` : ''} (table ${answer.table ?? 'main'})` : 'nowhere (no route)';
+  const via = answer
+    ? `${answer.dev ?? '?'}${answer.gateway ? ` via ${answer.gateway}` : ''} (table ${answer.table ?? 'main'})`
+    : 'nowhere (no route)';
   return {
     iface: probe.iface,
     address: probe.address,

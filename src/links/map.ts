@@ -9,7 +9,11 @@ import type { Family, KernelInterface, Link, Mapping, NetworkData, Nic, NicAddre
 /** Default gateways the kernel has per interface (from DHCP or router advertisements). */
 export type LiveGateways = Map<string, Partial<Record<Family, string>>>;
 
-export function mapLinks(data: NetworkData, interfaces: KernelInterface[], liveGateways: LiveGateways = new Map()): Mapping {
+export function mapLinks(
+  data: NetworkData,
+  interfaces: KernelInterface[],
+  liveGateways: LiveGateways = new Map(),
+): Mapping {
   const notes: Note[] = [];
   const absentAddresses: Mapping['absentAddresses'] = [];
   const byId = new Map(data.links.map((link) => [link.id, link]));
@@ -44,7 +48,10 @@ export function mapLinks(data: NetworkData, interfaces: KernelInterface[], liveG
     }
     const addresses = addressesFor(link, iface, data, liveGateways.get(iface.name) ?? {}, notes, absentAddresses);
     if (addresses.length === 0) {
-      notes.push({ level: 'warn', message: `${iface.name} (${mac}): no address on the interface for its networks, left out` });
+      notes.push({
+        level: 'warn',
+        message: `${iface.name} (${mac}): no address on the interface for its networks, left out`,
+      });
       continue;
     }
     nics.push({ mac, iface: iface.name, linkId: link.id, kind: link.kind, addresses });
@@ -61,24 +68,39 @@ export function mapLinks(data: NetworkData, interfaces: KernelInterface[], liveG
  * The interface that carries `link`. VLAN devices usually share their parent's MAC and
  * bond slaves the bond's, so the MAC alone is not enough: the kind must fit too.
  */
-function findInterface(link: Link, interfaces: KernelInterface[], parent: KernelInterface | undefined): KernelInterface | undefined {
+function findInterface(
+  link: Link,
+  interfaces: KernelInterface[],
+  parent: KernelInterface | undefined,
+): KernelInterface | undefined {
   const candidates = interfaces.filter((iface) => !iface.loopback);
   if (link.kind === 'vlan' && link.vlan) {
     const vlanId = link.vlan.vlanId;
-    const byParent = parent && candidates.find((iface) => iface.kind === 'vlan' && iface.parent === parent.name && iface.vlanId === vlanId);
+    const byParent =
+      parent &&
+      candidates.find((iface) => iface.kind === 'vlan' && iface.parent === parent.name && iface.vlanId === vlanId);
     if (byParent) return byParent;
-    if (!link.mac) return link.name ? candidates.find((iface) => iface.name === link.name && iface.kind === 'vlan') : undefined;
+    if (!link.mac)
+      return link.name ? candidates.find((iface) => iface.name === link.name && iface.kind === 'vlan') : undefined;
     // A VLAN with its own MAC, or a stand-in device that carries the VLAN's MAC.
     const sameMac = candidates.filter((iface) => iface.mac === link.mac && iface !== parent);
-    return sameMac.find((iface) => iface.kind === 'vlan' && iface.vlanId === vlanId) ?? sameMac.find((iface) => iface.kind !== 'vlan');
+    return (
+      sameMac.find((iface) => iface.kind === 'vlan' && iface.vlanId === vlanId) ??
+      sameMac.find((iface) => iface.kind !== 'vlan')
+    );
   }
   if (link.kind === 'bond') {
     const bonds = candidates.filter((iface) => iface.kind === 'bond');
     if (!link.mac) return bonds.find((iface) => iface.name === link.name);
-    return bonds.find((iface) => iface.mac === link.mac) ?? candidates.find((iface) => iface.mac === link.mac && !iface.master);
+    return (
+      bonds.find((iface) => iface.mac === link.mac) ??
+      candidates.find((iface) => iface.mac === link.mac && !iface.master)
+    );
   }
   if (!link.mac) return candidates.find((iface) => iface.name === link.name); // bare-metal documents without MACs
-  const sameMac = candidates.filter((iface) => iface.mac === link.mac && iface.kind !== 'vlan' && iface.kind !== 'bond');
+  const sameMac = candidates.filter(
+    (iface) => iface.mac === link.mac && iface.kind !== 'vlan' && iface.kind !== 'bond',
+  );
   return sameMac.find((iface) => !iface.master) ?? sameMac[0];
 }
 
@@ -126,7 +148,10 @@ function addressesFor(
     // network's family; the gateway from the metadata, else the one DHCP/RA installed.
     const learned = onInterface.filter((address) => address.scope === 'global');
     if (learned.length === 0) {
-      notes.push({ level: 'warn', message: `${iface.name}: no ${network.source} IPv${network.family} address on the interface yet (network ${network.id})` });
+      notes.push({
+        level: 'warn',
+        message: `${iface.name}: no ${network.source} IPv${network.family} address on the interface yet (network ${network.id})`,
+      });
     }
     const gateway = network.gateway ?? liveGateway[network.family];
     for (const address of learned) {

@@ -44,7 +44,7 @@ function toInterface(link: IpLink): KernelInterface {
   const kind = link.linkinfo?.info_kind;
   const vlanId = kind === 'vlan' ? link.linkinfo?.info_data?.id : undefined;
   return {
-    name: link.ifname as string,
+    name: link.ifname!,
     index: link.ifindex ?? 0,
     ...(mac ? { mac } : {}),
     ...(kind ? { kind } : {}),
@@ -73,7 +73,13 @@ function toAddress(info: IpAddrInfo): KernelAddress[] {
 }
 
 /** `ip -N` prints scopes as numbers (rtnetlink's RT_SCOPE_*). */
-const SCOPE_NAMES: Record<string, string> = { '0': 'global', '200': 'site', '253': 'link', '254': 'host', '255': 'nowhere' };
+const SCOPE_NAMES: Record<string, string> = {
+  '0': 'global',
+  '200': 'site',
+  '253': 'link',
+  '254': 'host',
+  '255': 'nowhere',
+};
 
 export function scopeName(scope: string | undefined): string {
   if (scope === undefined) return 'global';

@@ -20,7 +20,12 @@ export interface Pending {
  * to a bond or bridge and is not itself a bridge, bond, VLAN or tunnel: hotplugged
  * virtio/SR-IOV NICs show no `info_kind` (veth stands in for them in tests).
  */
-export function pendingNics(mapping: Mapping, interfaces: KernelInterface[], knownMacs: ReadonlySet<Mac>, includeUnlisted: boolean): Pending {
+export function pendingNics(
+  mapping: Mapping,
+  interfaces: KernelInterface[],
+  knownMacs: ReadonlySet<Mac>,
+  includeUnlisted: boolean,
+): Pending {
   const byName = new Map(interfaces.map((iface) => [iface.name, iface]));
   const notInMetadata = includeUnlisted
     ? mapping.unlisted.flatMap(({ iface, mac }) => {
@@ -35,9 +40,13 @@ export function pendingNics(mapping: Mapping, interfaces: KernelInterface[], kno
 
 export function describePending(pending: Pending): string[] {
   return [
-    ...pending.notOnGuest.map((nic) => `link ${nic.linkId}${nic.mac ? ` (${nic.mac})` : ''}: in network_data.json, not on the guest yet`),
+    ...pending.notOnGuest.map(
+      (nic) => `link ${nic.linkId}${nic.mac ? ` (${nic.mac})` : ''}: in network_data.json, not on the guest yet`,
+    ),
     ...pending.notInMetadata.map((nic) => `${nic.iface} (${nic.mac}): on the guest, not in network_data.json yet`),
-    ...pending.addressesNotUp.map((entry) => `${entry.iface}: ${entry.address} from network_data.json is not on the interface yet`),
+    ...pending.addressesNotUp.map(
+      (entry) => `${entry.iface}: ${entry.address} from network_data.json is not on the interface yet`,
+    ),
   ];
 }
 

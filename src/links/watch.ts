@@ -14,7 +14,11 @@ export interface LinkWatcher {
 
 export type SpawnMonitor = () => ChildProcess;
 
-const spawnIpMonitor: SpawnMonitor = () => spawn('ip', ['-o', 'monitor', 'link', 'address'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
+const spawnIpMonitor: SpawnMonitor = () =>
+  spawn('ip', ['-o', 'monitor', 'link', 'address'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...process.env, LC_ALL: 'C' },
+  });
 
 /** A child that cannot start (no `ip`) gives no events: the wait's timeouts still bound it. */
 export function watchLinks(spawnMonitor: SpawnMonitor = spawnIpMonitor): LinkWatcher {

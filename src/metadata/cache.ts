@@ -23,7 +23,9 @@ export function cachePath(stateDir: string): string {
 export async function readCachedNetworkData(stateDir: string, warn: Warn = () => undefined): Promise<string> {
   const document = await readStateFile(stateDir, CACHE_SPEC, warn);
   if (document === undefined) {
-    throw new MetadataUnavailable(`${cachePath(stateDir)}: no cached network_data.json (run multinic apply once with the metadata service or a config drive)`);
+    throw new MetadataUnavailable(
+      `${cachePath(stateDir)}: no cached network_data.json (run multinic apply once with the metadata service or a config drive)`,
+    );
   }
   return `${JSON.stringify(document)}\n`;
 }

@@ -34,7 +34,13 @@ export interface ConfigDrive {
 export async function findConfigDrive(run: Run): Promise<ConfigDrive | undefined> {
   for (const label of CONFIG_DRIVE_LABELS) {
     const found = await run('blkid', ['-c', '/dev/null', '-o', 'device', '-t', `LABEL=${label}`]);
-    const device = found.exitCode === 0 ? found.stdout.split('\n').map((line) => line.trim()).find(Boolean) : undefined;
+    const device =
+      found.exitCode === 0
+        ? found.stdout
+            .split('\n')
+            .map((line) => line.trim())
+            .find(Boolean)
+        : undefined;
     if (!device) continue;
     const probe = await run('blkid', ['-c', '/dev/null', '-p', '-s', 'TYPE', '-o', 'value', device]);
     return { device, type: probe.stdout.trim() || 'unknown' };
@@ -52,7 +58,11 @@ export function mountPointOf(procMounts: string, device: string): string | undef
   return undefined;
 }
 
-export async function readConfigDrive(run: Run, drive: ConfigDrive, options: { procMounts?: string } = {}): Promise<{ text: string; origin: string }> {
+export async function readConfigDrive(
+  run: Run,
+  drive: ConfigDrive,
+  options: { procMounts?: string } = {},
+): Promise<{ text: string; origin: string }> {
   const origin = `config drive ${drive.device} (${drive.type})`;
   const mounts = options.procMounts ?? (await readFile('/proc/mounts', 'utf8').catch(() => ''));
   const mounted = mountPointOf(mounts, drive.device);
@@ -62,7 +72,13 @@ export async function readConfigDrive(run: Run, drive: ConfigDrive, options: { p
   }
   const dir = await mkdtemp(join(tmpdir(), 'multinic-configdrive-'));
   try {
-    const mount = await run('mount', ['-o', 'ro', ...(drive.type === 'vfat' || drive.type === 'iso9660' ? ['-t', drive.type] : []), drive.device, dir]);
+    const mount = await run('mount', [
+      '-o',
+      'ro',
+      ...(drive.type === 'vfat' || drive.type === 'iso9660' ? ['-t', drive.type] : []),
+      drive.device,
+      dir,
+    ]);
     if (mount.exitCode === 0) {
       try {
         return { text: await readDriveFile(join(dir, NETWORK_DATA_PATH)), origin };
@@ -91,10 +107,21 @@ async function readInUserSpace(run: Run, drive: ConfigDrive, mountError: string)
     // mtools checks the device's geometry against the filesystem's and refuses odd-sized
     // images (a config drive written to a partition, a loop device): skip that check.
     const env = command === 'mtype' ? { env: { MTOOLS_SKIP_CHECK: '1' } } : {};
-    const result = await run(command, args, env).catch((error: unknown) => ({ exitCode: 127, stdout: '', stderr: (error as Error).message }));
-    if (result.exitCode === 0 && result.stdout.length > INPUT_CAP) throw new InvalidNetworkData(`config drive ${drive.device}: ${NETWORK_DATA_PATH} is larger than ${INPUT_CAP} bytes: not a network_data.json`);
+    const result = await run(command, args, env).catch((error: unknown) => ({
+      exitCode: 127,
+      stdout: '',
+      stderr: (error as Error).message,
+    }));
+    if (result.exitCode === 0 && result.stdout.length > INPUT_CAP)
+      throw new InvalidNetworkData(
+        `config drive ${drive.device}: ${NETWORK_DATA_PATH} is larger than ${INPUT_CAP} bytes: not a network_data.json`,
+      );
     if (result.exitCode === 0 && result.stdout.trim()) return result.stdout;
-    failures.push(`${command}: ${result.stderr.trim() || (result.exitCode === 0 ? 'nothing read' : `exit ${result.exitCode}`)}`);
+    failures.push(
+      `${command}: ${result.stderr.trim() || (result.exitCode === 0 ? 'nothing read' : `exit ${result.exitCode}`)}`,
+    );
   }
-  throw new MetadataUnavailable(`config drive ${drive.device} (${drive.type}): cannot read ${NETWORK_DATA_PATH} (${failures.join('; ')})`);
+  throw new MetadataUnavailable(
+    `config drive ${drive.device} (${drive.type}): cannot read ${NETWORK_DATA_PATH} (${failures.join('; ')})`,
+  );
 }

@@ -86,7 +86,9 @@ async function get(url: string, timeoutMs: number): Promise<HttpAnswer> {
   const target = scopedTarget(url);
   const scoped = target.address;
   return await new Promise<HttpAnswer>((resolve, reject) => {
-    const fail = (error: Error) => reject(new AttemptFailed(`${url}: ${describeHttpError(error)}`, true));
+    const fail = (error: Error) => {
+      reject(new AttemptFailed(`${url}: ${describeHttpError(error)}`, true));
+    };
     const req = http.request(
       target.url,
       {
@@ -95,7 +97,11 @@ async function get(url: string, timeoutMs: number): Promise<HttpAnswer> {
         ...(scoped
           ? {
               // Node may ask for every address (`all`, for happy eyeballs) or for one.
-              lookup: ((_host: string, options: { all?: boolean }, done: (error: null, address: unknown, family?: number) => void) => {
+              lookup: ((
+                _host: string,
+                options: { all?: boolean },
+                done: (error: null, address: unknown, family?: number) => void,
+              ) => {
                 if (options.all) done(null, [{ address: scoped, family: 6 }]);
                 else done(null, scoped, 6);
               }) as unknown as LookupFunction,
@@ -107,7 +113,8 @@ async function get(url: string, timeoutMs: number): Promise<HttpAnswer> {
         let size = 0;
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > MAX_BODY) req.destroy(Object.assign(new Error(`answer larger than ${MAX_BODY} bytes`), { code: 'ETOOBIG' }));
+          if (size > MAX_BODY)
+            req.destroy(Object.assign(new Error(`answer larger than ${MAX_BODY} bytes`), { code: 'ETOOBIG' }));
           else chunks.push(chunk);
         });
         response.on('end', () => {
@@ -146,7 +153,12 @@ export function pickVersions(list: string): string[] {
  * One attempt: every request of it (version negotiation included) is given at most what is
  * left of the deadline, so a slow service that lists many versions cannot stretch the run.
  */
-async function fetchOnce(baseUrl: string, timeoutMs: number, end: number, now: () => number): Promise<{ text: string; url: string }> {
+async function fetchOnce(
+  baseUrl: string,
+  timeoutMs: number,
+  end: number,
+  now: () => number,
+): Promise<{ text: string; url: string }> {
   const budget = (url: string) => {
     const remaining = end - now();
     if (remaining <= 0) throw new AttemptFailed(`${url}: not asked, the deadline had passed`, false);
@@ -163,7 +175,8 @@ async function fetchOnce(baseUrl: string, timeoutMs: number, end: number, now: (
   const list = await get(listUrl, budget(listUrl));
   check(list, listUrl);
   const versions = pickVersions(list.body);
-  if (versions.length === 0) throw new AttemptFailed(`${latest}: HTTP 404, and ${listUrl} lists no version with network_data.json`, false, 404);
+  if (versions.length === 0)
+    throw new AttemptFailed(`${latest}: HTTP 404, and ${listUrl} lists no version with network_data.json`, false, 404);
   for (const version of versions) {
     const url = networkDataUrl(baseUrl, version);
     const dated = await get(url, budget(url));
@@ -180,7 +193,10 @@ function validJson(body: string, url: string): string {
     return body;
   } catch {
     // Truncated, or a proxy's HTML page: not the document, but it may be next time.
-    throw new AttemptFailed(`${url}: the answer is not JSON (${body.length} bytes, starts "${body.slice(0, 20).replace(/\s+/g, ' ')}")`, true);
+    throw new AttemptFailed(
+      `${url}: the answer is not JSON (${body.length} bytes, starts "${body.slice(0, 20).replace(/\s+/g, ' ')}")`,
+      true,
+    );
   }
 }
 
@@ -189,7 +205,10 @@ export function backoffMs(attempt: number, random: () => number): number {
   return Math.round(base * (0.5 + random())); // jitter: 50%-150%, so udev-started runs spread out
 }
 
-export async function fetchNetworkData(baseUrl: string, options: FetchOptions): Promise<{ text: string; url: string; attempts: number }> {
+export async function fetchNetworkData(
+  baseUrl: string,
+  options: FetchOptions,
+): Promise<{ text: string; url: string; attempts: number }> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
   const random = options.random ?? Math.random;
@@ -204,7 +223,10 @@ export async function fetchNetworkData(baseUrl: string, options: FetchOptions): 
       const delay = backoffMs(attempt, random);
       if (!error.retryable && now() < end) throw new MetadataUnavailable(error.message, { cause: error });
       if (now() + delay >= end) {
-        throw new MetadataUnavailable(`${networkDataUrl(baseUrl)}: no answer within the deadline of ${Math.round(options.deadlineMs / 1000)} s (--deadline) after ${attempt} attempt(s); last: ${error.message}`, { cause: error });
+        throw new MetadataUnavailable(
+          `${networkDataUrl(baseUrl)}: no answer within the deadline of ${Math.round(options.deadlineMs / 1000)} s (--deadline) after ${attempt} attempt(s); last: ${error.message}`,
+          { cause: error },
+        );
       }
       options.onRetry?.({ attempt: attempt + 1, delayMs: delay, reason: error.message, url: networkDataUrl(baseUrl) });
       await sleep(delay);

@@ -16,7 +16,8 @@ export async function readNetworkDataFile(path: string, timeoutMs: number): Prom
     if (!(error instanceof BoundedReadError)) throw error;
     const message = `${path}: cannot read network_data.json (${error.message})`;
     // Too large, or a device or directory: not a document, whatever a retry brings.
-    if (error.reason === 'too-large' || error.reason === 'not-a-file') throw new InvalidNetworkData(message, { cause: error });
+    if (error.reason === 'too-large' || error.reason === 'not-a-file')
+      throw new InvalidNetworkData(message, { cause: error });
     throw new MetadataUnavailable(message, { cause: error });
   }
 }

@@ -45,19 +45,26 @@ export interface LoadedNetworkData extends ParsedNetworkData {
  * the text is the same it is returned as it is, not parsed and judged again. Every look of
  * a hotplug wait costs CPU, and under emulation the schema check is a good part of it.
  */
-export async function loadNetworkData(options: SourceOptions, run: Run, unchanged?: LoadedNetworkData): Promise<LoadedNetworkData> {
+export async function loadNetworkData(
+  options: SourceOptions,
+  run: Run,
+  unchanged?: LoadedNetworkData,
+): Promise<LoadedNetworkData> {
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const end = Date.now() + deadlineMs;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new MetadataUnavailable(`${describeSource(options)}: no network_data.json within the deadline of ${formatMs(deadlineMs)} (--deadline, the bound on reading the source)`)),
-      deadlineMs,
-    );
+    timer = setTimeout(() => {
+      reject(
+        new MetadataUnavailable(
+          `${describeSource(options)}: no network_data.json within the deadline of ${formatMs(deadlineMs)} (--deadline, the bound on reading the source)`,
+        ),
+      );
+    }, deadlineMs);
   });
   try {
     const { text, origin, mayChange } = await Promise.race([readSource(options, run, end), deadline]);
-    if (unchanged && unchanged.text === text && unchanged.origin === origin) return unchanged;
+    if (unchanged?.text === text && unchanged.origin === origin) return unchanged;
     return { ...parseNetworkDataText(text, origin), origin, text, mayChange };
   } finally {
     clearTimeout(timer);
@@ -66,21 +73,37 @@ export async function loadNetworkData(options: SourceOptions, run: Run, unchange
 
 function describeSource(options: SourceOptions): string {
   if (options.offline) return `${options.stateDir ?? '(no state dir)'}/network_data.json`;
-  if (options.networkDataFile && (options.source ?? 'auto') !== 'metadata' && options.source !== 'configdrive') return options.networkDataFile;
+  if (options.networkDataFile && (options.source ?? 'auto') !== 'metadata' && options.source !== 'configdrive')
+    return options.networkDataFile;
   if (options.source === 'configdrive') return 'the config drive';
-  return options.metadataUrl ?? (options.source === 'metadata' ? DEFAULT_METADATA_URL : 'the config drive or the metadata service');
+  return (
+    options.metadataUrl ??
+    (options.source === 'metadata' ? DEFAULT_METADATA_URL : 'the config drive or the metadata service')
+  );
 }
 
-async function readSource(options: SourceOptions, run: Run, end: number): Promise<{ text: string; origin: string; mayChange: boolean }> {
+async function readSource(
+  options: SourceOptions,
+  run: Run,
+  end: number,
+): Promise<{ text: string; origin: string; mayChange: boolean }> {
   const source = options.source ?? 'auto';
   if (options.offline) {
     if (!options.stateDir) throw new UsageError('--offline needs a state dir');
     const warn = (message: string) => options.onNote?.(`warning: ${message}`);
-    return { text: await readCachedNetworkData(options.stateDir, warn), origin: `${options.stateDir}/network_data.json (cached, --offline)`, mayChange: false };
+    return {
+      text: await readCachedNetworkData(options.stateDir, warn),
+      origin: `${options.stateDir}/network_data.json (cached, --offline)`,
+      mayChange: false,
+    };
   }
   if (source === 'file' || (source === 'auto' && options.networkDataFile)) {
     if (!options.networkDataFile) throw new UsageError('--source file needs --network-data FILE');
-    return { text: await readNetworkDataFile(options.networkDataFile, Math.max(1, end - Date.now())), origin: options.networkDataFile, mayChange: true };
+    return {
+      text: await readNetworkDataFile(options.networkDataFile, Math.max(1, end - Date.now())),
+      origin: options.networkDataFile,
+      mayChange: true,
+    };
   }
   if (source === 'configdrive' || source === 'auto') {
     // As cloud-init does: a config drive, when there is one, comes before the network.
@@ -158,7 +181,9 @@ async function findMetadataUrl(run: Run, onNote?: (message: string) => void): Pr
   if (v4.exitCode === 0) return DEFAULT_METADATA_URL;
   const v6 = await run('ip', ['-j', '-6', 'route', 'show', 'default']);
   const routes = v6.exitCode === 0 ? parseJsonArray(v6.stdout) : [];
-  const dev = routes.map((route) => (route as { dev?: unknown } | null)?.dev).find((name): name is string => typeof name === 'string');
+  const dev = routes
+    .map((route) => (route as { dev?: unknown } | null)?.dev)
+    .find((name): name is string => typeof name === 'string');
   if (!dev) return DEFAULT_METADATA_URL; // nothing better to try: the fetch names the failure
   const url = `http://[${METADATA_LINK_LOCAL}%${dev}]`;
   onNote?.(`no IPv4 route to 169.254.169.254; asking ${url}`);

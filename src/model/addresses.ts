@@ -21,7 +21,8 @@ export function canonicalAddress(address: string): string {
 /** The network that contains `address`/`prefix`, e.g. 203.0.113.22/24 → 203.0.113.0/24. */
 export function subnetOf(address: string, prefix: number): Cidr {
   const text = `${address}/${prefix}`;
-  const network = familyOf(address) === 4 ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
+  const network =
+    familyOf(address) === 4 ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
   return { address: network.toString(), prefix };
 }
 

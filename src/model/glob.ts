@@ -8,7 +8,7 @@
 export function globToRegExp(glob: string, options: { ignoreCase?: boolean } = {}): RegExp {
   let source = '';
   for (let i = 0; i < glob.length; i++) {
-    const char = glob[i] as string;
+    const char = glob[i]!;
     if (char === '*') source += '.*';
     else if (char === '?') source += '.';
     else if (char === '[') {

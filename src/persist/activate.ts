@@ -18,10 +18,17 @@ import type { WriteReport } from './write.js';
  * Silent on failure: a netplan that cannot generate fails the next boot anyway, and every
  * byte here counts (the whole bundle must fit in Nova's user_data, user-data-embedded.yaml).
  */
-export async function activatePersisted(backend: string, root: string, report: WriteReport, run: Run = runCommand): Promise<void> {
+export async function activatePersisted(
+  backend: string,
+  root: string,
+  report: WriteReport,
+  run: Run = runCommand,
+): Promise<void> {
   // An image tree (--root DIR) generates at its own boot; only the live system needs it now.
-  if (root === '/' && backend === 'netplan' && report.written.length + report.removed.length) await run('netplan', ['generate']).catch(() => undefined);
+  if (root === '/' && backend === 'netplan' && report.written.length + report.removed.length)
+    await run('netplan', ['generate']).catch(() => undefined);
   // NetworkManager keeps connection profiles in memory (monitor-connection-files is off):
   // reload makes it read the files, without reactivating any device.
-  if (root === '/' && backend === 'networkmanager' && report.written.length + report.removed.length) await run('nmcli', ['connection', 'reload']).catch(() => undefined);
+  if (root === '/' && backend === 'networkmanager' && report.written.length + report.removed.length)
+    await run('nmcli', ['connection', 'reload']).catch(() => undefined);
 }

@@ -10,7 +10,8 @@ export const PERSIST_CHOICES = ['auto', 'none', ...BACKENDS] as const;
 export type PersistChoice = (typeof PERSIST_CHOICES)[number];
 
 export function parsePersistChoice(text: string): PersistChoice {
-  if (!(PERSIST_CHOICES as readonly string[]).includes(text)) throw new UsageError(`--persist: "${text}" is not one of ${PERSIST_CHOICES.join(', ')}`);
+  if (!(PERSIST_CHOICES as readonly string[]).includes(text))
+    throw new UsageError(`--persist: "${text}" is not one of ${PERSIST_CHOICES.join(', ')}`);
   return text as PersistChoice;
 }
 

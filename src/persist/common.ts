@@ -8,13 +8,22 @@ import type { PersistInput, RenderedFile } from './types.js';
 
 export function renderCommonFiles(input: PersistInput): RenderedFile[] {
   const files: RenderedFile[] = [];
-  if (input.sysctl.length > 0) files.push({ path: SYSCTL_CONF_PATH, content: renderSysctlConf(input.sysctl), mode: 0o644 });
+  if (input.sysctl.length > 0)
+    files.push({ path: SYSCTL_CONF_PATH, content: renderSysctlConf(input.sysctl), mode: 0o644 });
   if (input.tree.rtProtosDir) {
-    files.push({ path: '/etc/iproute2/rt_protos.d/multinic.conf', content: `${headerLines()}\n${MULTINIC_PROTOCOL}\t${MULTINIC_PROTOCOL_NAME}\n`, mode: 0o644 });
+    files.push({
+      path: '/etc/iproute2/rt_protos.d/multinic.conf',
+      content: `${headerLines()}\n${MULTINIC_PROTOCOL}\t${MULTINIC_PROTOCOL_NAME}\n`,
+      mode: 0o644,
+    });
   }
   if (input.tree.rtTablesDir && input.nics.length > 0) {
     const lines = [...input.nics].sort((a, b) => a.table - b.table).map((nic) => `${nic.table}\tmultinic-${nic.iface}`);
-    files.push({ path: '/etc/iproute2/rt_tables.d/multinic.conf', content: `${headerLines()}\n${lines.join('\n')}\n`, mode: 0o644 });
+    files.push({
+      path: '/etc/iproute2/rt_tables.d/multinic.conf',
+      content: `${headerLines()}\n${lines.join('\n')}\n`,
+      mode: 0o644,
+    });
   }
   return files;
 }
@@ -23,8 +32,15 @@ export function renderCommonFiles(input: PersistInput): RenderedFile[] {
  * The routes of one NIC's table, in the order the kernel needs them, and the rules of its
  * addresses (the three tiers of src/plan/local-paths.ts, in priority order).
  */
-export function routingOf(input: PersistInput, nic: { table: number; priority: number }): { routes: RouteSpec[]; rules: RuleSpec[] } {
-  const priorities = new Set([tierPriority(nic.priority, 'to'), tierPriority(nic.priority, 'main'), tierPriority(nic.priority, 'from')]);
+export function routingOf(
+  input: PersistInput,
+  nic: { table: number; priority: number },
+): { routes: RouteSpec[]; rules: RuleSpec[] } {
+  const priorities = new Set([
+    tierPriority(nic.priority, 'to'),
+    tierPriority(nic.priority, 'main'),
+    tierPriority(nic.priority, 'from'),
+  ]);
   return {
     routes: input.desired.routes.filter((route) => route.table === nic.table),
     rules: input.desired.rules.filter((rule) => priorities.has(rule.priority)).sort((a, b) => a.priority - b.priority),

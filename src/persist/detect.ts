@@ -28,19 +28,31 @@ const networkdConfigures = (link: { adminState?: string; networkFile?: string })
 
 export function detectOwner(facts: OwnerFacts): { backend: Backend | 'none'; why: string } {
   if (facts.netplanYaml) return { backend: 'netplan', why: '/etc/netplan has configuration' };
-  if (facts.networkManagerRunning) return { backend: 'networkmanager', why: 'NetworkManager is running (/run/NetworkManager)' };
+  if (facts.networkManagerRunning)
+    return { backend: 'networkmanager', why: 'NetworkManager is running (/run/NetworkManager)' };
   const configured = facts.networkd.links.filter(networkdConfigures);
   if (configured.length > 0) {
-    return { backend: 'networkd', why: `systemd-networkd configures ${configured.length} link(s) (/run/systemd/netif/links: ${describeLinks(configured)})` };
+    return {
+      backend: 'networkd',
+      why: `systemd-networkd configures ${configured.length} link(s) (/run/systemd/netif/links: ${describeLinks(configured)})`,
+    };
   }
-  if (facts.ifupdown.up.length > 0) return { backend: 'ifupdown', why: `ifupdown brought up ${facts.ifupdown.up.join(', ')} (/run/network/ifstate)` };
+  if (facts.ifupdown.up.length > 0)
+    return { backend: 'ifupdown', why: `ifupdown brought up ${facts.ifupdown.up.join(', ')} (/run/network/ifstate)` };
   if (facts.ifcfg.length > 0) return { backend: 'ifcfg', why: '/etc/sysconfig/network-scripts has ifcfg files' };
-  if (facts.ifupdown.stanzas.length > 0) return { backend: 'ifupdown', why: `/etc/network/interfaces configures ${facts.ifupdown.stanzas.join(', ')}` };
+  if (facts.ifupdown.stanzas.length > 0)
+    return { backend: 'ifupdown', why: `/etc/network/interfaces configures ${facts.ifupdown.stanzas.join(', ')}` };
   if (facts.networkd.enabled && facts.networkd.files.length > 0) {
-    return { backend: 'networkd', why: `systemd-networkd is enabled and has .network files (${facts.networkd.files.map((file) => file.path).join(', ')})` };
+    return {
+      backend: 'networkd',
+      why: `systemd-networkd is enabled and has .network files (${facts.networkd.files.map((file) => file.path).join(', ')})`,
+    };
   }
   if (facts.ifupdown.interfacesFile) return { backend: 'ifupdown', why: '/etc/network/interfaces exists' };
-  return { backend: 'none', why: 'no network manager found: nothing written (the boot unit re-applies from the cache)' };
+  return {
+    backend: 'none',
+    why: 'no network manager found: nothing written (the boot unit re-applies from the cache)',
+  };
 }
 
 function describeLinks(links: { ifindex: number; adminState?: string }[]): string {
@@ -61,10 +73,14 @@ export interface NicIdentity {
 export function ownerOfNic(facts: OwnerFacts, nic: NicIdentity): { owner: string; why: string } | undefined {
   // NetworkManager configures every Ethernet NIC it sees, by default with an automatic
   // "Wired connection" (no-auto-default unset): a new NIC is its too.
-  if (facts.networkManagerRunning) return { owner: 'NetworkManager', why: 'NetworkManager is running and configures every Ethernet NIC' };
+  if (facts.networkManagerRunning)
+    return { owner: 'NetworkManager', why: 'NetworkManager is running and configures every Ethernet NIC' };
   const link = facts.networkd.links.find((candidate) => candidate.ifindex === nic.index);
   if (link && networkdConfigures(link)) {
-    return { owner: 'systemd-networkd', why: `/run/systemd/netif/links/${nic.index}: ${link.networkFile ? `NETWORK_FILE=${link.networkFile}` : `ADMIN_STATE=${link.adminState ?? 'configured'}`}` };
+    return {
+      owner: 'systemd-networkd',
+      why: `/run/systemd/netif/links/${nic.index}: ${link.networkFile ? `NETWORK_FILE=${link.networkFile}` : `ADMIN_STATE=${link.adminState ?? 'configured'}`}`,
+    };
   }
   // netplan's files become networkd's (or NetworkManager's) under /run at boot; an image
   // tree that is not running may have only the YAML, which multinic does not parse: every
@@ -78,9 +94,13 @@ export function ownerOfNic(facts: OwnerFacts, nic: NicIdentity): { owner: string
       return { owner: 'netplan', why: '/etc/netplan has configuration that was never rendered (not running)' };
     }
   }
-  if (facts.ifupdown.up.includes(nic.iface)) return { owner: 'ifupdown', why: `/run/network/ifstate: ${nic.iface} is up` };
-  if (facts.ifupdown.stanzas.includes(nic.iface)) return { owner: 'ifupdown', why: `/etc/network/interfaces configures ${nic.iface}` };
-  const ifcfg = facts.ifcfg.find((file) => file.device === nic.iface || (nic.mac !== undefined && file.mac === nic.mac));
+  if (facts.ifupdown.up.includes(nic.iface))
+    return { owner: 'ifupdown', why: `/run/network/ifstate: ${nic.iface} is up` };
+  if (facts.ifupdown.stanzas.includes(nic.iface))
+    return { owner: 'ifupdown', why: `/etc/network/interfaces configures ${nic.iface}` };
+  const ifcfg = facts.ifcfg.find(
+    (file) => file.device === nic.iface || (nic.mac !== undefined && file.mac === nic.mac),
+  );
   if (ifcfg) return { owner: 'ifcfg', why: `${ifcfg.path} configures it` };
   return undefined;
 }
@@ -92,13 +112,18 @@ export function ownerOfNic(facts: OwnerFacts, nic: NicIdentity): { owner: string
  * A file with neither matches by other properties or matches every link: the owner's, in
  * doubt, unless it is one of systemd's defaults for virtual links, containers or wifi.
  */
-export function networkFileMatches(file: { names: string[]; macs: string[]; other?: string[] }, nic: NicIdentity): boolean {
+export function networkFileMatches(
+  file: { names: string[]; macs: string[]; other?: string[] },
+  nic: NicIdentity,
+): boolean {
   if (file.names.length > 0 || file.macs.length > 0) {
     if (file.names.length > 0 && !matchList(file.names, nic.iface)) return false;
     if (file.macs.length > 0 && !(nic.mac !== undefined && matchList(file.macs, nic.mac))) return false;
     return true;
   }
-  return !(file.other ?? []).some((entry) => /^(Kind|Virtualization|WLANInterfaceType)=/.test(entry) || /^Type=(?!ether\b)/.test(entry));
+  return !(file.other ?? []).some(
+    (entry) => /^(Kind|Virtualization|WLANInterfaceType)=/.test(entry) || /^Type=(?!ether\b)/.test(entry),
+  );
 }
 
 function matchList(patterns: string[], value: string): boolean {

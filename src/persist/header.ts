@@ -9,5 +9,8 @@ export function headerLines(comment = '#'): string {
 }
 
 export function isGenerated(content: string): boolean {
-  return content.split('\n').slice(0, 5).some((line) => line.includes(GENERATED_MARK));
+  return content
+    .split('\n')
+    .slice(0, 5)
+    .some((line) => line.includes(GENERATED_MARK));
 }

@@ -17,10 +17,24 @@ export function renderIfcfg(input: PersistInput): Rendered {
     const { routes, rules } = routingOf(input, nic);
     for (const family of [4, 6] as const) {
       const suffix = family === 4 ? '' : '6';
-      const routeLines = routes.filter((route) => route.family === family).map((route) => routeArgs('add', route).slice(2).join(' '));
-      const ruleLines = rules.filter((rule) => rule.family === family).map((rule) => ruleArgs('add', rule).slice(2).join(' '));
-      if (routeLines.length > 0) files.push({ path: `${DIR}/route${suffix}-${nic.iface}`, content: `${headerLines()}\n${routeLines.join('\n')}\n`, mode: 0o644 });
-      if (ruleLines.length > 0) files.push({ path: `${DIR}/rule${suffix}-${nic.iface}`, content: `${headerLines()}\n${ruleLines.join('\n')}\n`, mode: 0o644 });
+      const routeLines = routes
+        .filter((route) => route.family === family)
+        .map((route) => routeArgs('add', route).slice(2).join(' '));
+      const ruleLines = rules
+        .filter((rule) => rule.family === family)
+        .map((rule) => ruleArgs('add', rule).slice(2).join(' '));
+      if (routeLines.length > 0)
+        files.push({
+          path: `${DIR}/route${suffix}-${nic.iface}`,
+          content: `${headerLines()}\n${routeLines.join('\n')}\n`,
+          mode: 0o644,
+        });
+      if (ruleLines.length > 0)
+        files.push({
+          path: `${DIR}/rule${suffix}-${nic.iface}`,
+          content: `${headerLines()}\n${ruleLines.join('\n')}\n`,
+          mode: 0o644,
+        });
     }
   }
   return { files: [...files, ...renderCommonFiles(input)], notes: [] };

@@ -17,7 +17,10 @@ export function renderIfupdown(input: PersistInput): Rendered {
     const ip = (family: 4 | 6, args: string[]) => `ip -${family} ${args.join(' ')}`;
     const up = [
       ...routes.map((route) => ip(route.family, routeArgs('add', route)).replace(' route add ', ' route replace ')),
-      ...rules.map((rule) => `${ip(rule.family, ruleArgs('del', rule))} 2>/dev/null || true; ${ip(rule.family, ruleArgs('add', rule))}`),
+      ...rules.map(
+        (rule) =>
+          `${ip(rule.family, ruleArgs('del', rule))} 2>/dev/null || true; ${ip(rule.family, ruleArgs('add', rule))}`,
+      ),
     ];
     const down = [
       ...rules.map((rule) => `${ip(rule.family, ruleArgs('del', rule))} 2>/dev/null || true`),
@@ -32,7 +35,11 @@ export function renderIfupdown(input: PersistInput): Rendered {
       ...up.map((command) => `    post-up ${command}`),
       ...down.map((command) => `    pre-down ${command}`),
     ];
-    files.push({ path: `/etc/network/interfaces.d/multinic-${nic.iface}`, content: `${lines.join('\n')}\n`, mode: 0o644 });
+    files.push({
+      path: `/etc/network/interfaces.d/multinic-${nic.iface}`,
+      content: `${lines.join('\n')}\n`,
+      mode: 0o644,
+    });
   }
   return { files: [...files, ...renderCommonFiles(input)], notes: [] };
 }

@@ -11,7 +11,19 @@
  * cannot read (flow style) is simply not found; `netplan generate` still judges the result.
  */
 
-export const NETPLAN_DEVICE_TYPES = ['ethernets', 'bonds', 'vlans', 'bridges', 'wifis', 'tunnels', 'vrfs', 'modems', 'nm-devices', 'dummy-devices', 'virtual-ethernets'];
+export const NETPLAN_DEVICE_TYPES = [
+  'ethernets',
+  'bonds',
+  'vlans',
+  'bridges',
+  'wifis',
+  'tunnels',
+  'vrfs',
+  'modems',
+  'nm-devices',
+  'dummy-devices',
+  'virtual-ethernets',
+];
 
 export interface NetplanDefinition {
   file: string;
@@ -23,7 +35,8 @@ export interface NetplanDefinition {
 
 function unquote(text: string): string {
   const trimmed = text.trim();
-  if ((trimmed.startsWith('"') && trimmed.endsWith('"')) || (trimmed.startsWith("'") && trimmed.endsWith("'"))) return trimmed.slice(1, -1);
+  if ((trimmed.startsWith('"') && trimmed.endsWith('"')) || (trimmed.startsWith("'") && trimmed.endsWith("'")))
+    return trimmed.slice(1, -1);
   return trimmed;
 }
 
@@ -43,7 +56,7 @@ export function parseNetplanDefinitions(text: string, file: string): NetplanDefi
     while (stack.length > 0 && (stack[stack.length - 1]?.indent ?? 0) >= indent) stack.pop();
     const path = [...stack.map((entry) => entry.key), key];
     if (path[0] === 'network' && path.length === 3 && NETPLAN_DEVICE_TYPES.includes(path[1] ?? '')) {
-      definitions.push({ file, type: path[1] as string, id: key });
+      definitions.push({ file, type: path[1]!, id: key });
     }
     const current = definitions[definitions.length - 1];
     if (current && path[0] === 'network' && path[1] === current.type && path[2] === current.id && value) {
@@ -60,10 +73,16 @@ export function parseNetplanDefinitions(text: string, file: string): NetplanDefi
  * else an ethernet matched by its MAC. Later files override earlier ones in netplan, but
  * the device type and ID are what matter here, and those must agree across files anyway.
  */
-export function findNetplanOwner(definitions: NetplanDefinition[], iface: string, mac: string): NetplanDefinition | undefined {
+export function findNetplanOwner(
+  definitions: NetplanDefinition[],
+  iface: string,
+  mac: string,
+): NetplanDefinition | undefined {
   return (
     definitions.find((definition) => definition.setName === iface) ??
-    definitions.find((definition) => definition.id === iface && (definition.setName === undefined || definition.setName === iface)) ??
+    definitions.find(
+      (definition) => definition.id === iface && (definition.setName === undefined || definition.setName === iface),
+    ) ??
     definitions.find((definition) => definition.type === 'ethernets' && definition.mac === mac)
   );
 }

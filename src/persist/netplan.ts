@@ -15,7 +15,7 @@ import type { PersistInput, Rendered, RenderedFile } from './types.js';
 
 export const NETPLAN_PATH = '/etc/netplan/90-multinic.yaml';
 
-function toNetplanRoute(route: RouteSpec): { [key: string]: Yaml } {
+function toNetplanRoute(route: RouteSpec): Record<string, Yaml> {
   return {
     to: destinationOf(route),
     ...(route.via ? { via: route.via } : {}),
@@ -53,7 +53,7 @@ export function toYaml(value: Yaml, indent = ''): string[] {
 }
 
 export function renderNetplan(input: PersistInput): Rendered {
-  const sections: { [type: string]: { [id: string]: Yaml } } = {};
+  const sections: Record<string, Record<string, Yaml>> = {};
   const files: RenderedFile[] = [];
   const notes: string[] = [];
   let hosted = rulesHostedBy(input);
@@ -65,7 +65,9 @@ export function renderNetplan(input: PersistInput): Rendered {
     if (!owner && kind !== 'physical') {
       // netplan needs a VLAN's id and link, a bond's members: a definition of its own would
       // be a second, different device. The owner does not configure it, so neither does multinic.
-      notes.push(`${nic.iface} (${nic.mac}): no netplan definition of this ${kind} in the owner's files; nothing written for netplan`);
+      notes.push(
+        `${nic.iface} (${nic.mac}): no netplan definition of this ${kind} in the owner's files; nothing written for netplan`,
+      );
       continue;
     }
     // The first definition written also carries the rules of the NICs no owner configures.
@@ -74,7 +76,7 @@ export function renderNetplan(input: PersistInput): Rendered {
     const type = owner?.type ?? 'ethernets';
     const id = owner?.id ?? nic.iface;
     sections[type] ??= {};
-    (sections[type] as { [id: string]: Yaml })[id] = {
+    sections[type][id] = {
       // The owner's definition says which device it is; a new one matches by MAC, never renames.
       ...(owner ? {} : { match: { macaddress: nic.mac } }),
       routes: routes.map(toNetplanRoute),
@@ -82,7 +84,12 @@ export function renderNetplan(input: PersistInput): Rendered {
       // networkd drop-in of the file netplan generates for this ID, below.
       'routing-policy': rules
         .filter((rule) => rule.suppressPrefixlength === undefined)
-        .map((rule) => ({ from: rule.from, ...(rule.to ? { to: rule.to } : {}), table: rule.table, priority: rule.priority })),
+        .map((rule) => ({
+          from: rule.from,
+          ...(rule.to ? { to: rule.to } : {}),
+          table: rule.table,
+          priority: rule.priority,
+        })),
     };
     const mainRules = rules.filter((rule) => rule.suppressPrefixlength !== undefined);
     if (mainRules.length > 0) {
@@ -96,7 +103,11 @@ export function renderNetplan(input: PersistInput): Rendered {
   const yaml = `${toYaml({ network: { version: 2, ...sections } }).join('\n')}\n`;
   const comment = `# netplan writes these routes with its own protocol, not multinic's (${MULTINIC_PROTOCOL}).\n`;
   return {
-    files: [{ path: NETPLAN_PATH, content: `${headerLines()}\n${comment}${yaml}`, mode: 0o600 }, ...files, ...renderCommonFiles(input)],
+    files: [
+      { path: NETPLAN_PATH, content: `${headerLines()}\n${comment}${yaml}`, mode: 0o600 },
+      ...files,
+      ...renderCommonFiles(input),
+    ],
     notes,
   };
 }

@@ -47,19 +47,22 @@ export function renderNetworkd(input: PersistInput): Rendered {
       .sort((a, b) => a.path.split('/').pop()!.localeCompare(b.path.split('/').pop()!))
       .find((file) => file.names.includes(nic.iface) || file.macs.includes(nic.mac));
     if (!owner) {
-      notes.push(`${nic.iface} (${nic.mac}): no systemd-networkd .network file matches it; networkd does not manage it, nothing written`);
+      notes.push(
+        `${nic.iface} (${nic.mac}): no systemd-networkd .network file matches it; networkd does not manage it, nothing written`,
+      );
       continue;
     }
     const { routes, rules } = routingOf(input, nic);
     // The first drop-in written also carries the rules of the NICs no owner configures.
-    const sections = [
-      ...routes.map(routeSection),
-      ...[...rules, ...hosted].map(ruleSection),
-    ];
+    const sections = [...routes.map(routeSection), ...[...rules, ...hosted].map(ruleSection)];
     hosted = [];
     // Drop-ins of files in /usr/lib or /run go to /etc, where the admin's config lives.
-    const name = owner.path.split('/').pop() as string;
-    files.push({ path: `/etc/systemd/network/${name}.d/90-multinic.conf`, content: `${headerLines()}\n\n${sections.join('\n\n')}\n`, mode: 0o644 });
+    const name = owner.path.split('/').pop()!;
+    files.push({
+      path: `/etc/systemd/network/${name}.d/90-multinic.conf`,
+      content: `${headerLines()}\n\n${sections.join('\n\n')}\n`,
+      mode: 0o644,
+    });
   }
   return { files: [...files, ...renderCommonFiles(input)], notes };
 }

@@ -38,12 +38,20 @@ function uuidFor(mac: string): string {
  * mac-address on an ethernet connection, since a VLAN shares its parent's MAC. Never
  * multinic's own, and never a bond's port, which carries no IP configuration.
  */
-export function findNmOwners(connections: NmConnectionFacts[], nic: { iface: string; mac: string; kind?: string }): NmConnectionFacts[] {
+export function findNmOwners(
+  connections: NmConnectionFacts[],
+  nic: { iface: string; mac: string; kind?: string },
+): NmConnectionFacts[] {
   const candidates = connections.filter((connection) => !connection.port && !isGenerated(connection.text ?? ''));
   const byName = candidates.filter((connection) => connection.interfaceName === nic.iface);
   if (byName.length > 0) return byName;
   if (nic.kind && nic.kind !== 'physical') return [];
-  return candidates.filter((connection) => connection.mac === nic.mac && connection.interfaceName === undefined && (connection.type ?? 'ethernet').match(/^(ethernet|802-3-ethernet)$/));
+  return candidates.filter(
+    (connection) =>
+      connection.mac === nic.mac &&
+      connection.interfaceName === undefined &&
+      /^(ethernet|802-3-ethernet)$/.exec(connection.type ?? 'ethernet'),
+  );
 }
 
 export function renderNetworkManager(input: PersistInput): Rendered {
@@ -56,13 +64,19 @@ export function renderNetworkManager(input: PersistInput): Rendered {
     if (owners.length > 0) {
       // NM activates one of several connections for a device (by autoconnect-priority and
       // last use); which one is not knowable offline, so each gets the routing.
-      if (owners.length > 1) notes.push(`${nic.iface} (${nic.mac}): ${owners.map((owner) => owner.path).join(', ')} all configure it; multinic's routing is added to each`);
+      if (owners.length > 1)
+        notes.push(
+          `${nic.iface} (${nic.mac}): ${owners.map((owner) => owner.path).join(', ')} all configure it; multinic's routing is added to each`,
+        );
       for (const owner of owners) {
         const base = owner.text ?? '';
         const clean = takeBackMultinic(base);
         const additions = ([4, 6] as const).map((family) => {
           const section: NmFamilySection = family === 4 ? 'ipv4' : 'ipv6';
-          const start = { route: highestIndex(clean, section, ['route', 'routes']) + 1, rule: highestIndex(clean, section, ['routing-rule']) + 1 };
+          const start = {
+            route: highestIndex(clean, section, ['route', 'routes']) + 1,
+            rule: highestIndex(clean, section, ['routing-rule']) + 1,
+          };
           return { section, lines: nmRoutingLines(family, routes, rules, start) };
         });
         const content = joinMultinic(clean, additions);
@@ -72,7 +86,9 @@ export function renderNetworkManager(input: PersistInput): Rendered {
       continue;
     }
     if (nic.kind && nic.kind !== 'physical') {
-      notes.push(`${nic.iface} (${nic.mac}): no NetworkManager connection configures this ${nic.kind}; nothing written for NetworkManager`);
+      notes.push(
+        `${nic.iface} (${nic.mac}): no NetworkManager connection configures this ${nic.kind}; nothing written for NetworkManager`,
+      );
       continue;
     }
     files.push({ path: nmConnectionPath(nic.iface), content: renderOwnConnection(nic, routes, rules), mode: 0o600 });
@@ -81,13 +97,18 @@ export function renderNetworkManager(input: PersistInput): Rendered {
   for (const connection of input.tree.nmConnections) {
     if (joined.has(connection.path) || connection.text === undefined || isGenerated(connection.text)) continue;
     const clean = takeBackMultinic(connection.text);
-    if (clean !== connection.text) files.push({ path: connection.path, content: clean, mode: 0o600, join: { base: connection.text, ours: false } });
+    if (clean !== connection.text)
+      files.push({ path: connection.path, content: clean, mode: 0o600, join: { base: connection.text, ours: false } });
   }
   return { files: [...files, ...renderCommonFiles(input)], notes };
 }
 
 /** multinic's own connection, for a plain NIC no connection configures. */
-function renderOwnConnection(nic: PersistInput['nics'][number], routes: ReturnType<typeof routingOf>['routes'], rules: ReturnType<typeof routingOf>['rules']): string {
+function renderOwnConnection(
+  nic: PersistInput['nics'][number],
+  routes: ReturnType<typeof routingOf>['routes'],
+  rules: ReturnType<typeof routingOf>['rules'],
+): string {
   const sections: string[] = [
     headerLines(),
     '[connection]',
@@ -117,10 +138,14 @@ function renderOwnConnection(nic: PersistInput['nics'][number], routes: ReturnTy
       // each as `src`); never-default: the main table's default route stays where it is.
       sections.push('method=manual');
     }
-    addresses.filter((address) => !dynamic.includes(address)).forEach((address, index) => {
-      const subnet = familyRoutes.find((route) => route.src === address && route.dst !== 'default');
-      sections.push(`address${index + 1}=${address}/${(subnet ? prefixPart(subnet.dst) : undefined) ?? maxPrefix(family)}`);
-    });
+    addresses
+      .filter((address) => !dynamic.includes(address))
+      .forEach((address, index) => {
+        const subnet = familyRoutes.find((route) => route.src === address && route.dst !== 'default');
+        sections.push(
+          `address${index + 1}=${address}/${(subnet ? prefixPart(subnet.dst) : undefined) ?? maxPrefix(family)}`,
+        );
+      });
     if (dynamic.length === 0) sections.push('never-default=true');
     sections.push(...nmRoutingLines(family, routes, rules, { route: 1, rule: 1 }));
   }

@@ -11,7 +11,8 @@
 import type { RouteSpec, RuleSpec } from '../plan/types.js';
 import { destinationOf } from './routes.js';
 
-export const NM_BLOCK_BEGIN = '# multinic begin: policy routing added by multinic apply; a later run rewrites or removes these lines';
+export const NM_BLOCK_BEGIN =
+  '# multinic begin: policy routing added by multinic apply; a later run rewrites or removes these lines';
 export const NM_BLOCK_END = '# multinic end';
 
 export type NmFamilySection = 'ipv4' | 'ipv6';
@@ -98,16 +99,25 @@ export function nmRule(rule: RuleSpec): string {
 }
 
 /** routeN/routeN_options (table=, src=) and routing-ruleN lines of one family, numbered from the given starts. */
-export function nmRoutingLines(family: 4 | 6, routes: RouteSpec[], rules: RuleSpec[], start: { route: number; rule: number }): string[] {
+export function nmRoutingLines(
+  family: 4 | 6,
+  routes: RouteSpec[],
+  rules: RuleSpec[],
+  start: { route: number; rule: number },
+): string[] {
   const lines: string[] = [];
   routes
     .filter((route) => route.family === family)
     .forEach((route, index) => {
       const dst = destinationOf(route);
       lines.push(`route${start.route + index}=${dst}${route.via ? `,${route.via}` : ''}`);
-      lines.push(`route${start.route + index}_options=${[`table=${route.table}`, ...(route.src ? [`src=${route.src}`] : [])].join(',')}`);
+      lines.push(
+        `route${start.route + index}_options=${[`table=${route.table}`, ...(route.src ? [`src=${route.src}`] : [])].join(',')}`,
+      );
     });
-  rules.filter((rule) => rule.family === family).forEach((rule, index) => lines.push(`routing-rule${start.rule + index}=${nmRule(rule)}`));
+  rules
+    .filter((rule) => rule.family === family)
+    .forEach((rule, index) => lines.push(`routing-rule${start.rule + index}=${nmRule(rule)}`));
   return lines;
 }
 

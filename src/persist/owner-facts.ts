@@ -44,11 +44,15 @@ export interface OwnerFacts {
   ifcfg: { path: string; device: string; mac?: string }[];
 }
 
-
 export async function readOwnerFacts(root: string): Promise<OwnerFacts> {
   const [netplanYaml, networkManagerRunning, networkd, ifupdown, ifcfg] = await Promise.all([
-    list(join(root, 'etc/netplan')).then((names) => names.some((name) => name.endsWith('.yaml') && name !== '90-multinic.yaml')),
-    Promise.all([exists(join(root, 'run/NetworkManager/NetworkManager.pid')), exists(join(root, 'run/NetworkManager/devices'))]).then((found) => found.some(Boolean)),
+    list(join(root, 'etc/netplan')).then((names) =>
+      names.some((name) => name.endsWith('.yaml') && name !== '90-multinic.yaml'),
+    ),
+    Promise.all([
+      exists(join(root, 'run/NetworkManager/NetworkManager.pid')),
+      exists(join(root, 'run/NetworkManager/devices')),
+    ]).then((found) => found.some(Boolean)),
     readNetworkd(root),
     readIfupdown(root),
     readIfcfg(root),
@@ -77,7 +81,12 @@ async function readNetworkd(root: string): Promise<OwnerFacts['networkd']> {
 }
 
 /** Where networkd reads .network files from, in its search order. */
-const NETWORKD_DIRS = ['/etc/systemd/network', '/run/systemd/network', '/usr/lib/systemd/network', '/lib/systemd/network'];
+const NETWORKD_DIRS = [
+  '/etc/systemd/network',
+  '/run/systemd/network',
+  '/usr/lib/systemd/network',
+  '/lib/systemd/network',
+];
 
 /**
  * The .network files networkd would use, with their [Match]: a name in /etc hides the same
@@ -125,7 +134,8 @@ export function parseMatchSection(text: string): { names: string[]; macs: string
     const value = line.slice(at + 1).trim();
     const words = value.split(/\s+/).filter(Boolean);
     if (key === 'Name') names.push(...words);
-    else if (key === 'MACAddress' || key === 'PermanentMACAddress') macs.push(...words.map((word) => word.toLowerCase()));
+    else if (key === 'MACAddress' || key === 'PermanentMACAddress')
+      macs.push(...words.map((word) => word.toLowerCase()));
     else other.push(`${key}=${value}`);
   }
   return { names, macs, other };
@@ -153,7 +163,9 @@ async function readIfupdown(root: string): Promise<OwnerFacts['ifupdown']> {
         for (const pattern of rest) {
           // Relative paths are relative to /etc/network (interfaces(5)); paths are inside --root.
           const inRoot = join(root, isAbsolute(pattern) ? pattern : join('/etc/network', pattern));
-          for (const file of keyword === 'source' ? await expandGlob(inRoot) : (await list(inRoot)).filter((name) => /^[a-zA-Z0-9_-]+$/.test(name)).map((name) => join(inRoot, name))) {
+          for (const file of keyword === 'source'
+            ? await expandGlob(inRoot)
+            : (await list(inRoot)).filter((name) => /^[a-zA-Z0-9_-]+$/.test(name)).map((name) => join(inRoot, name))) {
             await visit(file, depth + 1);
           }
         }
@@ -184,7 +196,10 @@ async function expandGlob(path: string): Promise<string[]> {
   const name = basename(path);
   if (!/[*?[]/.test(name)) return [path];
   const pattern = globToRegExp(name);
-  return (await list(dirname(path))).filter((entry) => pattern.test(entry) && !entry.startsWith('.')).sort().map((entry) => join(dirname(path), entry));
+  return (await list(dirname(path)))
+    .filter((entry) => pattern.test(entry) && !entry.startsWith('.'))
+    .sort()
+    .map((entry) => join(dirname(path), entry));
 }
 
 async function readIfcfg(root: string): Promise<OwnerFacts['ifcfg']> {

@@ -17,10 +17,23 @@ import { activatePersisted } from './activate.js';
  * which drops addresses it did not configure); the boot unit re-applies them from the cache.
  * Only their rules ride on an owned NIC's configuration (common.ts, rulesHostedBy).
  */
-export async function persistPlan(plan: Plan, options: { choice: PersistChoice; root: string; stateDir: string; sysctl: boolean; selfConfigured?: readonly string[]; warn?: (message: string) => void }): Promise<PersistResult> {
+export async function persistPlan(
+  plan: Plan,
+  options: {
+    choice: PersistChoice;
+    root: string;
+    stateDir: string;
+    sysctl: boolean;
+    selfConfigured?: readonly string[];
+    warn?: (message: string) => void;
+  },
+): Promise<PersistResult> {
   if (options.choice === 'none') return PERSIST_NONE;
   const selfConfigured = new Set(options.selfConfigured ?? []);
-  const detected = options.choice === 'auto' ? detectOwner(await readOwnerFacts(options.root)) : { backend: options.choice, why: `--persist ${options.choice}` };
+  const detected =
+    options.choice === 'auto'
+      ? detectOwner(await readOwnerFacts(options.root))
+      : { backend: options.choice, why: `--persist ${options.choice}` };
   if (detected.backend === 'none') return { ...detected, notes: [] };
   const rendered = renderBackend(detected.backend, {
     nics: plan.nics.filter((nic) => !selfConfigured.has(nic.mac)),

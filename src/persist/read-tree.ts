@@ -15,15 +15,26 @@ export function parseNmConnection(text: string): Omit<NmConnectionFacts, 'path' 
   const mac = /^mac-address=(.+)$/m.exec(text)?.[1]?.trim().toLowerCase();
   const type = /^type=(.+)$/m.exec(text)?.[1]?.trim();
   const port = /^(master|controller)=./m.test(text);
-  return { ...(interfaceName ? { interfaceName } : {}), ...(mac ? { mac } : {}), ...(type ? { type } : {}), ...(port ? { port } : {}) };
+  return {
+    ...(interfaceName ? { interfaceName } : {}),
+    ...(mac ? { mac } : {}),
+    ...(type ? { type } : {}),
+    ...(port ? { port } : {}),
+  };
 }
 
 export async function readTreeFacts(root: string): Promise<TreeFacts> {
-  const networkdFiles: TreeFacts['networkdFiles'] = (await readNetworkFiles(root)).map(({ path, names, macs }) => ({ path, names, macs }));
+  const networkdFiles: TreeFacts['networkdFiles'] = (await readNetworkFiles(root)).map(({ path, names, macs }) => ({
+    path,
+    names,
+    macs,
+  }));
   const nmDir = '/etc/NetworkManager/system-connections';
   const nmConnections: TreeFacts['nmConnections'] = [];
   // NM reads *.nmconnection and extension-less keyfiles; never its own or an editor's temporaries.
-  for (const name of (await list(join(root, nmDir))).filter((file) => !file.startsWith('.') && !file.endsWith('~')).sort()) {
+  for (const name of (await list(join(root, nmDir)))
+    .filter((file) => !file.startsWith('.') && !file.endsWith('~'))
+    .sort()) {
     const text = (await readText(join(root, nmDir, name))) ?? '';
     nmConnections.push({ path: `${nmDir}/${name}`, ...parseNmConnection(text), text });
   }
@@ -31,7 +42,10 @@ export async function readTreeFacts(root: string): Promise<TreeFacts> {
   // netplan reads /lib, /etc and /run; a file of the same name in a later one hides the earlier.
   const netplanFiles = new Map<string, string>();
   for (const dir of NETPLAN_DIRS) {
-    for (const name of (await list(join(root, dir))).filter((file) => file.endsWith('.yaml') && `/${dir}/${file}` !== NETPLAN_PATH)) netplanFiles.set(name, `/${dir}/${name}`);
+    for (const name of (await list(join(root, dir))).filter(
+      (file) => file.endsWith('.yaml') && `/${dir}/${file}` !== NETPLAN_PATH,
+    ))
+      netplanFiles.set(name, `/${dir}/${name}`);
   }
   for (const path of [...netplanFiles.values()]) {
     netplanDefinitions.push(...parseNetplanDefinitions((await readText(join(root, path))) ?? '', path));

@@ -5,6 +5,10 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 
-export const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
+export const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 export const list = (dir: string): Promise<string[]> => readdir(dir).catch(() => [] as string[]);
 export const readText = (path: string): Promise<string | undefined> => readFile(path, 'utf8').catch(() => undefined);

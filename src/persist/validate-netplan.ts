@@ -15,9 +15,7 @@ import { NETPLAN_DIRS } from './read-tree.js';
 import type { RenderedFile } from './types.js';
 
 export type NetplanVerdict =
-  | { verdict: 'accepted' }
-  | { verdict: 'refused'; message: string }
-  | { verdict: 'unchecked'; message: string };
+  { verdict: 'accepted' } | { verdict: 'refused'; message: string } | { verdict: 'unchecked'; message: string };
 
 function generate(root: string): Promise<{ ok: boolean; stderr: string; missing: boolean }> {
   return new Promise((resolve) => {
@@ -30,7 +28,10 @@ function generate(root: string): Promise<{ ok: boolean; stderr: string; missing:
 
 /** The lines of netplan's stderr that say what is wrong (not its permission warnings). */
 function reason(stderr: string): string {
-  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line && !line.includes('Permissions for') && !line.startsWith('** ('));
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.includes('Permissions for') && !line.startsWith('** ('));
   return lines.slice(0, 3).join(' | ') || 'no message';
 }
 
@@ -46,8 +47,13 @@ export async function validateNetplan(root: string, files: RenderedFile[]): Prom
       }
     }
     const alone = await generate(scratch);
-    if (alone.missing) return { verdict: 'unchecked', message: 'netplan is not installed here: the netplan file was not checked' };
-    if (!alone.ok) return { verdict: 'unchecked', message: `the owner's netplan configuration does not load even without multinic's file (${reason(alone.stderr)})` };
+    if (alone.missing)
+      return { verdict: 'unchecked', message: 'netplan is not installed here: the netplan file was not checked' };
+    if (!alone.ok)
+      return {
+        verdict: 'unchecked',
+        message: `the owner's netplan configuration does not load even without multinic's file (${reason(alone.stderr)})`,
+      };
     for (const file of files.filter((candidate) => candidate.path.endsWith('.yaml'))) {
       const target = join(scratch, file.path);
       await mkdir(dirname(target), { recursive: true });

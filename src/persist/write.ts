@@ -30,7 +30,12 @@ const MANIFEST_SPEC: StateFileSpec<string[]> = {
   recovery: 'files written by earlier runs and no longer rendered are left in place this time',
 };
 
-export async function writePersisted(root: string, stateDir: string, files: RenderedFile[], warn: (message: string) => void = () => undefined): Promise<WriteReport> {
+export async function writePersisted(
+  root: string,
+  stateDir: string,
+  files: RenderedFile[],
+  warn: (message: string) => void = () => undefined,
+): Promise<WriteReport> {
   const report: WriteReport = { written: [], unchanged: [], removed: [], refused: [] };
   const kept: string[] = [];
   for (const file of files) {

@@ -67,11 +67,23 @@ export type OwnerOf = (nic: KernelInterface) => { owner: string; why: string } |
  * added. Only plain NICs matched by MAC are candidates: a VLAN or bond carries a
  * configuration someone wrote for it, so it always has an owner.
  */
-export function planAddresses(data: NetworkData, interfaces: KernelInterface[], record: AddressRecord, ownerOf: OwnerOf): AddressPlan {
+export function planAddresses(
+  data: NetworkData,
+  interfaces: KernelInterface[],
+  record: AddressRecord,
+  ownerOf: OwnerOf,
+): AddressPlan {
   const plan: AddressPlan = { up: [], add: [], remove: [], down: [], record: { nics: [] }, notes: [] };
   const byMac = new Map<Mac, KernelInterface>();
   for (const iface of interfaces) {
-    if (iface.mac && !iface.loopback && !iface.master && (iface.kind === undefined || iface.kind === 'veth') && !byMac.has(iface.mac)) byMac.set(iface.mac, iface);
+    if (
+      iface.mac &&
+      !iface.loopback &&
+      !iface.master &&
+      (iface.kind === undefined || iface.kind === 'veth') &&
+      !byMac.has(iface.mac)
+    )
+      byMac.set(iface.mac, iface);
   }
   const previous = new Map(record.nics.map((entry) => [entry.mac, entry]));
   const listed = new Set<Mac>();
@@ -91,14 +103,25 @@ export function planAddresses(data: NetworkData, interfaces: KernelInterface[], 
     const foreign = iface.addresses.find((live) => live.scope === 'global' && !recorded.has(key(live)));
     // Up, and not by multinic: someone is configuring it (an ifup or a DHCP client under way,
     // a helper that writes a stanza on hotplug). A port nobody configures stays down.
-    const broughtUp = iface.up && !before ? { owner: 'someone else', why: 'it is up and multinic did not bring it up' } : undefined;
-    const owner = ownerOf(iface) ?? (foreign ? { owner: 'someone else', why: `it has ${cidrText(foreign)}, which multinic did not put on` } : broughtUp);
+    const broughtUp =
+      iface.up && !before ? { owner: 'someone else', why: 'it is up and multinic did not bring it up' } : undefined;
+    const owner =
+      ownerOf(iface) ??
+      (foreign
+        ? { owner: 'someone else', why: `it has ${cidrText(foreign)}, which multinic did not put on` }
+        : broughtUp);
     if (owner) {
-      if (before) plan.notes.push({ level: 'info', message: `${label}: now configured by ${owner.owner} (${owner.why}); its addresses are the owner's from now on` });
+      if (before)
+        plan.notes.push({
+          level: 'info',
+          message: `${label}: now configured by ${owner.owner} (${owner.why}); its addresses are the owner's from now on`,
+        });
       continue;
     }
     const wanted: OwnAddress[] = networks.flatMap((network) =>
-      network.source === 'static' && network.address ? [{ family: network.family, address: network.address.address, prefix: network.address.prefix }] : [],
+      network.source === 'static' && network.address
+        ? [{ family: network.family, address: network.address.address, prefix: network.address.prefix }]
+        : [],
     );
     for (const network of networks.filter((candidate) => isLeased(candidate.source))) {
       plan.notes.push({
@@ -106,7 +129,8 @@ export function planAddresses(data: NetworkData, interfaces: KernelInterface[], 
         message: `${label}: network ${network.id} is ${network.source} and no network owner configures ${iface.name}: multinic runs no DHCP client, so it has no address from it (configure ${iface.name} in the network manager's configuration)`,
       });
     }
-    const has = (address: OwnAddress) => iface.addresses.some((live) => live.address === address.address && live.prefix === address.prefix);
+    const has = (address: OwnAddress) =>
+      iface.addresses.some((live) => live.address === address.address && live.prefix === address.prefix);
     const ours = new Map((before?.addresses ?? []).map((address) => [key(address), address]));
     const kept: OwnAddress[] = [];
     for (const address of wanted) {
@@ -122,7 +146,10 @@ export function planAddresses(data: NetworkData, interfaces: KernelInterface[], 
     if (!iface.up) plan.up.push(iface.name);
     if (kept.length > 0 || linkUp) plan.record.nics.push({ mac: link.mac, iface: iface.name, addresses: kept, linkUp });
     if (plan.add.some((change) => change.iface === iface.name)) {
-      plan.notes.push({ level: 'info', message: `${label}: no network owner configures it: multinic puts on ${kept.map(cidrText).join(', ')} from network_data.json` });
+      plan.notes.push({
+        level: 'info',
+        message: `${label}: no network owner configures it: multinic puts on ${kept.map(cidrText).join(', ')} from network_data.json`,
+      });
     }
   }
 
@@ -133,10 +160,14 @@ export function planAddresses(data: NetworkData, interfaces: KernelInterface[], 
     const iface = byMac.get(entry.mac);
     if (!iface) continue;
     for (const address of entry.addresses) {
-      if (iface.addresses.some((live) => live.address === address.address && live.prefix === address.prefix)) plan.remove.push({ iface: iface.name, ...address });
+      if (iface.addresses.some((live) => live.address === address.address && live.prefix === address.prefix))
+        plan.remove.push({ iface: iface.name, ...address });
     }
     if (entry.linkUp && iface.up) plan.down.push(iface.name);
-    plan.notes.push({ level: 'info', message: `${iface.name} (${entry.mac}): no longer in network_data.json: multinic takes back the addresses it put on` });
+    plan.notes.push({
+      level: 'info',
+      message: `${iface.name} (${entry.mac}): no longer in network_data.json: multinic takes back the addresses it put on`,
+    });
   }
   return plan;
 }
@@ -157,7 +188,14 @@ export function addressCommands(plan: AddressPlan): string[][] {
     ...plan.up.map((iface) => ['link', 'set', 'dev', iface, 'up']),
     // nodad: Neutron's port security already makes the address the port's alone, and a
     // tentative IPv6 address could not be the source of the replies verify checks.
-    ...plan.add.map((change) => ['address', 'add', cidrText(change), 'dev', change.iface, ...(change.family === 6 ? ['nodad'] : [])]),
+    ...plan.add.map((change) => [
+      'address',
+      'add',
+      cidrText(change),
+      'dev',
+      change.iface,
+      ...(change.family === 6 ? ['nodad'] : []),
+    ]),
     ...plan.remove.map((change) => ['address', 'del', cidrText(change), 'dev', change.iface]),
     ...plan.down.map((iface) => ['link', 'set', 'dev', iface, 'down']),
   ];

@@ -32,8 +32,12 @@ export const DEFAULT_TABLES: TableRange = { first: TABLE_BASE + 1, last: TABLE_B
  * and the VLAN on it, both with addresses, would otherwise share one table and its
  * default route. Such a VLAN's table is kept under `<mac>@<interface>`.
  */
-export function allocationKey(nic: { mac: Mac; iface: string; kind?: string }, nics: readonly { mac: Mac; iface: string }[]): string {
-  if (nic.kind === 'vlan' && nics.some((other) => other.iface !== nic.iface && other.mac === nic.mac)) return `${nic.mac}@${nic.iface}`;
+export function allocationKey(
+  nic: { mac: Mac; iface: string; kind?: string },
+  nics: readonly { mac: Mac; iface: string }[],
+): string {
+  if (nic.kind === 'vlan' && nics.some((other) => other.iface !== nic.iface && other.mac === nic.mac))
+    return `${nic.mac}@${nic.iface}`;
   return nic.mac;
 }
 
@@ -91,16 +95,27 @@ function freeSlot(
     if (taken.has(slot) || tablesInUse.has(TABLE_BASE + slot)) continue;
     const why = occupied.get(TABLE_BASE + slot);
     if (why !== undefined) {
-      notes.push({ level: 'warn', message: `table ${TABLE_BASE + slot} skipped for ${request.iface} (${request.mac}): it holds ${why}, which multinic did not make` });
+      notes.push({
+        level: 'warn',
+        message: `table ${TABLE_BASE + slot} skipped for ${request.iface} (${request.mac}): it holds ${why}, which multinic did not make`,
+      });
       continue;
     }
     return slot;
   }
   // Every slot was handed out once: reuse a detached NIC's, once its objects are gone.
   const reusable = Object.entries(allocations)
-    .filter(([, allocation]) => !allocation.attached && !tablesInUse.has(allocation.table) && !occupied.has(allocation.table) && allocation.slot >= firstSlot && allocation.slot <= lastSlot)
+    .filter(
+      ([, allocation]) =>
+        !allocation.attached &&
+        !tablesInUse.has(allocation.table) &&
+        !occupied.has(allocation.table) &&
+        allocation.slot >= firstSlot &&
+        allocation.slot <= lastSlot,
+    )
     .sort(([, a], [, b]) => a.slot - b.slot)[0];
-  if (!reusable) throw new RangeError(`all ${lastSlot - firstSlot + 1} routing tables of ${range.first}-${range.last} are in use`);
+  if (!reusable)
+    throw new RangeError(`all ${lastSlot - firstSlot + 1} routing tables of ${range.first}-${range.last} are in use`);
   const [mac, allocation] = reusable;
   // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- allocations is the state file's record keyed by MAC, not an object of fixed shape
   delete allocations[mac];

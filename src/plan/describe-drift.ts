@@ -26,7 +26,10 @@ export function describeDrift(drift: Changes, options: { removals: boolean }): s
     ...drift.add.rules.map((rule) => missing(ruleText(rule))),
     ...drift.add.routes.map((route) => missing(routeText(route))),
     ...(options.removals
-      ? [...drift.remove.rules.map((rule) => `${ruleText(rule)} is still there`), ...drift.remove.routes.map((route) => `${routeText(route)} is still there`)]
+      ? [
+          ...drift.remove.rules.map((rule) => `${ruleText(rule)} is still there`),
+          ...drift.remove.routes.map((route) => `${routeText(route)} is still there`),
+        ]
       : []),
   ];
 }

@@ -14,7 +14,10 @@ import { allocationKey } from './allocate.js';
 import { MAIN_TABLE, managedPrefixes, tierPriority } from './local-paths.js';
 import type { PlannedNic, RouteSpec, RoutingState, RuleSpec, State } from './types.js';
 
-export function desiredRouting(nics: Nic[], state: State): { desired: RoutingState; planned: PlannedNic[]; notes: Note[] } {
+export function desiredRouting(
+  nics: Nic[],
+  state: State,
+): { desired: RoutingState; planned: PlannedNic[]; notes: Note[] } {
   const routes: RouteSpec[] = [];
   const rules: RuleSpec[] = [];
   const planned: PlannedNic[] = [];
@@ -44,7 +47,9 @@ export function desiredRouting(nics: Nic[], state: State): { desired: RoutingSta
     for (const address of nic.addresses) {
       if (address.gateway) {
         if (keys.has(`${address.family} default`)) {
-          const first = routes.find((route) => route.table === table && route.family === address.family && route.dst === 'default');
+          const first = routes.find(
+            (route) => route.table === table && route.family === address.family && route.dst === 'default',
+          );
           if (first?.via !== address.gateway) {
             notes.push({
               level: 'warn',
@@ -75,8 +80,15 @@ export function desiredRouting(nics: Nic[], state: State): { desired: RoutingSta
     for (const address of nics[index]?.addresses ?? []) {
       const from = `${address.address}/${maxPrefix(address.family)}`;
       const family = address.family;
-      for (const to of prefixes[family]) rules.push({ family, priority: tierPriority(priority, 'to'), from, to, table });
-      rules.push({ family, priority: tierPriority(priority, 'main'), from, table: MAIN_TABLE, suppressPrefixlength: 0 });
+      for (const to of prefixes[family])
+        rules.push({ family, priority: tierPriority(priority, 'to'), from, to, table });
+      rules.push({
+        family,
+        priority: tierPriority(priority, 'main'),
+        from,
+        table: MAIN_TABLE,
+        suppressPrefixlength: 0,
+      });
       rules.push({ family, priority: tierPriority(priority, 'from'), from, table });
     }
   });

@@ -16,24 +16,35 @@ export const MULTINIC_PROTOCOL_NAME = 'multinic';
 
 export function routeArgs(verb: 'add' | 'del', route: RouteSpec): string[] {
   return [
-    'route', verb, route.dst,
+    'route',
+    verb,
+    route.dst,
     ...(route.via ? ['via', route.via] : []),
-    'dev', route.dev,
+    'dev',
+    route.dev,
     ...(route.src ? ['src', route.src] : []),
     ...(route.scope ? ['scope', route.scope] : []),
-    'table', String(route.table),
-    'proto', String(MULTINIC_PROTOCOL),
+    'table',
+    String(route.table),
+    'proto',
+    String(MULTINIC_PROTOCOL),
   ];
 }
 
 export function ruleArgs(verb: 'add' | 'del', rule: RuleSpec): string[] {
   return [
-    'rule', verb, 'from', rule.from,
+    'rule',
+    verb,
+    'from',
+    rule.from,
     ...(rule.to ? ['to', rule.to] : []),
-    'lookup', rule.table === 254 ? 'main' : String(rule.table),
+    'lookup',
+    rule.table === 254 ? 'main' : String(rule.table),
     ...(rule.suppressPrefixlength !== undefined ? ['suppress_prefixlength', String(rule.suppressPrefixlength)] : []),
-    'priority', String(rule.priority),
-    'protocol', String(MULTINIC_PROTOCOL),
+    'priority',
+    String(rule.priority),
+    'protocol',
+    String(MULTINIC_PROTOCOL),
   ];
 }
 

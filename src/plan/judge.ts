@@ -16,7 +16,9 @@ export function judgeAgainstKernel(data: NetworkData, interfaces: KernelInterfac
     const link = links.get(network.linkId);
     if (network.source !== 'static' || !network.address || !link?.mac || link.kind !== 'physical') continue;
     const address = network.address.address;
-    const holder = interfaces.find((iface) => !iface.loopback && iface.addresses.some((held) => held.address === address));
+    const holder = interfaces.find(
+      (iface) => !iface.loopback && iface.addresses.some((held) => held.address === address),
+    );
     if (!holder?.mac || holder.mac === link.mac) continue;
     // Only when the NIC the document names is on the guest: otherwise it is still coming.
     const named = interfaces.find((iface) => iface.mac === link.mac && iface.kind !== 'vlan' && iface.kind !== 'bond');

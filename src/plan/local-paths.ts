@@ -56,10 +56,21 @@ export function isOurTable(table: number): boolean {
  * one is resolved by the same table lookup anyway.
  */
 export function managedPrefixes(routes: RouteSpec[], family: Family): string[] {
-  const all = [...new Set(routes.filter((route) => route.family === family && route.dst !== 'default').map((route) => route.dst))];
+  const all = [
+    ...new Set(routes.filter((route) => route.family === family && route.dst !== 'default').map((route) => route.dst)),
+  ];
   const parsed = all.map((dst) => ({ dst, cidr: ipaddr.parseCIDR(dst) }));
   return parsed
-    .filter(({ dst, cidr }) => !parsed.some((other) => other.dst !== dst && other.cidr[1] <= cidr[1] && (other.cidr[1] < cidr[1] || other.dst < dst) && cidr[0].match(other.cidr)))
+    .filter(
+      ({ dst, cidr }) =>
+        !parsed.some(
+          (other) =>
+            other.dst !== dst &&
+            other.cidr[1] <= cidr[1] &&
+            (other.cidr[1] < cidr[1] || other.dst < dst) &&
+            cidr[0].match(other.cidr),
+        ),
+    )
     .map(({ dst }) => dst)
     .sort();
 }

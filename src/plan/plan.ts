@@ -22,7 +22,12 @@ export interface PlanInput {
    * Live per-interface sysctls, the values to put back (by MAC), each MAC's interface now
    * (to find released NICs) and the values to set; absent: leave sysctls alone.
    */
-  sysctls?: { live: LiveSysctls; originals: SysctlOriginals; ifaceOf?: ReadonlyMap<Mac, string>; wanted?: SysctlValues };
+  sysctls?: {
+    live: LiveSysctls;
+    originals: SysctlOriginals;
+    ifaceOf?: ReadonlyMap<Mac, string>;
+    wanted?: SysctlValues;
+  };
   /** Table numbers new NICs get (MULTINIC_TABLES); absent: the documented 10001-12000. */
   tables?: TableRange;
 }
@@ -46,7 +51,13 @@ export function plan({ mapping, owned, foreign, state, sysctls, tables }: PlanIn
     changes: diffRouting(desired, owned, foreign),
     state: nextState,
     sysctl: sysctls
-      ? planSysctls(planned.map((nic) => ({ mac: nic.mac, iface: nic.iface })), sysctls.live, sysctls.originals, sysctls.ifaceOf, sysctls.wanted)
+      ? planSysctls(
+          planned.map((nic) => ({ mac: nic.mac, iface: nic.iface })),
+          sysctls.live,
+          sysctls.originals,
+          sysctls.ifaceOf,
+          sysctls.wanted,
+        )
       : { set: [], desired: [], originals: {} },
     notes: [...mapping.notes, ...notes],
   };
@@ -56,10 +67,12 @@ export function plan({ mapping, owned, foreign, state, sysctls, tables }: PlanIn
 export function occupiedTables(foreign: RoutingState | undefined): Map<number, string> {
   const occupied = new Map<number, string>();
   for (const route of foreign?.routes ?? []) {
-    if (isOurTable(route.table) && !occupied.has(route.table)) occupied.set(route.table, `a route to ${route.dst}${route.via ? ` via ${route.via}` : ''} dev ${route.dev}`);
+    if (isOurTable(route.table) && !occupied.has(route.table))
+      occupied.set(route.table, `a route to ${route.dst}${route.via ? ` via ${route.via}` : ''} dev ${route.dev}`);
   }
   for (const rule of foreign?.rules ?? []) {
-    if (isOurTable(rule.table) && !occupied.has(rule.table)) occupied.set(rule.table, `a rule from ${rule.from} at priority ${rule.priority}`);
+    if (isOurTable(rule.table) && !occupied.has(rule.table))
+      occupied.set(rule.table, `a rule from ${rule.from} at priority ${rule.priority}`);
   }
   return occupied;
 }

@@ -8,15 +8,47 @@
 import ipaddr from 'ipaddr.js';
 import * as z from './zod.js';
 import { InvalidNetworkData } from '../errors.js';
-import { addressPart, canonicalAddress, cidrText, contains, familyOf, isLinkLocal, maxPrefix, normaliseMac, prefixPart, subnetOf } from '../model/addresses.js';
+import {
+  addressPart,
+  canonicalAddress,
+  cidrText,
+  contains,
+  familyOf,
+  isLinkLocal,
+  maxPrefix,
+  normaliseMac,
+  prefixPart,
+  subnetOf,
+} from '../model/addresses.js';
 import type { AddressSource, Family, Link, Network, NetworkData, Note, Route } from '../model/types.js';
 import { wireNetworkData, type WireLink, type WireNetwork, type WireRoute } from './network-data.js';
 
 /** Link types Nova (nova/network/model.py VIF_TYPE_*) and Ironic emit for a plain port. */
 export const PHYSICAL_LINK_TYPES = new Set([
-  'phy', 'bridge', 'ethernet', 'ovs', 'tap', 'vif', 'vhostuser', 'hw_veb', 'hostdev_physical',
-  'hyperv', 'vrouter', 'dvs', 'ib_hostdev', 'midonet', 'iovisor', 'macvtap', 'agilio_ovs',
-  'binding_failed', 'unbound', 'other', '802.1qbg', '802.1qbh', 'distributed', 'vdpa',
+  'phy',
+  'bridge',
+  'ethernet',
+  'ovs',
+  'tap',
+  'vif',
+  'vhostuser',
+  'hw_veb',
+  'hostdev_physical',
+  'hyperv',
+  'vrouter',
+  'dvs',
+  'ib_hostdev',
+  'midonet',
+  'iovisor',
+  'macvtap',
+  'agilio_ovs',
+  'binding_failed',
+  'unbound',
+  'other',
+  '802.1qbg',
+  '802.1qbh',
+  'distributed',
+  'vdpa',
 ]);
 
 /** Network types Nova writes, and where the address of each comes from. */
@@ -38,7 +70,10 @@ export interface ParsedNetworkData {
 type Path = (string | number)[];
 
 function pathText(path: Path): string {
-  return path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`)).join('').replace(/^\./, '');
+  return path
+    .map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 function fail(path: Path, message: string): never {
@@ -67,7 +102,10 @@ export function parseNetworkData(json: unknown): ParsedNetworkData {
   // A document without the key is not one that lists no networks: taking it for one would
   // remove every rule multinic made. "networks": [] says so, and is applied as such.
   if (wire.networks === undefined || wire.networks === null) {
-    fail(['networks'], `${wire.networks === null ? 'is null' : 'is missing'}: applying it would remove every NIC's rules; a document for a guest with no networks says "networks": []`);
+    fail(
+      ['networks'],
+      `${wire.networks === null ? 'is null' : 'is missing'}: applying it would remove every NIC's rules; a document for a guest with no networks says "networks": []`,
+    );
   }
   const notes: Note[] = [];
   const links = wire.links.map((link, index) => toLink(link, ['links', index], notes));
@@ -82,25 +120,36 @@ export function parseNetworkData(json: unknown): ParsedNetworkData {
     // parent's MAC and bonds their members', so only plain links count.
     if (link.kind !== 'physical' || !link.mac) return;
     const other = macOwners.get(link.mac);
-    if (other !== undefined) fail(['links', index, 'ethernet_mac_address'], `${link.mac} is also the MAC of link "${links[other]!.id}" (links[${other}]): which interface is which cannot be told`);
+    if (other !== undefined)
+      fail(
+        ['links', index, 'ethernet_mac_address'],
+        `${link.mac} is also the MAC of link "${links[other]!.id}" (links[${other}]): which interface is which cannot be told`,
+      );
     macOwners.set(link.mac, index);
   });
   links.forEach((link, index) => {
-    if (link.vlan?.parentId === link.id) fail(['links', index, 'vlan_link'], `the VLAN "${link.id}" names itself as its parent`);
+    if (link.vlan?.parentId === link.id)
+      fail(['links', index, 'vlan_link'], `the VLAN "${link.id}" names itself as its parent`);
     if (link.vlan && !linkIds.has(link.vlan.parentId)) {
       fail(['links', index, 'vlan_link'], `names link "${link.vlan.parentId}", which is not in links`);
     }
-    if (link.bond?.memberIds.includes(link.id)) fail(['links', index, 'bond_links'], `the bond "${link.id}" names itself as its member`);
+    if (link.bond?.memberIds.includes(link.id))
+      fail(['links', index, 'bond_links'], `the bond "${link.id}" names itself as its member`);
   });
   const gateways: GatewayCheck[] = [];
   const networkIds = new Map<string, number>();
   const networks = wire.networks.flatMap((network, index) => {
-    if (!linkIds.has(network.link)) fail(['networks', index, 'link'], `names link "${network.link}", which is not in links`);
+    if (!linkIds.has(network.link))
+      fail(['networks', index, 'link'], `names link "${network.link}", which is not in links`);
     const parsed = toNetwork(network, ['networks', index], notes, gateways);
     for (const one of parsed) {
       // Only named in messages; Ironic's own sample repeats one, so a warning, not a refusal.
       const other = networkIds.get(one.id);
-      if (other !== undefined) notes.push({ level: 'warn', message: `networks[${index}].id: "${one.id}" is also the id of networks[${other}]; messages name both the same` });
+      if (other !== undefined)
+        notes.push({
+          level: 'warn',
+          message: `networks[${index}].id: "${one.id}" is also the id of networks[${other}]; messages name both the same`,
+        });
       networkIds.set(one.id, index);
     }
     return parsed;
@@ -132,7 +181,9 @@ function checkGateways(networks: Network[], checks: GatewayCheck[], notes: Note[
     if (check.family === 6 && isLinkLocal(check.gateway)) continue;
     const onLink = networks.filter((network) => network.linkId === check.linkId && network.family === check.family);
     if (onLink.some((network) => network.source !== 'static')) continue;
-    const subnets = onLink.flatMap((network) => (network.address ? [subnetOf(network.address.address, network.address.prefix)] : []));
+    const subnets = onLink.flatMap((network) =>
+      network.address ? [subnetOf(network.address.address, network.address.prefix)] : [],
+    );
     if (subnets.some((subnet) => contains(subnet, check.gateway))) continue;
     const network = check.network;
     if (!network) continue;
@@ -170,14 +221,27 @@ function toLink(wire: WireLink, path: Path, notes: Note[]): Link {
       ...base,
       kind: 'bond',
       ...(mac ? { mac } : {}),
-      bond: { memberIds: members, ...(typeof wire.bond_mode === 'string' && wire.bond_mode ? { mode: wire.bond_mode } : {}) },
+      bond: {
+        memberIds: members,
+        ...(typeof wire.bond_mode === 'string' && wire.bond_mode ? { mode: wire.bond_mode } : {}),
+      },
     };
   }
-  if (!mac && !wire.name) fail([...path, 'ethernet_mac_address'], `link "${wire.id}" of type "${wire.type ?? 'none'}" has neither a MAC address nor a name`);
+  if (!mac && !wire.name)
+    fail(
+      [...path, 'ethernet_mac_address'],
+      `link "${wire.id}" of type "${wire.type ?? 'none'}" has neither a MAC address nor a name`,
+    );
   if (!wire.type) {
-    notes.push({ level: 'warn', message: `link ${wire.id} (${mac ?? wire.name ?? 'no MAC'}): no type given, treated as a physical link` });
+    notes.push({
+      level: 'warn',
+      message: `link ${wire.id} (${mac ?? wire.name ?? 'no MAC'}): no type given, treated as a physical link`,
+    });
   } else if (!PHYSICAL_LINK_TYPES.has(wire.type)) {
-    notes.push({ level: 'warn', message: `link ${wire.id} (${mac ?? wire.name ?? 'no MAC'}): unknown type "${wire.type}", treated as a physical link` });
+    notes.push({
+      level: 'warn',
+      message: `link ${wire.id} (${mac ?? wire.name ?? 'no MAC'}): unknown type "${wire.type}", treated as a physical link`,
+    });
   }
   return { ...base, kind: 'physical', ...(mac ? { mac } : {}) };
 }
@@ -186,7 +250,10 @@ function toLink(wire: WireLink, path: Path, notes: Note[]): Link {
 function networkIdOf(wire: WireNetwork, path: Path, notes: Note[]): string {
   if (typeof wire.id === 'string' && wire.id !== '') return wire.id;
   if (typeof wire.id === 'number' || typeof wire.id === 'boolean') return String(wire.id);
-  notes.push({ level: 'warn', message: `${pathText([...path, 'id'])}: no usable id (${wire.id === undefined ? 'missing' : JSON.stringify(wire.id)}), called ${pathText(path)}` });
+  notes.push({
+    level: 'warn',
+    message: `${pathText([...path, 'id'])}: no usable id (${wire.id === undefined ? 'missing' : JSON.stringify(wire.id)}), called ${pathText(path)}`,
+  });
   return pathText(path);
 }
 
@@ -194,7 +261,10 @@ function toNetwork(wire: WireNetwork, path: Path, notes: Note[], gateways: Gatew
   const id = networkIdOf(wire, path, notes);
   const type = NETWORK_TYPES[wire.type];
   if (!type) {
-    notes.push({ level: 'warn', message: `network ${id} on link ${wire.link}: unknown type "${wire.type}", left alone` });
+    notes.push({
+      level: 'warn',
+      message: `network ${id} on link ${wire.link}: unknown type "${wire.type}", left alone`,
+    });
     return [];
   }
   const routes: Route[] = [];
@@ -204,15 +274,28 @@ function toNetwork(wire: WireNetwork, path: Path, notes: Note[], gateways: Gatew
     const routePath = [...path, 'routes', index];
     const parsed = toRoute(route, routePath, type.family, notes);
     if (parsed.destination.prefix === 0) {
-      if (!gateway) checks.push({ linkId: wire.link, family: type.family, gateway: parsed.gateway, path: [...routePath, 'gateway'] });
+      if (!gateway)
+        checks.push({
+          linkId: wire.link,
+          family: type.family,
+          gateway: parsed.gateway,
+          path: [...routePath, 'gateway'],
+        });
       gateway ??= parsed.gateway;
     } else {
       routes.push(parsed);
-      checks.push({ linkId: wire.link, family: type.family, gateway: parsed.gateway, path: [...routePath, 'gateway'], route: parsed });
+      checks.push({
+        linkId: wire.link,
+        family: type.family,
+        gateway: parsed.gateway,
+        path: [...routePath, 'gateway'],
+        route: parsed,
+      });
     }
   });
   if (!gateway && wire.gateway) {
-    if (familyOf(wire.gateway) !== type.family) fail([...path, 'gateway'], `"${wire.gateway}" is not an IPv${type.family} address`);
+    if (familyOf(wire.gateway) !== type.family)
+      fail([...path, 'gateway'], `"${wire.gateway}" is not an IPv${type.family} address`);
     gateway = canonicalAddress(wire.gateway);
     checks.push({ linkId: wire.link, family: type.family, gateway, path: [...path, 'gateway'] });
   }
@@ -261,7 +344,10 @@ function toInterfaceAddress(wire: WireNetwork, path: Path, family: Family, notes
   }
   if (prefix === 0) {
     // A /0 subnet route would claim every address as on-link through this NIC.
-    fail([...path, cidrPrefix !== undefined ? 'ip_address' : 'netmask'], `a netmask of 0 for ${addressText} would make every address on-link; the kernel would send all its traffic out of this NIC`);
+    fail(
+      [...path, cidrPrefix !== undefined ? 'ip_address' : 'netmask'],
+      `a netmask of 0 for ${addressText} would make every address on-link; the kernel would send all its traffic out of this NIC`,
+    );
   }
   return { address: canonicalAddress(addressText), prefix };
 }
@@ -271,17 +357,28 @@ function toRoute(wire: WireRoute, path: Path, networkFamily: Family, notes: Note
   const cidrPrefix = prefixPart(wire.network);
   const family = familyOf(networkText);
   if (!family) fail([...path, 'network'], `"${wire.network}" is not an address`);
-  if (family !== networkFamily) fail([...path, 'network'], `"${wire.network}" is not IPv${networkFamily} like its network`);
+  if (family !== networkFamily)
+    fail([...path, 'network'], `"${wire.network}" is not IPv${networkFamily} like its network`);
   if (familyOf(wire.gateway) !== family) fail([...path, 'gateway'], `"${wire.gateway}" is not an IPv${family} address`);
   let prefix: number;
   if (cidrPrefix !== undefined) prefix = toPrefix(cidrPrefix, family, [...path, 'network']);
-  else if (wire.netmask !== undefined && wire.netmask !== null && wire.netmask !== '') prefix = toPrefix(wire.netmask, family, [...path, 'netmask']);
-  else if (ipaddr.parse(networkText).toByteArray().every((byte) => byte === 0)) prefix = 0;
+  else if (wire.netmask !== undefined && wire.netmask !== null && wire.netmask !== '')
+    prefix = toPrefix(wire.netmask, family, [...path, 'netmask']);
+  else if (
+    ipaddr
+      .parse(networkText)
+      .toByteArray()
+      .every((byte) => byte === 0)
+  )
+    prefix = 0;
   else fail([...path, 'netmask'], `route to ${wire.network} needs a netmask`);
   const destination = subnetOf(networkText, prefix);
   if (destination.address !== canonicalAddress(networkText)) {
     // What a person means by 198.51.100.7/24 is 198.51.100.0/24; the kernel refuses the other.
-    notes.push({ level: 'warn', message: `${pathText([...path, 'network'])}: ${networkText}/${prefix} has host bits set; routed as ${cidrText(destination)}` });
+    notes.push({
+      level: 'warn',
+      message: `${pathText([...path, 'network'])}: ${networkText}/${prefix} has host bits set; routed as ${cidrText(destination)}`,
+    });
   }
   return { family, destination, gateway: canonicalAddress(wire.gateway) };
 }

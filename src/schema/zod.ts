@@ -11,7 +11,24 @@ import en from 'zod/v4/locales/en.js';
 config(en());
 
 export {
-  _default, array, boolean, int, literal, looseObject, minLength, nullish, number, object, optional, positive,
-  nullable, prettifyError, record, regex, string, union, unknown,
+  _default,
+  array,
+  boolean,
+  int,
+  literal,
+  looseObject,
+  minLength,
+  nullish,
+  number,
+  object,
+  optional,
+  positive,
+  nullable,
+  prettifyError,
+  record,
+  regex,
+  string,
+  union,
+  unknown,
 } from 'zod/mini';
 export type { infer } from 'zod/mini';

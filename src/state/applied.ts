@@ -42,7 +42,16 @@ const appliedSchema = z.object({
     ),
     // Every field of RuleSpec: a field the schema left out would be dropped on reading (the three
     // rule tiers of plan/local-paths.ts differ only by `to` and `suppressPrefixlength`).
-    rules: z.array(z.object({ family, priority: z.int(), from: z.string(), to: z.optional(z.string()), table: z.int(), suppressPrefixlength: z.optional(z.int()) })),
+    rules: z.array(
+      z.object({
+        family,
+        priority: z.int(),
+        from: z.string(),
+        to: z.optional(z.string()),
+        table: z.int(),
+        suppressPrefixlength: z.optional(z.int()),
+      }),
+    ),
   }),
 });
 

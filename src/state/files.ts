@@ -41,12 +41,13 @@ export async function readStateFile<T>(stateDir: string, spec: StateFileSpec<T>,
     if (error.reason === 'missing') return undefined;
     const cause = (error.cause as NodeJS.ErrnoException | undefined)?.code;
     // The state dir itself unusable (not a directory, not readable): nothing to move aside.
-    if (cause === 'ENOTDIR' || cause === 'EACCES') throw new StorageFailed(`${path}: cannot read (${error.message})`, { cause: error });
+    if (cause === 'ENOTDIR' || cause === 'EACCES')
+      throw new StorageFailed(`${path}: cannot read (${error.message})`, { cause: error });
     await moveAside(path, error.message, spec.recovery, warn);
     return undefined;
   }
   const problem = problemWith(text, spec.schema);
-  if (problem === undefined) return spec.schema.parse(JSON.parse(text)) as T;
+  if (problem === undefined) return spec.schema.parse(JSON.parse(text));
   await moveAside(path, problem, spec.recovery, warn);
   return undefined;
 }
@@ -60,12 +61,17 @@ function problemWith<T>(text: string, schema: ZodMiniType<T>): string | undefine
     return `not JSON (${text.length} bytes, truncated or overwritten)`;
   }
   const parsed = schema.safeParse(json);
-  return parsed.success ? undefined : `not the shape multinic writes (${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; ')})`;
+  return parsed.success
+    ? undefined
+    : `not the shape multinic writes (${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; ')})`;
 }
 
 /** e.g. state.json.damaged-20261202T053000Z, beside the file. */
 export function asidePath(path: string, now = new Date()): string {
-  return `${path}.damaged-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `${path}.damaged-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
 }
 
 async function moveAside(path: string, problem: string, recovery: string, warn: Warn): Promise<void> {

@@ -55,7 +55,14 @@ function lockDescriptor(path: string, fd: number, waitSeconds: number | 'nonbloc
       clearTimeout(timer);
       if (code === 0) resolve(true);
       else if (code === 1) resolve(false);
-      else reject(new KernelCommandFailed(`flock ${path} failed (${code === null ? `killed by ${String(signal)}` : `exit ${code}`}): ${stderr.trim()}`, 'flock', stderr));
+      else
+        reject(
+          new KernelCommandFailed(
+            `flock ${path} failed (${code === null ? `killed by ${String(signal)}` : `exit ${code}`}): ${stderr.trim()}`,
+            'flock',
+            stderr,
+          ),
+        );
     });
   });
 }
@@ -70,7 +77,8 @@ function openLockFile(stateDir: string, path: string): number {
   try {
     mkdirSync(stateDir, { recursive: true });
     // Non-blocking and not through a link: a FIFO put there must not hang the run at open.
-    const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOFOLLOW;
+    const flags =
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOFOLLOW;
     let fd: number;
     try {
       fd = openSync(path, flags, 0o600);
@@ -92,7 +100,9 @@ function openLockFile(stateDir: string, path: string): number {
       }
     }
     const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'not a directory' : describeErrno(error);
-    throw new StorageFailed(`state dir ${stateDir}: cannot take the run lock ${path} (${why}); nothing changed`, { cause: error });
+    throw new StorageFailed(`state dir ${stateDir}: cannot take the run lock ${path} (${why}); nothing changed`, {
+      cause: error,
+    });
   }
 }
 

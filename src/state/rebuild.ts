@@ -20,10 +20,12 @@ export function nicsFromState(state: State, owned: RoutingState): PlannedNic[] {
     .filter(([, allocation]) => allocation.attached && allocation.iface)
     .map(([mac, allocation]) => ({
       mac,
-      iface: allocation.iface as string,
+      iface: allocation.iface!,
       table: allocation.table,
       priority: allocation.priority,
-      addresses: [...new Set(owned.rules.filter((rule) => rule.table === allocation.table).map((rule) => addressPart(rule.from)))],
+      addresses: [
+        ...new Set(owned.rules.filter((rule) => rule.table === allocation.table).map((rule) => addressPart(rule.from))),
+      ],
     }));
 }
 
@@ -38,7 +40,8 @@ export function adoptTaggedTables(state: State, owned: RoutingState, interfaces:
   for (const iface of interfaces) {
     if (!iface.mac) continue;
     macOfIface.set(iface.name, iface.mac);
-    for (const address of iface.addresses) macOfAddress.set(canonicalAddress(address.address), { mac: iface.mac, iface: iface.name });
+    for (const address of iface.addresses)
+      macOfAddress.set(canonicalAddress(address.address), { mac: iface.mac, iface: iface.name });
   }
   const allocations: Record<Mac, Allocation> = { ...state.allocations };
   const tablesTaken = new Set(Object.values(state.allocations).map((allocation) => allocation.table));

@@ -27,11 +27,17 @@ export async function writeRecord(stateDir: string, record: RunRecord): Promise<
   const files: [name: string, content: string, mode: number][] = [
     [STATE_FILE, `${JSON.stringify(record.state, null, 2)}\n`, 0o644],
     [APPLIED_FILE, `${JSON.stringify(record.applied, null, 2)}\n`, 0o644],
-    ...(record.document === undefined ? [] : [[CACHE_FILE, cacheText(record.document), 0o600] as [string, string, number]]),
+    ...(record.document === undefined
+      ? []
+      : [[CACHE_FILE, cacheText(record.document), 0o600] as [string, string, number]]),
   ];
   const previous: [name: string, content: string | undefined, mode: number][] = [];
   for (const [name, content, mode] of files) {
-    const before = await readBounded(join(stateDir, name), { maxBytes: STATE_FILE_CAP, timeoutMs: 0, noFollow: true }).then(
+    const before = await readBounded(join(stateDir, name), {
+      maxBytes: STATE_FILE_CAP,
+      timeoutMs: 0,
+      noFollow: true,
+    }).then(
       (bytes) => bytes.toString('utf8'),
       () => undefined,
     );

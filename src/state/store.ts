@@ -30,7 +30,6 @@ export const STATE_SPEC: StateFileSpec<State> = {
   recovery: "rebuilt from the kernel's tagged rules (tables kept)",
 };
 
-
 /** The state as written by the last run; undefined when missing or damaged (then rebuild it from the kernel). */
 export async function readState(stateDir: string, warn: Warn): Promise<State | undefined> {
   return await readStateFile(stateDir, STATE_SPEC, warn);

@@ -72,11 +72,17 @@ interface AddressQueries {
 
 /** What to ask the kernel for each managed address: a far destination and its gateway. */
 export function statusQueries(nics: PlannedNic[], desired: RoutingState): AddressQueries[] {
-  const far = new Map(probesFor(nics, desired).filter((probe) => OFF_LINK[probe.family].includes(probe.destination)).map((probe) => [`${probe.iface} ${probe.address}`, probe.destination]));
+  const far = new Map(
+    probesFor(nics, desired)
+      .filter((probe) => OFF_LINK[probe.family].includes(probe.destination))
+      .map((probe) => [`${probe.iface} ${probe.address}`, probe.destination]),
+  );
   return nics.flatMap((nic) =>
     nic.addresses.map((address) => {
       const family: Family = familyOf(address) ?? 4;
-      const gateway = desired.routes.find((route) => route.table === nic.table && route.family === family && route.dst === 'default' && route.via)?.via;
+      const gateway = desired.routes.find(
+        (route) => route.table === nic.table && route.family === family && route.dst === 'default' && route.via,
+      )?.via;
       const destination = far.get(`${nic.iface} ${canonicalAddress(address)}`) ?? far.get(`${nic.iface} ${address}`);
       return { nic, address, family, ...(destination ? { far: destination } : {}), ...(gateway ? { gateway } : {}) };
     }),
@@ -85,17 +91,35 @@ export function statusQueries(nics: PlannedNic[], desired: RoutingState): Addres
 
 /** The `route get` queries behind statusQueries, for one batch. */
 export function toRouteQueries(queries: AddressQueries[]): RouteQuery[] {
-  return queries.flatMap((query) => [query.far, query.gateway].filter((destination): destination is string => destination !== undefined).map((destination) => ({ destination, address: query.address })));
+  return queries.flatMap((query) =>
+    [query.far, query.gateway]
+      .filter((destination): destination is string => destination !== undefined)
+      .map((destination) => ({ destination, address: query.address })),
+  );
 }
 
-function check(answers: RouteAnswers, destination: string, address: string, nic: PlannedNic, wantTable: boolean): RouteCheckResult {
+function check(
+  answers: RouteAnswers,
+  destination: string,
+  address: string,
+  nic: PlannedNic,
+  wantTable: boolean,
+): RouteCheckResult {
   const answer = answers.get(routeAnswerKey(destination, address));
   const ok = answer?.dev === nic.iface && (!wantTable || Number(answer.table) === nic.table);
-  return { destination, ...(answer?.dev ? { dev: answer.dev } : {}), ...(answer?.table ? { table: answer.table } : {}), ...(answer?.gateway ? { gateway: answer.gateway } : {}), ok };
+  return {
+    destination,
+    ...(answer?.dev ? { dev: answer.dev } : {}),
+    ...(answer?.table ? { table: answer.table } : {}),
+    ...(answer?.gateway ? { gateway: answer.gateway } : {}),
+    ok,
+  };
 }
 
 function describeCheck(result: RouteCheckResult): string {
-  return result.dev ? `${result.dev}${result.gateway ? ` via ${result.gateway}` : ''} (table ${tableName(result.table)})` : 'nowhere (no route)';
+  return result.dev
+    ? `${result.dev}${result.gateway ? ` via ${result.gateway}` : ''} (table ${tableName(result.table)})`
+    : 'nowhere (no route)';
 }
 
 export function judgeStatus(input: StatusInput): StatusRow[] {
@@ -105,21 +129,31 @@ export function judgeStatus(input: StatusInput): StatusRow[] {
   };
   return statusQueries(input.nics, input.desired).map(({ nic, address, family, far, gateway }) => {
     const problems: string[] = [];
-    const rules = input.desired.rules.filter((rule) => rule.table === nic.table && canonicalAddress(addressPart(rule.from)) === canonicalAddress(address));
+    const rules = input.desired.rules.filter(
+      (rule) => rule.table === nic.table && canonicalAddress(addressPart(rule.from)) === canonicalAddress(address),
+    );
     const rulePresent = rules.length > 0 && rules.every((rule) => present.rules.has(ruleKey(rule)));
-    const routes: RouteSpec[] = input.desired.routes.filter((route) => route.table === nic.table && route.family === family);
+    const routes: RouteSpec[] = input.desired.routes.filter(
+      (route) => route.table === nic.table && route.family === family,
+    );
     const routesPresent = routes.filter((route) => present.routes.has(routeKey(route))).length;
-    const onInterface = (input.addresses.get(nic.iface) ?? []).some((live) => canonicalAddress(live) === canonicalAddress(address));
+    const onInterface = (input.addresses.get(nic.iface) ?? []).some(
+      (live) => canonicalAddress(live) === canonicalAddress(address),
+    );
     if (!input.addresses.has(nic.iface)) problems.push(`${nic.iface} is not on the guest`);
     else if (!onInterface) problems.push(`${address} is not on ${nic.iface}`);
     if (!rulePresent) problems.push(missing(ruleText({ from: address, table: nic.table })));
-    if (routesPresent < routes.length) problems.push(`${routes.length - routesPresent} of ${routes.length} route(s) of table ${nic.table} missing`);
+    if (routesPresent < routes.length)
+      problems.push(`${routes.length - routesPresent} of ${routes.length} route(s) of table ${nic.table} missing`);
     const farCheck = far ? check(input.answers, far, address, nic, true) : undefined;
     const gatewayCheck = gateway ? check(input.answers, gateway, address, nic, false) : undefined;
-    if (far && farCheck && !farCheck.ok) problems.push(`replies to ${far} leave by ${describeCheck(farCheck)}, not ${nic.iface} (table ${nic.table})`);
-    if (gateway && gatewayCheck && !gatewayCheck.ok) problems.push(`replies to the gateway ${gateway} leave by ${describeCheck(gatewayCheck)}, not ${nic.iface}`);
+    if (far && farCheck && !farCheck.ok)
+      problems.push(`replies to ${far} leave by ${describeCheck(farCheck)}, not ${nic.iface} (table ${nic.table})`);
+    if (gateway && gatewayCheck && !gatewayCheck.ok)
+      problems.push(`replies to the gateway ${gateway} leave by ${describeCheck(gatewayCheck)}, not ${nic.iface}`);
     const nothing = !rulePresent && routesPresent === 0;
-    const state: StatusState = problems.length === 0 ? 'ok' : nothing || !input.addresses.has(nic.iface) ? 'missing' : 'drift';
+    const state: StatusState =
+      problems.length === 0 ? 'ok' : nothing || !input.addresses.has(nic.iface) ? 'missing' : 'drift';
     return {
       iface: nic.iface,
       mac: nic.mac,
@@ -147,12 +181,19 @@ export function renderStatusTable(rows: StatusRow[]): string[] {
     String(row.table),
     row.rule ? 'yes' : 'no',
     `${row.routes.present}/${row.routes.expected}`,
-    [row.far, row.gateway].map((result) => (result === undefined ? '-' : `${result.dev ?? 'none'}${result.ok ? '' : '!'}`)).join(' / '),
+    [row.far, row.gateway]
+      .map((result) => (result === undefined ? '-' : `${result.dev ?? 'none'}${result.ok ? '' : '!'}`))
+      .join(' / '),
     row.persisted ? `${row.persisted.backend} ${row.persisted.file}` : 'not persisted',
     row.state === 'ok' ? 'ok' : `${row.state}: ${row.problems.join('; ')}`,
   ]);
   const header = ['IFACE', 'MAC', 'ADDRESS', 'TABLE', 'RULE', 'ROUTES', 'VIA (far / gw)', 'PERSISTED', 'STATE'];
-  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((line) => (line[column] ?? '').length)));
-  const line = (values: string[]) => values.map((value, column) => (column === values.length - 1 ? value : value.padEnd(widths[column] ?? 0))).join('  ');
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...cells.map((line) => (line[column] ?? '').length)),
+  );
+  const line = (values: string[]) =>
+    values
+      .map((value, column) => (column === values.length - 1 ? value : value.padEnd(widths[column] ?? 0)))
+      .join('  ');
   return [line(header), ...cells.map(line)];
 }

@@ -16,7 +16,10 @@ const BACKEND_BY_DIR: [string, string][] = [
   ['/etc/NetworkManager/', 'networkmanager'],
 ];
 
-export async function readPersistedLookup(stateDir: string, root: string): Promise<(iface: string, address: string, table: number) => Persisted | null> {
+export async function readPersistedLookup(
+  stateDir: string,
+  root: string,
+): Promise<(iface: string, address: string, table: number) => Persisted | null> {
   const list = await readFile(join(stateDir, 'persisted.json'), 'utf8')
     .then((text) => JSON.parse(text) as string[])
     .catch(() => [] as string[]);
@@ -29,7 +32,15 @@ export async function readPersistedLookup(stateDir: string, root: string): Promi
   }
   return (iface, address, table) => {
     // The rule's source with its length (from 203.0.113.22/32, From=..., from: ...) and its table.
-    const file = files.find((candidate) => candidate.text.includes(`${address}/`) && candidate.text.includes(String(table)) && (candidate.backend === 'netplan' || candidate.backend === 'networkd' || candidate.path.includes(iface) || candidate.text.includes(iface)));
+    const file = files.find(
+      (candidate) =>
+        candidate.text.includes(`${address}/`) &&
+        candidate.text.includes(String(table)) &&
+        (candidate.backend === 'netplan' ||
+          candidate.backend === 'networkd' ||
+          candidate.path.includes(iface) ||
+          candidate.text.includes(iface)),
+    );
     return file ? { backend: file.backend, file: file.path } : null;
   };
 }

@@ -9,7 +9,14 @@ import { KernelCommandFailed, TemporaryFailure } from '../errors.js';
 import { normaliseMac } from '../model/addresses.js';
 import * as z from '../schema/zod.js';
 import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from '../state/files.js';
-import { SYSCTL_KEYS, sysctlName, type LiveSysctls, type SysctlKey, type SysctlOriginals, type SysctlSetting } from './plan-sysctl.js';
+import {
+  SYSCTL_KEYS,
+  sysctlName,
+  type LiveSysctls,
+  type SysctlKey,
+  type SysctlOriginals,
+  type SysctlSetting,
+} from './plan-sysctl.js';
 
 export const PROC_SYS = '/proc/sys';
 export const ORIGINALS_FILE = 'sysctl-originals.json';
@@ -61,7 +68,10 @@ export async function writeSysctls(settings: SysctlSetting[], procSys = PROC_SYS
     } catch (error) {
       // The NIC left the guest during the run (a detach racing the run): try again.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new TemporaryFailure(`${setting.iface}: left the guest during the run (cannot set ${sysctlName(setting)})`, { cause: error });
+        throw new TemporaryFailure(
+          `${setting.iface}: left the guest during the run (cannot set ${sysctlName(setting)})`,
+          { cause: error },
+        );
       }
       throw new KernelCommandFailed(
         `${setting.iface}: cannot set ${sysctlName(setting)}=${setting.value} (${(error as Error).message})`,

@@ -18,7 +18,11 @@ import { runWaitingForGuest } from '../support/run-waiting.js';
 const availability = await e2eAvailability();
 
 const NETWORKS: LabNetwork[] = [
-  { name: 'net-a', v4: { cidr: '203.0.113.0/24', gateway: '203.0.113.1' }, v6: { cidr: '2001:db8:a::/64', gateway: '2001:db8:a::1' } },
+  {
+    name: 'net-a',
+    v4: { cidr: '203.0.113.0/24', gateway: '203.0.113.1' },
+    v6: { cidr: '2001:db8:a::/64', gateway: '2001:db8:a::1' },
+  },
   { name: 'net-b', v4: { cidr: '192.0.2.0/24', gateway: '192.0.2.1' } },
 ];
 const GUEST: LabNic[] = [
@@ -27,15 +31,30 @@ const GUEST: LabNic[] = [
   { name: 'ens5', mac: 'fa:16:3e:d1:00:03', network: 'net-b', addresses: ['192.0.2.30/24'] },
 ];
 /** The attached port: two addresses, plugged as a hotplug leaves it (down, no address). */
-const ENS6: LabNic = { name: 'ens6', mac: 'fa:16:3e:d1:00:06', network: 'net-a', addresses: ['203.0.113.26/24', '2001:db8:a::26/64'], unconfigured: true };
+const ENS6: LabNic = {
+  name: 'ens6',
+  mac: 'fa:16:3e:d1:00:06',
+  network: 'net-a',
+  addresses: ['203.0.113.26/24', '2001:db8:a::26/64'],
+  unconfigured: true,
+};
 
 const link = (id: string, mac: string) => ({ id, type: 'ovs', ethernet_mac_address: mac });
 const ipv4 = (id: string, linkId: string, ip: string, gateway: string) => ({
-  id, type: 'ipv4', link: linkId, ip_address: ip, netmask: '255.255.255.0', routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway }],
+  id,
+  type: 'ipv4',
+  link: linkId,
+  ip_address: ip,
+  netmask: '255.255.255.0',
+  routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway }],
 });
 const THREE = {
   links: [link('tap3', GUEST[0]!.mac), link('tap4', GUEST[1]!.mac), link('tap5', GUEST[2]!.mac)],
-  networks: [ipv4('n3', 'tap3', '203.0.113.21', '203.0.113.1'), ipv4('n4', 'tap4', '203.0.113.22', '203.0.113.1'), ipv4('n5', 'tap5', '192.0.2.30', '192.0.2.1')],
+  networks: [
+    ipv4('n3', 'tap3', '203.0.113.21', '203.0.113.1'),
+    ipv4('n4', 'tap4', '203.0.113.22', '203.0.113.1'),
+    ipv4('n5', 'tap5', '192.0.2.30', '192.0.2.1'),
+  ],
   services: [],
 };
 const FOUR = {
@@ -43,7 +62,14 @@ const FOUR = {
   networks: [
     ...THREE.networks,
     ipv4('n6', 'tap6', '203.0.113.26', '203.0.113.1'),
-    { id: 'n6v6', type: 'ipv6', link: 'tap6', ip_address: '2001:db8:a::26', netmask: 'ffff:ffff:ffff:ffff::', routes: [{ network: '::', netmask: '::', gateway: '2001:db8:a::1' }] },
+    {
+      id: 'n6v6',
+      type: 'ipv6',
+      link: 'tap6',
+      ip_address: '2001:db8:a::26',
+      netmask: 'ffff:ffff:ffff:ffff::',
+      routes: [{ network: '::', netmask: '::', gateway: '2001:db8:a::1' }],
+    },
   ],
   services: [],
 };
@@ -51,7 +77,12 @@ const FOUR = {
 /** Debian 12's cloud image as it runs: cloud-init's ENI for the NICs of first boot, ifupdown brought them up. */
 const DEBIAN12_TREE: Record<string, string> = {
   'etc/network/interfaces': 'source /etc/network/interfaces.d/*\n',
-  'etc/network/interfaces.d/50-cloud-init': ['auto lo', 'iface lo inet loopback', ...['ens3', 'ens4', 'ens5'].flatMap((name) => [`auto ${name}`, `iface ${name} inet static`])].join('\n') + '\n',
+  'etc/network/interfaces.d/50-cloud-init':
+    [
+      'auto lo',
+      'iface lo inet loopback',
+      ...['ens3', 'ens4', 'ens5'].flatMap((name) => [`auto ${name}`, `iface ${name} inet static`]),
+    ].join('\n') + '\n',
   'etc/iproute2/rt_tables.d/README': '',
   'run/network/ifstate.ens3': 'ens3\n',
   'run/network/ifstate.ens4': 'ens4\n',
@@ -74,7 +105,8 @@ describe.skipIf(!availability.ok)(`attach with nobody to configure the port (${a
   let work: string;
   let root: string;
   let stateDir: string;
-  const apply = (...extra: string[]) => lab.multinic(['apply', '--persist', 'auto', '--root', root, '--state-dir', stateDir, ...extra]);
+  const apply = (...extra: string[]) =>
+    lab.multinic(['apply', '--persist', 'auto', '--root', root, '--state-dir', stateDir, ...extra]);
   /** Addresses, links' state, rules and routes of the guest: what "exactly as before" compares. */
   const guestState = async () =>
     (
@@ -92,7 +124,10 @@ describe.skipIf(!availability.ok)(`attach with nobody to configure the port (${a
   const expectAnswers = async (addresses: string[], said: string) => {
     for (const address of addresses) {
       const ok = await lab.answers(address);
-      if (!ok) process.stderr.write(`${address} does not answer\n${said}\n${await guestState()}\n${(await lab.exec('router', 'ip', ['neigh'])).stdout}\n`);
+      if (!ok)
+        process.stderr.write(
+          `${address} does not answer\n${said}\n${await guestState()}\n${(await lab.exec('router', 'ip', ['neigh'])).stdout}\n`,
+        );
       expect([address, ok]).toEqual([address, true]);
     }
   };
@@ -126,13 +161,30 @@ describe.skipIf(!availability.ok)(`attach with nobody to configure the port (${a
     expect(await lab.answers('203.0.113.26')).toBe(false);
     const attach = await apply('--source', 'metadata', '--wait', '20');
     expect(attach.exitCode, attach.stderr).toBe(0);
-    expect(attach.stderr).toContain('ens6 (fa:16:3e:d1:00:06): no network owner configures it: multinic puts on 203.0.113.26/24, 2001:db8:a::26/64 from network_data.json');
-    await expectAnswers(['203.0.113.26', '2001:db8:a::26', '203.0.113.21', '203.0.113.22', '192.0.2.30'], attach.stderr);
+    expect(attach.stderr).toContain(
+      'ens6 (fa:16:3e:d1:00:06): no network owner configures it: multinic puts on 203.0.113.26/24, 2001:db8:a::26/64 from network_data.json',
+    );
+    await expectAnswers(
+      ['203.0.113.26', '2001:db8:a::26', '203.0.113.21', '203.0.113.22', '192.0.2.30'],
+      attach.stderr,
+    );
     // The owner's files name only the NICs the owner configures.
     const files = await readdir(join(root, 'etc/network/interfaces.d'));
-    expect(files.filter((name) => name.startsWith('multinic-')).sort()).toEqual(['multinic-ens3', 'multinic-ens4', 'multinic-ens5']);
+    expect(files.filter((name) => name.startsWith('multinic-')).sort()).toEqual([
+      'multinic-ens3',
+      'multinic-ens4',
+      'multinic-ens5',
+    ]);
     expect((JSON.parse(await readFile(join(stateDir, 'addresses.json'), 'utf8')) as { nics: unknown }).nics).toEqual([
-      { mac: ENS6.mac, iface: 'ens6', addresses: [{ family: 4, address: '203.0.113.26', prefix: 24 }, { family: 6, address: '2001:db8:a::26', prefix: 64 }], linkUp: true },
+      {
+        mac: ENS6.mac,
+        iface: 'ens6',
+        addresses: [
+          { family: 4, address: '203.0.113.26', prefix: 24 },
+          { family: 6, address: '2001:db8:a::26', prefix: 64 },
+        ],
+        linkUp: true,
+      },
     ]);
 
     // A reboot, as far as ens6 goes: its addresses, link state and multinic's rules are gone;
@@ -140,8 +192,10 @@ describe.skipIf(!availability.ok)(`attach with nobody to configure the port (${a
     await lab.exec('guest', 'ip', ['addr', 'flush', 'dev', 'ens6']);
     await lab.exec('guest', 'ip', ['link', 'set', 'ens6', 'down']);
     for (const family of ['-4', '-6']) {
-      for (const line of (await lab.exec('guest', 'ip', [family, 'rule', 'show'])).stdout.split('\n').filter((rule) => rule.includes(' proto 147'))) {
-        const priority = line.split(':')[0] as string;
+      for (const line of (await lab.exec('guest', 'ip', [family, 'rule', 'show'])).stdout
+        .split('\n')
+        .filter((rule) => rule.includes(' proto 147'))) {
+        const priority = line.split(':')[0]!;
         await lab.exec('guest', 'ip', [family, 'rule', 'del', 'priority', priority]);
       }
     }
@@ -179,7 +233,9 @@ describe.skipIf(!availability.ok)(`attach with nobody to configure the port (${a
     expect(await lab.answers('203.0.113.26')).toBe(true);
     expect(await lab.answers('2001:db8:a::26')).toBe(true);
     // Within the wait's bound, and no `ip monitor` left behind in the guest.
-    const pids = (await lab.exec('router', 'ip', ['netns', 'pids', lab.names.guest])).stdout.split('\n').filter(Boolean);
+    const pids = (await lab.exec('router', 'ip', ['netns', 'pids', lab.names.guest])).stdout
+      .split('\n')
+      .filter(Boolean);
     const commands = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')));
     expect(commands.filter((command) => command.startsWith('ip\0-o\0monitor'))).toEqual([]);
   });

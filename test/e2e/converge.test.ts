@@ -16,7 +16,6 @@ import { runWaitingForGuest } from '../support/run-waiting.js';
 
 const availability = await e2eAvailability();
 
-
 interface StatusNic {
   mac: string;
   iface: string | null;
@@ -29,18 +28,32 @@ interface StatusNic {
 describe.skipIf(!availability.ok)(`converging on every run (${availability.reason})`, () => {
   let lab: Lab;
   let stateDir: string;
-  const apply = (...extra: string[]) => lab.multinic(['apply', '--source', 'metadata', '--persist', 'none', '--state-dir', stateDir, ...extra]);
-  const status = async () => (JSON.parse((await lab.multinic(['status', '--json', '--state-dir', stateDir])).stdout) as { nics: StatusNic[] }).nics;
+  const apply = (...extra: string[]) =>
+    lab.multinic(['apply', '--source', 'metadata', '--persist', 'none', '--state-dir', stateDir, ...extra]);
+  const status = async () =>
+    (JSON.parse((await lab.multinic(['status', '--json', '--state-dir', stateDir])).stdout) as { nics: StatusNic[] })
+      .nics;
   const tableOf = async (mac: string) => (await status()).find((nic) => nic.mac === mac)?.table;
   /** Every rule and route of the guest, all tables, both families. */
   const dump = async () =>
-    (await Promise.all([lab.exec('guest', 'ip', ['-4', 'rule']), lab.exec('guest', 'ip', ['-6', 'rule']), lab.exec('guest', 'ip', ['route', 'show', 'table', 'all']), lab.exec('guest', 'ip', ['-6', 'route', 'show', 'table', 'all'])]))
+    (
+      await Promise.all([
+        lab.exec('guest', 'ip', ['-4', 'rule']),
+        lab.exec('guest', 'ip', ['-6', 'rule']),
+        lab.exec('guest', 'ip', ['route', 'show', 'table', 'all']),
+        lab.exec('guest', 'ip', ['-6', 'route', 'show', 'table', 'all']),
+      ])
+    )
       .map((result) => result.stdout)
       .join('\n');
 
   beforeEach(async () => {
     stateDir = await mkdtemp(join(tmpdir(), 'multinic-e2e5-'));
-    lab = await createLab({ networks: THREE_NIC_NETWORKS, nics: THREE_NIC_GUEST, networkData: doc([ENS3, ENS4, ENS5], [N3, N4, N5]) });
+    lab = await createLab({
+      networks: THREE_NIC_NETWORKS,
+      nics: THREE_NIC_GUEST,
+      networkData: doc([ENS3, ENS4, ENS5], [N3, N4, N5]),
+    });
   });
   afterEach(async () => {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before it was made
@@ -114,15 +127,25 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
     await lab.removeNic('ens4');
     const detached = await apply();
     expect(detached.exitCode, detached.stderr).toBe(0);
-    const ens4Table = before.get(ENS4.ethernet_mac_address) as number;
+    const ens4Table = before.get(ENS4.ethernet_mac_address)!;
     expect((await lab.exec('guest', 'ip', ['-4', 'rule'])).stdout).not.toContain(`lookup ${ens4Table}`);
     expect((await lab.exec('guest', 'ip', ['route', 'show', 'table', String(ens4Table)])).stdout.trim()).toBe('');
-    expect(await lab.reachability(['203.0.113.21', '192.0.2.30'])).toEqual(new Map([['203.0.113.21', true], ['192.0.2.30', true]]));
+    expect(await lab.reachability(['203.0.113.21', '192.0.2.30'])).toEqual(
+      new Map([
+        ['203.0.113.21', true],
+        ['192.0.2.30', true],
+      ]),
+    );
     expect(await tableOf(ENS3.ethernet_mac_address)).toBe(before.get(ENS3.ethernet_mac_address));
     expect(await tableOf(ENS5.ethernet_mac_address)).toBe(before.get(ENS5.ethernet_mac_address));
 
     // interface-attach of a new NIC.
-    await lab.addNic({ name: 'ens6', mac: ENS6.ethernet_mac_address, network: 'net-a', addresses: ['203.0.113.26/24'] });
+    await lab.addNic({
+      name: 'ens6',
+      mac: ENS6.ethernet_mac_address,
+      network: 'net-a',
+      addresses: ['203.0.113.26/24'],
+    });
     await lab.metadata.setNetworkData(doc([ENS3, ENS5, ENS6], [N3, N5, N6]));
     const attached = await apply();
     expect(attached.exitCode, attached.stderr).toBe(0);
@@ -134,7 +157,12 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
     expect(await tableOf(ENS5.ethernet_mac_address)).toBe(before.get(ENS5.ethernet_mac_address));
 
     // Re-attach of ens4's MAC: its old table comes back.
-    await lab.addNic({ name: 'ens4', mac: ENS4.ethernet_mac_address, network: 'net-a', addresses: ['203.0.113.22/24'] });
+    await lab.addNic({
+      name: 'ens4',
+      mac: ENS4.ethernet_mac_address,
+      network: 'net-a',
+      addresses: ['203.0.113.22/24'],
+    });
     await lab.metadata.setNetworkData(doc([ENS3, ENS4, ENS5, ENS6], [N3, N4, N5, N6]));
     const reattached = await apply();
     expect(reattached.exitCode, reattached.stderr).toBe(0);
@@ -146,7 +174,12 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
     await lab.metadata.setNetworkData(doc([ENS3, ENS4, ENS5, ENS6], [N3, N4, N5, N6]));
     const running = apply('--wait', '20');
     await runWaitingForGuest(lab.names.guest);
-    await lab.addNic({ name: 'ens6', mac: ENS6.ethernet_mac_address, network: 'net-a', addresses: ['203.0.113.26/24'] });
+    await lab.addNic({
+      name: 'ens6',
+      mac: ENS6.ethernet_mac_address,
+      network: 'net-a',
+      addresses: ['203.0.113.26/24'],
+    });
     const result = await running;
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toContain('waiting up to');
@@ -160,7 +193,9 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
     expect(second.exitCode, second.stderr).toBe(0);
     // One of them waited for the other, then found nothing left to do.
     expect([first.stderr, second.stderr].filter((stderr) => stderr.includes('no changes'))).toHaveLength(1);
-    const rules = (await lab.exec('guest', 'ip', ['-4', 'rule'])).stdout.split('\n').filter((line) => line.includes('proto 147'));
+    const rules = (await lab.exec('guest', 'ip', ['-4', 'rule'])).stdout
+      .split('\n')
+      .filter((line) => line.includes('proto 147'));
     // Per address (src/plan/local-paths.ts): one rule per managed subnet (203.0.113.0/24 and
     // 192.0.2.0/24), the main table's specific routes, then its own table: 3 × 4.
     expect(rules).toHaveLength(12);
@@ -177,7 +212,9 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
     await lab.metadata.setNetworkData(doc([ENS3, ENS4], [N3, N4]));
     expect((await apply()).exitCode).toBe(0);
     await lab.metadata.setNetworkData(doc([ENS3, ENS4, ENS5], [N3, N4, N5]));
-    expect((await lab.exec('guest', 'ip', ['route', 'add', '192.0.2.0/24', 'dev', 'ens5', 'table', '10003'])).exitCode).toBe(0);
+    expect(
+      (await lab.exec('guest', 'ip', ['route', 'add', '192.0.2.0/24', 'dev', 'ens5', 'table', '10003'])).exitCode,
+    ).toBe(0);
     const before = await dump();
     const statusBefore = await status();
     const result = await apply();
@@ -188,13 +225,19 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
     expect(await status()).toEqual(statusBefore);
   });
 
-  it('never hands out a table that holds someone else\'s route, and says which and why (issue 14)', async () => {
-    expect((await lab.exec('guest', 'ip', ['route', 'add', '203.0.113.10/32', 'dev', 'ens3', 'table', '10003'])).exitCode).toBe(0);
+  it("never hands out a table that holds someone else's route, and says which and why (issue 14)", async () => {
+    expect(
+      (await lab.exec('guest', 'ip', ['route', 'add', '203.0.113.10/32', 'dev', 'ens3', 'table', '10003'])).exitCode,
+    ).toBe(0);
     const result = await apply();
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stderr).toContain('table 10003 skipped for ens5 (fa:16:3e:a1:00:03): it holds a route to 203.0.113.10/32 dev ens3, which multinic did not make');
+    expect(result.stderr).toContain(
+      'table 10003 skipped for ens5 (fa:16:3e:a1:00:03): it holds a route to 203.0.113.10/32 dev ens3, which multinic did not make',
+    );
     expect(await tableOf('fa:16:3e:a1:00:03')).toBe(10004);
-    expect((await lab.exec('guest', 'ip', ['route', 'show', 'table', '10003'])).stdout).toContain('203.0.113.10 dev ens3');
+    expect((await lab.exec('guest', 'ip', ['route', 'show', 'table', '10003'])).stdout).toContain(
+      '203.0.113.10 dev ens3',
+    );
     expect([...(await lab.reachability()).values()]).toEqual([true, true, true]);
   });
 
@@ -206,15 +249,29 @@ describe.skipIf(!availability.ok)(`converging on every run (${availability.reaso
     // where tier 1 now sits (the kernel calls the old rule a duplicate of a tier-1 rule, so
     // those go first, as they were not there before the upgrade).
     while ((await lab.exec('guest', 'ip', ['-4', 'rule', 'del', 'priority', slot])).exitCode === 0);
-    const added = await lab.exec('guest', 'ip', ['-4', 'rule', 'add', 'from', '203.0.113.22', 'lookup', slot, 'priority', slot, 'protocol', '147']);
+    const added = await lab.exec('guest', 'ip', [
+      '-4',
+      'rule',
+      'add',
+      'from',
+      '203.0.113.22',
+      'lookup',
+      slot,
+      'priority',
+      slot,
+      'protocol',
+      '147',
+    ]);
     expect(added.exitCode, `${slot}: ${added.stderr}`).toBe(0);
     const result = await apply();
     expect(result.exitCode, result.stderr).toBe(0);
-    expect((await lab.exec('guest', 'ip', ['-4', 'rule'])).stdout).not.toContain(`${slot}:\tfrom 203.0.113.22 lookup ${slot} proto 147`);
+    expect((await lab.exec('guest', 'ip', ['-4', 'rule'])).stdout).not.toContain(
+      `${slot}:\tfrom 203.0.113.22 lookup ${slot} proto 147`,
+    );
     expect([...(await lab.reachability()).values()].every(Boolean)).toBe(true);
   });
 
-  it('objects tagged 147 outside multinic\'s tables and priorities are never changed (issue 14)', async () => {
+  it("objects tagged 147 outside multinic's tables and priorities are never changed (issue 14)", async () => {
     const strangers = [
       ['-4', 'route', 'add', '198.51.100.64/26', 'via', '203.0.113.1', 'dev', 'ens3', 'proto', '147'],
       ['-4', 'route', 'add', '198.51.100.64/26', 'via', '203.0.113.1', 'dev', 'ens3', 'table', '300', 'proto', '147'],

@@ -51,11 +51,21 @@ describe.skipIf(!availability.ok)(`first boot in an emulated OpenStack guest (${
     expect(result.exitCode, result.stderr).toBe(0);
     const lines = result.stdout.trim().split('\n');
     // The last rule of each address (src/plan/local-paths.ts): everything else through its table.
-    const rules = lines.filter((line) => line.startsWith('ip -4 rule add') && !line.includes(' to ') && !line.includes('lookup main')).map((line) => line.split(' ')[5]);
+    const rules = lines
+      .filter((line) => line.startsWith('ip -4 rule add') && !line.includes(' to ') && !line.includes('lookup main'))
+      .map((line) => line.split(' ')[5]);
     expect(rules.sort()).toEqual(['192.0.2.30/32', '203.0.113.21/32', '203.0.113.22/32']);
-    for (const [dev, src] of [['ens3', '203.0.113.21'], ['ens4', '203.0.113.22'], ['ens5', '192.0.2.30']] as const) {
-      expect(lines.some((line) => line.startsWith('ip -4 route add') && line.includes(` dev ${dev} src ${src} `))).toBe(true);
-      expect(lines.some((line) => line.startsWith('ip -4 route add default via') && line.includes(` dev ${dev} `))).toBe(true);
+    for (const [dev, src] of [
+      ['ens3', '203.0.113.21'],
+      ['ens4', '203.0.113.22'],
+      ['ens5', '192.0.2.30'],
+    ] as const) {
+      expect(lines.some((line) => line.startsWith('ip -4 route add') && line.includes(` dev ${dev} src ${src} `))).toBe(
+        true,
+      );
+      expect(
+        lines.some((line) => line.startsWith('ip -4 route add default via') && line.includes(` dev ${dev} `)),
+      ).toBe(true);
     }
     // The upper-case MAC of the document matched ens4.
     expect(result.stderr).toContain('ens4 (fa:16:3e:a1:00:02)');
@@ -68,7 +78,15 @@ describe.skipIf(!availability.ok)(`first boot in an emulated OpenStack guest (${
     const file = join(work, 'broken.json');
     await writeFile(file, JSON.stringify(broken));
     const before = await routingDump(lab);
-    const result = await lab.multinic(['apply', '--network-data', file, '--persist', 'none', '--state-dir', join(work, 'broken-state')]);
+    const result = await lab.multinic([
+      'apply',
+      '--network-data',
+      file,
+      '--persist',
+      'none',
+      '--state-dir',
+      join(work, 'broken-state'),
+    ]);
     expect(result.exitCode).toBe(65);
     expect(result.stderr).toContain('networks[2].netmask');
     expect(await routingDump(lab)).toBe(before);
@@ -80,7 +98,11 @@ describe.skipIf(!availability.ok)(`first boot in an emulated OpenStack guest (${
     expect(result.stderr).toContain('http://169.254.169.254');
     const reach = await lab.reachability(ALL);
     expect([...reach].filter(([, ok]) => ok).map(([address]) => address)).toEqual(ALL);
-    expect((await lab.metadata.requests()).some((request) => request.path.endsWith('/network_data.json') && request.status === 200)).toBe(true);
+    expect(
+      (await lab.metadata.requests()).some(
+        (request) => request.path.endsWith('/network_data.json') && request.status === 200,
+      ),
+    ).toBe(true);
   });
 
   it('a rerun adds nothing', async () => {

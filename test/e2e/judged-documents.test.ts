@@ -20,7 +20,9 @@ describe.skipIf(!availability.ok)(`documents judged before they act (${availabil
   let state: string;
   const apply = () => lab.multinic(['apply', '--source', 'metadata', '--persist', 'none', '--state-dir', state]);
   const routing = async () =>
-    (await Promise.all([lab.exec('guest', 'ip', ['rule']), lab.exec('guest', 'ip', ['route', 'show', 'table', 'all'])])).map((result) => result.stdout).join('\n');
+    (await Promise.all([lab.exec('guest', 'ip', ['rule']), lab.exec('guest', 'ip', ['route', 'show', 'table', 'all'])]))
+      .map((result) => result.stdout)
+      .join('\n');
 
   beforeAll(async () => {
     state = await mkdtemp(join(tmpdir(), 'multinic-e2e14j-'));
@@ -35,7 +37,7 @@ describe.skipIf(!availability.ok)(`documents judged before they act (${availabil
     await rm(state, { recursive: true, force: true });
   });
 
-  it('two NICs\' addresses swapped: exit 65 naming the JSON path, nothing changed, 3/3 still answer', async () => {
+  it("two NICs' addresses swapped: exit 65 naming the JSON path, nothing changed, 3/3 still answer", async () => {
     const swapped = structuredClone(document);
     const [a, , c] = swapped.networks; // tap-ens4's 203.0.113.22 and tap-ens5's 192.0.2.30
     [a!.ip_address, c!.ip_address] = [c!.ip_address, a!.ip_address];

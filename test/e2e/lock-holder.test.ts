@@ -18,7 +18,11 @@ describe('the run lock of a killed run', () => {
       '-e',
       `const { acquireRunLock } = await import(${JSON.stringify(built)}); await acquireRunLock(${JSON.stringify(stateDir)}, { waitMs: 0 }); console.log('held'); setInterval(() => {}, 1000);`,
     ]);
-    await new Promise<void>((done) => holder.stdout.once('data', () => done()));
+    await new Promise<void>((done) =>
+      holder.stdout.once('data', () => {
+        done();
+      }),
+    );
     await expect(acquireRunLock(stateDir, { waitMs: 0 })).rejects.toBeInstanceOf(TemporaryFailure);
     holder.kill('SIGKILL');
     await new Promise((done) => holder.once('exit', done));

@@ -36,18 +36,47 @@ describe('the npm package', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'multinic-npm-'));
     prefix = join(work, 'prefix');
-    const packed = await exec('npm', ['pack', '--pack-destination', work, '--json'], { cwd: repo, maxBuffer: 64 << 20, timeout: 300_000 });
+    const packed = await exec('npm', ['pack', '--pack-destination', work, '--json'], {
+      cwd: repo,
+      maxBuffer: 64 << 20,
+      timeout: 300_000,
+    });
     // The prepack script's own lines (bundle sizes) come first on stdout, then npm's JSON.
-    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
+    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[\n'))) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     expect(info?.files.map((file) => file.path).sort()).toEqual([
-      'README.md', 'build/multinic-npm', 'build/multinic.cjs', 'build/npm-postinstall.sh', 'cloud-init/99-multinic.rules', 'cloud-init/multinic-generator', 'cloud-init/multinic-reconcile.service', 'cloud-init/multinic.conf',
-      'cloud-init/multinic.service', 'cloud-init/multinic.timer', 'cloud-init/multinic@.service', 'cloud-init/user-data-baked.yaml', 'cloud-init/user-data-download.yaml',
-      'cloud-init/user-data-hotplug.yaml', 'completion/multinic', 'man/multinic.8', 'package.json',
+      'README.md',
+      'build/multinic-npm',
+      'build/multinic.cjs',
+      'build/npm-postinstall.sh',
+      'cloud-init/99-multinic.rules',
+      'cloud-init/multinic-generator',
+      'cloud-init/multinic-reconcile.service',
+      'cloud-init/multinic.conf',
+      'cloud-init/multinic.service',
+      'cloud-init/multinic.timer',
+      'cloud-init/multinic@.service',
+      'cloud-init/user-data-baked.yaml',
+      'cloud-init/user-data-download.yaml',
+      'cloud-init/user-data-hotplug.yaml',
+      'completion/multinic',
+      'man/multinic.8',
+      'package.json',
     ]);
     // A clean prefix, and no registry: the package needs nothing from it.
     await mkdir(prefix);
-    await exec('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', join(work, info?.filename ?? '')], { cwd: work, timeout: 300_000 });
-    env = { PATH: `${join(prefix, 'bin')}:${dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: work, LC_ALL: 'C' };
+    await exec(
+      'npm',
+      ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', join(work, info?.filename ?? '')],
+      { cwd: work, timeout: 300_000 },
+    );
+    env = {
+      PATH: `${join(prefix, 'bin')}:${dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`,
+      HOME: work,
+      LC_ALL: 'C',
+    };
   }, 600_000);
 
   afterAll(async () => {
@@ -58,14 +87,18 @@ describe('the npm package', () => {
     expect(await readlink(join(prefix, 'bin', 'multinic'))).toBe('../lib/node_modules/multinic/build/multinic-npm');
     expect(await multinic('--version')).toEqual({ code: 0, stdout: `multinic ${VERSION}\n`, stderr: '' });
     expect((await multinic('--help')).stdout).toContain('multinic explain   ADDRESS');
-    const config = await multinic('config', '--config', join(prefix, 'lib', 'node_modules', 'multinic', 'cloud-init', 'multinic.conf'));
+    const config = await multinic(
+      'config',
+      '--config',
+      join(prefix, 'lib', 'node_modules', 'multinic', 'cloud-init', 'multinic.conf'),
+    );
     expect(config.code, config.stderr).toBe(0);
     expect(config.stdout).toContain('MULTINIC_TABLES="10001-12000"');
     // npm links the man page of a global install.
     expect((await stat(join(prefix, 'share', 'man', 'man8', 'multinic.8'))).isFile()).toBe(true);
   });
 
-  it('multinic install --root uses the package\'s own bundle, with no --bundle', async () => {
+  it("multinic install --root uses the package's own bundle, with no --bundle", async () => {
     const root = join(work, 'image');
     await mkdir(root);
     const install = await multinic('install', '--root', root);
@@ -73,8 +106,15 @@ describe('the npm package', () => {
     const bundle = join(prefix, 'lib', 'node_modules', 'multinic', 'build', 'multinic.cjs');
     expect(install.stderr).toContain(`installing the bundle ${bundle} into ${root}`);
     expect(await readFile(join(root, 'usr/local/lib/multinic/multinic.cjs'))).toEqual(await readFile(bundle));
-    expect(await readFile(join(root, 'usr/local/sbin/multinic'), 'utf8')).toContain('exec node /usr/local/lib/multinic/multinic.cjs "$@"');
-    for (const path of ['etc/systemd/system/multinic.timer', 'etc/systemd/system/multinic-reconcile.service', 'etc/multinic/multinic.conf']) expect((await stat(join(root, path))).isFile()).toBe(true);
+    expect(await readFile(join(root, 'usr/local/sbin/multinic'), 'utf8')).toContain(
+      'exec node /usr/local/lib/multinic/multinic.cjs "$@"',
+    );
+    for (const path of [
+      'etc/systemd/system/multinic.timer',
+      'etc/systemd/system/multinic-reconcile.service',
+      'etc/multinic/multinic.conf',
+    ])
+      expect((await stat(join(root, path))).isFile()).toBe(true);
     // The installed bundle runs alone (the wrapper names its place in the image, not here).
     const { stdout } = await exec('node', [join(root, 'usr/local/lib/multinic/multinic.cjs'), '--version'], { env });
     expect(stdout).toBe(`multinic ${VERSION}\n`);

@@ -22,7 +22,8 @@ const repo = join(import.meta.dirname, '..', '..');
 const ADDRESS = '192.0.2.80';
 
 /** Stands in for build/multinic.cjs: records how it was asked to install itself. */
-const FAKE_BUNDLE = 'const a = process.argv.slice(2); const fs = require("fs"); fs.mkdirSync(a[2], { recursive: true }); fs.writeFileSync(a[2] + "/installed", a.join(" "));\n';
+const FAKE_BUNDLE =
+  'const a = process.argv.slice(2); const fs = require("fs"); fs.mkdirSync(a[2], { recursive: true }); fs.writeFileSync(a[2] + "/installed", a.join(" "));\n';
 
 describe.skipIf(!availability.ok)(`user-data-download.yaml's script in a namespace (${availability.reason})`, () => {
   const netns = `mnudl${randomBytes(3).toString('hex')}`;
@@ -38,7 +39,10 @@ describe.skipIf(!availability.ok)(`user-data-download.yaml's script in a namespa
     execFileSync('ip', ['-n', netns, 'addr', 'add', `${ADDRESS}/32`, 'dev', 'lo']);
     await writeFile(join(work, 'bundle.cjs'), FAKE_BUNDLE);
     server = await serveFiles(netns, ADDRESS, 8080, { 'multinic.cjs': join(work, 'bundle.cjs') });
-    const config = parse(await readFile(join(repo, 'cloud-init', 'user-data-download.yaml'), 'utf8')) as { write_files: { path: string; content: string }[]; runcmd: string[][] };
+    const config = parse(await readFile(join(repo, 'cloud-init', 'user-data-download.yaml'), 'utf8')) as {
+      write_files: { path: string; content: string }[];
+      runcmd: string[][];
+    };
     const file = config.write_files.find((f) => f.path === '/run/multinic-fetch.sh');
     runcmd = config.runcmd;
     expect(runcmd).toHaveLength(1);
@@ -46,7 +50,13 @@ describe.skipIf(!availability.ok)(`user-data-download.yaml's script in a namespa
     // A PATH with only what the image has; systemctl and udevadm only say they were called.
     const bin = join(work, 'bin');
     await mkdir(bin);
-    for (const tool of ['sh', 'sha256sum', 'rm']) await symlink(execFileSync('sh', ['-c', `command -v ${tool}`]).toString().trim(), join(bin, tool));
+    for (const tool of ['sh', 'sha256sum', 'rm'])
+      await symlink(
+        execFileSync('sh', ['-c', `command -v ${tool}`])
+          .toString()
+          .trim(),
+        join(bin, tool),
+      );
     await symlink(process.execPath, join(bin, 'node'));
     for (const tool of ['systemctl', 'udevadm']) {
       await writeFile(join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> ${join(work, 'calls.log')}\n`);
@@ -55,6 +65,7 @@ describe.skipIf(!availability.ok)(`user-data-download.yaml's script in a namespa
   });
 
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before it was made
     await server?.stop();
     spawnSync('ip', ['netns', 'del', netns]);
     if (work) await rm(work, { recursive: true, force: true });
@@ -80,7 +91,10 @@ describe.skipIf(!availability.ok)(`user-data-download.yaml's script in a namespa
       `chmod 0700 '${sandbox}/run/multinic-fetch.sh'`,
       `exec ip netns exec ${netns} env -i PATH='${join(work, 'bin')}' "$@"`,
     ].join(' && ');
-    const result = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', inRun, 'sh', ...argv], { encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', inRun, 'sh', ...argv], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     return { code: result.status ?? 1, stderr: result.stderr, sandbox };
   }
 
@@ -88,8 +102,14 @@ describe.skipIf(!availability.ok)(`user-data-download.yaml's script in a namespa
     const sha256 = createHash('sha256').update(FAKE_BUNDLE).digest('hex');
     const { code, stderr, sandbox } = await runScript('good', sha256);
     expect(code, stderr).toBe(0);
-    expect(await readFile(join(sandbox, 'root', 'installed'), 'utf8')).toBe(`install --root ${sandbox}/root --bundle ${sandbox}/run/multinic.cjs`);
-    expect((await readFile(join(work, 'calls.log'), 'utf8')).trim().split('\n')).toEqual(['systemctl daemon-reload', 'udevadm control --reload', 'systemctl enable --now multinic.service']);
+    expect(await readFile(join(sandbox, 'root', 'installed'), 'utf8')).toBe(
+      `install --root ${sandbox}/root --bundle ${sandbox}/run/multinic.cjs`,
+    );
+    expect((await readFile(join(work, 'calls.log'), 'utf8')).trim().split('\n')).toEqual([
+      'systemctl daemon-reload',
+      'udevadm control --reload',
+      'systemctl enable --now multinic.service',
+    ]);
     expect(server.requests).toContain('multinic.cjs');
   });
 

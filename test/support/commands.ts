@@ -23,11 +23,19 @@ export interface CommandOptions {
 export function commandRunner(defaultTimeoutMs: number) {
   async function run(command: string, args: string[], options: CommandOptions = {}): Promise<Result> {
     try {
-      const { stdout, stderr } = await exec(command, args, { env: options.env ?? process.env, timeout: options.timeout ?? defaultTimeoutMs, maxBuffer: 64 << 20 });
+      const { stdout, stderr } = await exec(command, args, {
+        env: options.env ?? process.env,
+        timeout: options.timeout ?? defaultTimeoutMs,
+        maxBuffer: 64 << 20,
+      });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
-      return { code: typeof failed.code === 'number' ? failed.code : 127, stdout: failed.stdout ?? '', stderr: failed.stderr ?? failed.message };
+      return {
+        code: typeof failed.code === 'number' ? failed.code : 127,
+        stdout: failed.stdout ?? '',
+        stderr: failed.stderr ?? failed.message,
+      };
     }
   }
   async function checked(command: string, args: string[], options: CommandOptions = {}): Promise<Result> {

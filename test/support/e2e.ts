@@ -23,8 +23,15 @@ function works(command: string, args: string[]): boolean {
 export async function e2eAvailability(): Promise<Availability> {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('not root');
-  for (const [tool, args] of [['ip', ['-V']], ['nft', ['--version']], ['ping', ['-V']]] as const) {
-    if (!works(tool, [...args])) missing.push(`no ${tool} (apt-get install ${tool === 'ip' ? 'iproute2' : tool === 'nft' ? 'nftables' : 'iputils-ping'})`);
+  for (const [tool, args] of [
+    ['ip', ['-V']],
+    ['nft', ['--version']],
+    ['ping', ['-V']],
+  ] as const) {
+    if (!works(tool, [...args]))
+      missing.push(
+        `no ${tool} (apt-get install ${tool === 'ip' ? 'iproute2' : tool === 'nft' ? 'nftables' : 'iputils-ping'})`,
+      );
   }
   if (missing.length === 0) {
     const probe = `mnprobe${randomBytes(3).toString('hex')}`;

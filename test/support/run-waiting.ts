@@ -14,7 +14,12 @@ export async function runWaitingForGuest(namespace: string, timeoutMs = 30_000):
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     const { stdout } = await exec('ip', ['netns', 'pids', namespace]).catch(() => ({ stdout: '' }));
-    const commands = await Promise.all(stdout.split('\n').filter(Boolean).map((pid) => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')));
+    const commands = await Promise.all(
+      stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((pid) => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')),
+    );
     if (commands.some((command) => command.startsWith('ip\0-o\0monitor\0link\0address'))) return;
     await new Promise((done) => setTimeout(done, 100));
   }

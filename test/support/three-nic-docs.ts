@@ -4,7 +4,12 @@
  */
 export const link = (id: string, mac: string) => ({ id, type: 'ovs', ethernet_mac_address: mac });
 export const ipv4 = (id: string, linkId: string, ip: string, gateway: string) => ({
-  id, type: 'ipv4', link: linkId, ip_address: ip, netmask: '255.255.255.0', routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway }],
+  id,
+  type: 'ipv4',
+  link: linkId,
+  ip_address: ip,
+  netmask: '255.255.255.0',
+  routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway }],
 });
 export const ENS3 = link('tap3', 'fa:16:3e:a1:00:01');
 export const ENS4 = link('tap4', 'fa:16:3e:a1:00:02');

@@ -21,7 +21,17 @@ const aDir = () => {
 };
 
 const record: AddressRecord = {
-  nics: [{ mac: 'fa:16:3e:00:00:06', iface: 'ens6', addresses: [{ family: 4, address: '198.51.100.44', prefix: 24 }, { family: 6, address: '2001:db8:6::44', prefix: 64 }], linkUp: true }],
+  nics: [
+    {
+      mac: 'fa:16:3e:00:00:06',
+      iface: 'ens6',
+      addresses: [
+        { family: 4, address: '198.51.100.44', prefix: 24 },
+        { family: 6, address: '2001:db8:6::44', prefix: 64 },
+      ],
+      linkUp: true,
+    },
+  ],
 };
 
 describe('addresses.json', () => {

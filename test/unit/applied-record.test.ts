@@ -13,7 +13,17 @@ import { readApplied } from '../../src/state/applied.js';
 import { writeRecord } from '../../src/state/record.js';
 
 const record: AppliedRecord = {
-  nics: [{ mac: 'fa:16:3e:a1:00:02', iface: 'ens4', table: 10001, priority: 10001, addresses: ['203.0.113.22'], kind: 'vlan', dynamic: ['203.0.113.22'] }],
+  nics: [
+    {
+      mac: 'fa:16:3e:a1:00:02',
+      iface: 'ens4',
+      table: 10001,
+      priority: 10001,
+      addresses: ['203.0.113.22'],
+      kind: 'vlan',
+      dynamic: ['203.0.113.22'],
+    },
+  ],
   desired: {
     routes: [
       { family: 4, table: 10001, dst: '203.0.113.0/24', dev: 'ens4', src: '203.0.113.22', scope: 'link' },

@@ -11,7 +11,13 @@ import type { RunResult } from '../../src/kernel/run.js';
 import { verifyApplied } from '../../src/kernel/verify-applied.js';
 import type { Changes, PlannedNic, RoutingState } from '../../src/plan/types.js';
 
-const nic: PlannedNic = { mac: 'fa:16:3e:00:00:05', iface: 'ens5', table: 10003, priority: 10003, addresses: ['192.0.2.30'] };
+const nic: PlannedNic = {
+  mac: 'fa:16:3e:00:00:05',
+  iface: 'ens5',
+  table: 10003,
+  priority: 10003,
+  addresses: ['192.0.2.30'],
+};
 const desired: RoutingState = {
   routes: [
     { family: 4, table: 10003, dst: '192.0.2.0/24', dev: 'ens5', src: '192.0.2.30', scope: 'link' },
@@ -27,7 +33,16 @@ const kernelRoutes = [
   { dst: 'default', gateway: '192.0.2.1', dev: 'ens5', table: '10003', protocol: '147' },
 ];
 const kernelRules = [{ priority: 10003, src: '192.0.2.30', srclen: 32, table: '10003', protocol: '147' }];
-const ens5 = [{ ifindex: 5, ifname: 'ens5', flags: ['UP'], link_type: 'ether', address: 'fa:16:3e:00:00:05', addr_info: [{ family: 'inet', local: '192.0.2.30', prefixlen: 24 }] }];
+const ens5 = [
+  {
+    ifindex: 5,
+    ifname: 'ens5',
+    flags: ['UP'],
+    link_type: 'ether',
+    address: 'fa:16:3e:00:00:05',
+    addr_info: [{ family: 'inet', local: '192.0.2.30', prefixlen: 24 }],
+  },
+];
 
 /**
  * An `ip` holding `routes` and `rules`, answering route gets through `answerDev`'s table, line
@@ -43,7 +58,11 @@ function fakeIp(calls: string[], kernel: { routes: object[]; rules: object[]; an
     ].filter(Boolean);
     calls.push([command, ...args, ...held].join(' '));
     if (kernel.refuse && lines.some((line) => line.includes('add'))) {
-      return { stdout: '', stderr: `Error: Nexthop has invalid gateway.\nCommand failed -:${lines.findIndex((line) => line.includes(kernel.refuse as string)) + 1}\n`, exitCode: 1 };
+      return {
+        stdout: '',
+        stderr: `Error: Nexthop has invalid gateway.\nCommand failed -:${lines.findIndex((line) => line.includes(kernel.refuse!)) + 1}\n`,
+        exitCode: 1,
+      };
     }
     if (args.includes('rule') && args.includes('show')) return { stdout: '[]\n', stderr: '', exitCode: 0 };
     const dev = kernel.answerDev ?? 'ens5';
@@ -51,7 +70,18 @@ function fakeIp(calls: string[], kernel: { routes: object[]; rules: object[]; an
       if (line === 'addr show') return [JSON.stringify(ens5)];
       if (line === 'route show table all') return [JSON.stringify(kernel.routes)];
       if (line === 'rule show') return [JSON.stringify(kernel.rules)];
-      if (line.startsWith('route get')) return [JSON.stringify([{ dst: line.split(' ')[2], from: '192.0.2.30', gateway: '192.0.2.1', dev, table: dev === 'ens5' ? '10003' : '254' }])];
+      if (line.startsWith('route get'))
+        return [
+          JSON.stringify([
+            {
+              dst: line.split(' ')[2],
+              from: '192.0.2.30',
+              gateway: '192.0.2.1',
+              dev,
+              table: dev === 'ens5' ? '10003' : '254',
+            },
+          ]),
+        ];
       return [];
     });
     return { stdout: answers.map((answer) => `${answer}\n`).join(''), stderr: '', exitCode: 0 };
@@ -67,27 +97,37 @@ describe('verifyApplied', () => {
       ['192.0.2.1', true], // the gateway, on-link
     ]);
     // Its own read of the kernel, and the route questions asked after it, not with it.
-    expect(calls.findIndex((call) => call.includes('<read>'))).toBeLessThan(calls.findIndex((call) => call.includes('<route get>')));
+    expect(calls.findIndex((call) => call.includes('<read>'))).toBeLessThan(
+      calls.findIndex((call) => call.includes('<route get>')),
+    );
     expect(calls.filter((call) => call.includes('<read>') && call.includes('<route get>'))).toEqual([]);
   });
 
   it('fails when the kernel does not hold what was applied, naming what is missing', async () => {
-    const error = await verifyApplied(fakeIp([], { routes: kernelRoutes, rules: [] }), [nic], desired).catch((caught: unknown) => caught);
+    const error = await verifyApplied(fakeIp([], { routes: kernelRoutes, rules: [] }), [nic], desired).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(VerificationFailed);
     expect((error as VerificationFailed).failures).toEqual(['rule from 192.0.2.30/32 lookup 10003 is missing']);
   });
 
   it('fails when an address routes through another NIC', async () => {
-    await expect(verifyApplied(fakeIp([], { routes: kernelRoutes, rules: kernelRules, answerDev: 'ens3' }), [nic], desired)).rejects.toThrow(VerificationFailed);
+    await expect(
+      verifyApplied(fakeIp([], { routes: kernelRoutes, rules: kernelRules, answerDev: 'ens3' }), [nic], desired),
+    ).rejects.toThrow(VerificationFailed);
   });
 });
 
 describe('runBatches', () => {
   it('names the refused command and the kernel words, not "Command failed -:2" (issue 17)', async () => {
     const changes: Changes = { ...nothing, add: desired };
-    const error = await runBatches(fakeIp([], { routes: [], rules: [], refuse: 'default' }), changes).catch((caught: unknown) => caught);
+    const error = await runBatches(fakeIp([], { routes: [], rules: [], refuse: 'default' }), changes).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(KernelCommandFailed);
-    expect((error as Error).message).toMatch(/^the kernel refused "ip route add default via 192\.0\.2\.1 dev ens5 table 10003 .*" \(line \d of ip -4 -batch -\): Error: Nexthop has invalid gateway\.$/);
+    expect((error as Error).message).toMatch(
+      /^the kernel refused "ip route add default via 192\.0\.2\.1 dev ens5 table 10003 .*" \(line \d of ip -4 -batch -\): Error: Nexthop has invalid gateway\.$/,
+    );
     expect((error as Error).message).not.toContain('Command failed');
   });
 });
@@ -96,7 +136,10 @@ describe('undoRouting', () => {
   it('removes what the run added, then reads again to check: a kernel that kept them fails the undo, saying so', async () => {
     const calls: string[] = [];
     // This fake kernel never changes, so the deletions do not take.
-    const error = await undoRouting(fakeIp(calls, { routes: kernelRoutes, rules: kernelRules }), { routes: [], rules: [] }).catch((caught: unknown) => caught);
+    const error = await undoRouting(fakeIp(calls, { routes: kernelRoutes, rules: kernelRules }), {
+      routes: [],
+      rules: [],
+    }).catch((caught: unknown) => caught);
     // The deletions go in one batch that does not stop at a failing line (-force) ...
     const undo = calls.findIndex((call) => call.includes('<changes>'));
     expect(calls[undo]).toMatch(/ -force -batch - <changes>$/);
@@ -113,7 +156,10 @@ describe('undoRouting', () => {
 
   it('does not try to put back a route through a NIC that left the guest', async () => {
     const calls: string[] = [];
-    const gone: RoutingState = { routes: [{ family: 4, table: 10004, dst: '203.0.113.0/24', dev: 'ens9', src: '203.0.113.9', scope: 'link' }], rules: [] };
+    const gone: RoutingState = {
+      routes: [{ family: 4, table: 10004, dst: '203.0.113.0/24', dev: 'ens9', src: '203.0.113.9', scope: 'link' }],
+      rules: [],
+    };
     await undoRouting(fakeIp(calls, { routes: [], rules: [] }), gone);
     expect(calls.filter((call) => call.includes('<changes>'))).toEqual([]);
   });

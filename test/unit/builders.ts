@@ -1,6 +1,14 @@
 /** Small builders for domain values, so each test states only what matters to it. */
 import { subnetOf } from '../../src/model/addresses.js';
-import type { KernelAddress, KernelInterface, Link, Network, NetworkData, Nic, NicAddress } from '../../src/model/types.js';
+import type {
+  KernelAddress,
+  KernelInterface,
+  Link,
+  Network,
+  NetworkData,
+  Nic,
+  NicAddress,
+} from '../../src/model/types.js';
 
 export function aLink(overrides: Partial<Link> = {}): Link {
   return { id: 'tap0', type: 'ovs', kind: 'physical', mac: 'fa:16:3e:00:00:01', ...overrides };

@@ -25,7 +25,8 @@ async function schemaCheck(): Promise<{ ok: boolean; reason: string }> {
     await exec('cloud-init', ['--version']);
     return { ok: true, reason: "cloud-init's schema check" };
   } catch {
-    const reason = 'cloud-init schema checks skipped: no cloud-init (apt-get install --no-install-recommends cloud-init)';
+    const reason =
+      'cloud-init schema checks skipped: no cloud-init (apt-get install --no-install-recommends cloud-init)';
     if (process.env.CI) throw new Error(`${reason} — in CI they must run`);
     process.stderr.write(`${reason}\n`);
     return { ok: false, reason };
@@ -63,7 +64,9 @@ describe('cloud-init/ user_data examples', () => {
   });
 
   it('the hotplug example writes the same unit and udev rule that multinic install installs', async () => {
-    const config = parse(await readFile(join(repo, 'cloud-init', 'user-data-hotplug.yaml'), 'utf8')) as { write_files: WriteFile[] };
+    const config = parse(await readFile(join(repo, 'cloud-init', 'user-data-hotplug.yaml'), 'utf8')) as {
+      write_files: WriteFile[];
+    };
     const byPath = new Map(config.write_files.map((file) => [file.path, file.content]));
     expect(meaningful(byPath.get(PATHS.hotplugService) ?? '')).toEqual(meaningful(MULTINIC_HOTPLUG_SERVICE));
     expect(meaningful(byPath.get(PATHS.udevRule) ?? '')).toEqual(meaningful(UDEV_RULE));
@@ -100,14 +103,16 @@ describe('the embedded-bundle user_data (rendered from bytes)', () => {
     expect(config.runcmd.at(-1)).toEqual(['systemctl', 'enable', '--now', 'multinic.service']);
   });
 
-  it('is handed to Nova gzip\'d: exactly the text, deterministic, and says so', () => {
+  it("is handed to Nova gzip'd: exactly the text, deterministic, and says so", () => {
     const text = renderEmbeddedUserData(small, '9.9.9');
     expect(text).toContain('build/user-data-embedded.yaml.gz');
     const packed = packUserData(text);
     expect(gunzipSync(packed).toString('utf8')).toBe(text);
     expect(packUserData(text).equals(packed)).toBe(true);
     // gzip takes back most of what base64 added: well under the text's size.
-    expect(packUserData(renderEmbeddedUserData(large, '9.9.9')).length).toBeLessThan(Buffer.byteLength(renderEmbeddedUserData(large, '9.9.9')));
+    expect(packUserData(renderEmbeddedUserData(large, '9.9.9')).length).toBeLessThan(
+      Buffer.byteLength(renderEmbeddedUserData(large, '9.9.9')),
+    );
   });
 
   it.skipIf(!cloudInit.ok)('passes cloud-init schema', async () => {

@@ -21,23 +21,57 @@ describe('multinic.conf (src/config)', () => {
     const text = await readFile(join(import.meta.dirname, '..', '..', 'cloud-init', 'multinic.conf'), 'utf8');
     const loaded = parseConfig(text, FILE);
     expect(loaded.config).toEqual(DEFAULTS);
-    for (const key of ['MULTINIC_ARGS', 'MULTINIC_BOOT_WAIT', 'MULTINIC_HOTPLUG_WAIT', 'MULTINIC_EXCLUDE', 'MULTINIC_MANAGE_PRIMARY', 'MULTINIC_TABLES', 'MULTINIC_SYSCTL', 'MULTINIC_ARP_IGNORE', 'MULTINIC_ARP_ANNOUNCE', 'MULTINIC_RP_FILTER', 'MULTINIC_RECONCILE_INTERVAL']) {
+    for (const key of [
+      'MULTINIC_ARGS',
+      'MULTINIC_BOOT_WAIT',
+      'MULTINIC_HOTPLUG_WAIT',
+      'MULTINIC_EXCLUDE',
+      'MULTINIC_MANAGE_PRIMARY',
+      'MULTINIC_TABLES',
+      'MULTINIC_SYSCTL',
+      'MULTINIC_ARP_IGNORE',
+      'MULTINIC_ARP_ANNOUNCE',
+      'MULTINIC_RP_FILTER',
+      'MULTINIC_RECONCILE_INTERVAL',
+    ]) {
       expect(text).toContain(`${key}=`);
     }
   });
 
   it('reads quoted and bare values, comments and blank lines, and says where each value came from', () => {
-    const loaded = parseConfig(['# a comment', '', 'MULTINIC_EXCLUDE="ens7 docker* fa:16:3e:00:00:0?"', "MULTINIC_TABLES='11001-11100'", 'MULTINIC_MANAGE_PRIMARY=no', '; also a comment', 'MULTINIC_RECONCILE_INTERVAL="1h 30min"', 'MULTINIC_ARGS="--persist none --no-sysctl"'].join('\n'), FILE);
+    const loaded = parseConfig(
+      [
+        '# a comment',
+        '',
+        'MULTINIC_EXCLUDE="ens7 docker* fa:16:3e:00:00:0?"',
+        "MULTINIC_TABLES='11001-11100'",
+        'MULTINIC_MANAGE_PRIMARY=no',
+        '; also a comment',
+        'MULTINIC_RECONCILE_INTERVAL="1h 30min"',
+        'MULTINIC_ARGS="--persist none --no-sysctl"',
+      ].join('\n'),
+      FILE,
+    );
     expect(loaded.config.exclude).toEqual(['ens7', 'docker*', 'fa:16:3e:00:00:0?']);
     expect(loaded.config.tables).toEqual({ first: 11001, last: 11100 });
     expect(loaded.config.managePrimary).toBe(false);
     expect(loaded.config.reconcileInterval).toBe('1h 30min');
     expect(loaded.config.args).toBe('--persist none --no-sysctl');
-    expect(loaded.origins).toMatchObject({ exclude: `${FILE}:3`, tables: `${FILE}:4`, managePrimary: `${FILE}:5`, sysctl: 'default', bootWait: 'default' });
+    expect(loaded.origins).toMatchObject({
+      exclude: `${FILE}:3`,
+      tables: `${FILE}:4`,
+      managePrimary: `${FILE}:5`,
+      sysctl: 'default',
+      bootWait: 'default',
+    });
   });
 
   it.each([
-    ['MULTINIC_TABLES=5-9', 3, /MULTINIC_TABLES="5-9" is not allowed; allowed: a range FIRST-LAST of routing table numbers within 10001-12000/],
+    [
+      'MULTINIC_TABLES=5-9',
+      3,
+      /MULTINIC_TABLES="5-9" is not allowed; allowed: a range FIRST-LAST of routing table numbers within 10001-12000/,
+    ],
     ['MULTINIC_TABLES=12000-11000', 3, /is not allowed/],
     ['MULTINIC_BOOT_WAIT=soon', 3, /MULTINIC_BOOT_WAIT="soon" is not allowed; allowed: a whole number of seconds/],
     ['MULTINIC_MANAGE_PRIMARY=maybe', 3, /allowed: yes or no/],
@@ -62,7 +96,9 @@ describe('multinic.conf (src/config)', () => {
     const absent = readConfigSync(undefined, {}, '/nonexistent/etc/multinic.conf');
     expect([absent.found, absent.config, absent.origins.tables]).toEqual([false, DEFAULTS, 'default']);
     expect(() => readConfigSync(undefined, { MULTINIC_CONFIG: '/nonexistent/multinic.conf' })).toThrow(/cannot read/);
-    expect(() => readConfigSync('/nonexistent/multinic.conf', {})).toThrow(/\/nonexistent\/multinic.conf: cannot read the configuration \(ENOENT\)/);
+    expect(() => readConfigSync('/nonexistent/multinic.conf', {})).toThrow(
+      /\/nonexistent\/multinic.conf: cannot read the configuration \(ENOENT\)/,
+    );
   });
 
   it('`multinic config` prints the effective values and their origin; a bad line exits 78 naming file and line', async () => {
@@ -82,7 +118,16 @@ describe('multinic.conf (src/config)', () => {
     expect(err).toContain(`error: ${file}:3: MULTINIC_SYSCTL="perhaps" is not allowed; allowed: yes or no`);
     // Every command reads it: apply refuses before it fetches anything.
     err = '';
-    expect(await main(['apply', '--config', file, '--network-data', '/nonexistent.json'], io, async () => { throw new Error('nothing may run'); }, {})).toBe(78);
+    expect(
+      await main(
+        ['apply', '--config', file, '--network-data', '/nonexistent.json'],
+        io,
+        async () => {
+          throw new Error('nothing may run');
+        },
+        {},
+      ),
+    ).toBe(78);
   });
 });
 
@@ -100,9 +145,17 @@ describe('exclusions (src/config/exclude.ts)', () => {
     const mapping: Mapping = {
       nics: [nic('ens3', 'fa:16:3e:00:00:01'), nic('ens4', 'fa:16:3e:00:00:02'), nic('ens5', 'fa:16:3e:00:00:03')],
       missing: [],
-      unlisted: [{ iface: 'docker0', mac: '02:42:00:00:00:01' }, { iface: 'ens9', mac: 'fa:16:3e:00:00:09' }],
+      unlisted: [
+        { iface: 'docker0', mac: '02:42:00:00:00:01' },
+        { iface: 'ens9', mac: 'fa:16:3e:00:00:09' },
+      ],
       absentAddresses: [{ iface: 'ens4', address: '203.0.113.99' }],
-      notes: [{ level: 'warn', message: 'ens4 (fa:16:3e:00:00:02): 203.0.113.99 from network n is not on the interface (yet), left out' }],
+      notes: [
+        {
+          level: 'warn',
+          message: 'ens4 (fa:16:3e:00:00:02): 203.0.113.99 from network n is not on the interface (yet), left out',
+        },
+      ],
     };
     const loaded = parseConfig('MULTINIC_EXCLUDE="fa:16:3e:00:00:02 docker*"\nMULTINIC_MANAGE_PRIMARY=no\n', FILE);
     const { mapping: kept, excluded } = excludeNics(mapping, loaded, new Set(['ens3']));
@@ -120,15 +173,44 @@ describe('exclusions (src/config/exclude.ts)', () => {
 
   it('new NICs get tables from MULTINIC_TABLES; a NIC keeps the table it has', () => {
     const first = allocateTables(emptyState(), [{ mac: 'fa:16:3e:00:00:01', iface: 'ens3' }], new Set());
-    const next = allocateTables(first, [{ mac: 'fa:16:3e:00:00:01', iface: 'ens3' }, { mac: 'fa:16:3e:00:00:02', iface: 'ens4' }], new Set([11001]), new Map(), [], { first: 11001, last: 11002 });
+    const next = allocateTables(
+      first,
+      [
+        { mac: 'fa:16:3e:00:00:01', iface: 'ens3' },
+        { mac: 'fa:16:3e:00:00:02', iface: 'ens4' },
+      ],
+      new Set([11001]),
+      new Map(),
+      [],
+      { first: 11001, last: 11002 },
+    );
     expect(next.allocations['fa:16:3e:00:00:01']).toMatchObject({ table: 10001, priority: 10001 });
     expect(next.allocations['fa:16:3e:00:00:02']).toMatchObject({ table: 11002, priority: 11002 });
-    expect(() => allocateTables(next, [{ mac: 'fa:16:3e:00:00:01', iface: 'ens3' }, { mac: 'fa:16:3e:00:00:02', iface: 'ens4' }, { mac: 'fa:16:3e:00:00:03', iface: 'ens5' }], new Set([11001]), new Map(), [], { first: 11001, last: 11002 })).toThrow(/all 2 routing tables of 11001-11002 are in use/);
+    expect(() =>
+      allocateTables(
+        next,
+        [
+          { mac: 'fa:16:3e:00:00:01', iface: 'ens3' },
+          { mac: 'fa:16:3e:00:00:02', iface: 'ens4' },
+          { mac: 'fa:16:3e:00:00:03', iface: 'ens5' },
+        ],
+        new Set([11001]),
+        new Map(),
+        [],
+        { first: 11001, last: 11002 },
+      ),
+    ).toThrow(/all 2 routing tables of 11001-11002 are in use/);
   });
 
   it('the ARP settings come from the configuration', () => {
     const live = new Map([['ens4', { arp_ignore: '0', arp_announce: '0', rp_filter: '1' }]]);
-    expect(planSysctls([{ mac: 'fa:16:3e:00:00:04', iface: 'ens4' }], live, {}, new Map(), { arp_ignore: '2', arp_announce: '2', rp_filter: '0' }).set).toEqual([
+    expect(
+      planSysctls([{ mac: 'fa:16:3e:00:00:04', iface: 'ens4' }], live, {}, new Map(), {
+        arp_ignore: '2',
+        arp_announce: '2',
+        rp_filter: '0',
+      }).set,
+    ).toEqual([
       { iface: 'ens4', key: 'arp_ignore', value: '2' },
       { iface: 'ens4', key: 'arp_announce', value: '2' },
       { iface: 'ens4', key: 'rp_filter', value: '0' },
@@ -136,6 +218,11 @@ describe('exclusions (src/config/exclude.ts)', () => {
   });
 
   it('reads systemd time spans', () => {
-    expect([timeSpanSeconds('5min'), timeSpanSeconds('1h 30min'), timeSpanSeconds('90'), timeSpanSeconds('soon')]).toEqual([300, 5400, 90, undefined]);
+    expect([
+      timeSpanSeconds('5min'),
+      timeSpanSeconds('1h 30min'),
+      timeSpanSeconds('90'),
+      timeSpanSeconds('soon'),
+    ]).toEqual([300, 5400, 90, undefined]);
   });
 });

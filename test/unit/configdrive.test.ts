@@ -42,7 +42,11 @@ describe('findConfigDrive', () => {
 });
 
 describe('mountPointOf', () => {
-  const mounts = ['sysfs /sys sysfs rw 0 0', '/dev/sr0 /media/config\\040drive iso9660 ro 0 0', '/dev/vdb /mnt/config vfat ro 0 0'].join('\n');
+  const mounts = [
+    'sysfs /sys sysfs rw 0 0',
+    '/dev/sr0 /media/config\\040drive iso9660 ro 0 0',
+    '/dev/vdb /mnt/config vfat ro 0 0',
+  ].join('\n');
   it('reads the mount point of the device from /proc/mounts, spaces unescaped', () => {
     expect(mountPointOf(mounts, '/dev/sr0')).toBe('/media/config drive');
     expect(mountPointOf(mounts, '/dev/vdb')).toBe('/mnt/config');
@@ -56,7 +60,11 @@ describe('readConfigDrive', () => {
     await mkdir(join(mounted, 'openstack', 'latest'), { recursive: true });
     await writeFile(join(mounted, NETWORK_DATA_PATH), DOC);
     const { run, calls } = fakeRun(() => failed('unexpected'));
-    const result = await readConfigDrive(run, { device: '/dev/vdb', type: 'vfat' }, { procMounts: `/dev/vdb ${mounted} vfat ro 0 0\n` });
+    const result = await readConfigDrive(
+      run,
+      { device: '/dev/vdb', type: 'vfat' },
+      { procMounts: `/dev/vdb ${mounted} vfat ro 0 0\n` },
+    );
     expect(result).toEqual({ text: DOC, origin: `config drive /dev/vdb (vfat) mounted at ${mounted}` });
     expect(calls).toEqual([]);
   });
@@ -65,7 +73,7 @@ describe('readConfigDrive', () => {
     let mountedAt = '';
     const { run, calls } = fakeRun(async (command, args) => {
       if (command === 'mount') {
-        mountedAt = args.at(-1) as string;
+        mountedAt = args.at(-1)!;
         // What the real mount would show: the drive's files under the mount point.
         await mkdir(join(mountedAt, 'openstack', 'latest'), { recursive: true });
         await writeFile(join(mountedAt, NETWORK_DATA_PATH), DOC);
@@ -84,14 +92,18 @@ describe('readConfigDrive', () => {
 
   it('unmounts also when the mounted drive has no network_data.json, and says what is missing', async () => {
     const { run, calls } = fakeRun(() => ok());
-    const error = await readConfigDrive(run, { device: '/dev/sr0', type: 'iso9660' }, { procMounts: '' }).catch((caught: unknown) => caught);
+    const error = await readConfigDrive(run, { device: '/dev/sr0', type: 'iso9660' }, { procMounts: '' }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(MetadataUnavailable);
     expect((error as Error).message).toBe(`config drive /dev/sr0 (iso9660): no ${NETWORK_DATA_PATH} on it`);
     expect(calls.map((call) => call[0])).toEqual(['mount', 'umount']);
   });
 
   it('reads a vfat drive with mtools when the kernel refuses the mount', async () => {
-    const { run, calls } = fakeRun((command) => (command === 'mount' ? failed('mount: unknown filesystem type vfat') : ok(DOC)));
+    const { run, calls } = fakeRun((command) =>
+      command === 'mount' ? failed('mount: unknown filesystem type vfat') : ok(DOC),
+    );
     const result = await readConfigDrive(run, { device: '/dev/loop3', type: 'vfat' }, { procMounts: '' });
     expect(result).toEqual({ text: DOC, origin: 'config drive /dev/loop3 (vfat), read in user space' });
     expect(calls.slice(1)).toEqual([['mtype', '-i', '/dev/loop3', `::/${NETWORK_DATA_PATH}`]]);
@@ -115,7 +127,9 @@ describe('readConfigDrive', () => {
       if (command === 'mount') return failed('mount: permission denied');
       throw new Error('spawn mtype ENOENT'); // mtools not installed
     });
-    const error = await readConfigDrive(run, { device: '/dev/loop5', type: 'vfat' }, { procMounts: '' }).catch((caught: unknown) => caught);
+    const error = await readConfigDrive(run, { device: '/dev/loop5', type: 'vfat' }, { procMounts: '' }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(MetadataUnavailable);
     expect((error as Error).message).toBe(
       `config drive /dev/loop5 (vfat): cannot read ${NETWORK_DATA_PATH} (mount: mount: permission denied; mtype: spawn mtype ENOENT)`,

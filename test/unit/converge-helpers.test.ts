@@ -8,12 +8,22 @@ import type { Mapping } from '../../src/model/types.js';
 import { acquireRunLock } from '../../src/state/lock.js';
 import { anInterface } from './builders.js';
 
-const mapping = (overrides: Partial<Mapping>): Mapping => ({ nics: [], missing: [], unlisted: [], absentAddresses: [], notes: [], ...overrides });
+const mapping = (overrides: Partial<Mapping>): Mapping => ({
+  nics: [],
+  missing: [],
+  unlisted: [],
+  absentAddresses: [],
+  notes: [],
+  ...overrides,
+});
 
 describe('pendingNics', () => {
   it('waits for links the guest does not have yet and addresses not up yet', () => {
     const pending = pendingNics(
-      mapping({ missing: [{ linkId: 'tap6', mac: 'fa:16:3e:00:00:06' }], absentAddresses: [{ iface: 'ens4', address: '203.0.113.22' }] }),
+      mapping({
+        missing: [{ linkId: 'tap6', mac: 'fa:16:3e:00:00:06' }],
+        absentAddresses: [{ iface: 'ens4', address: '203.0.113.22' }],
+      }),
       [],
       new Set(),
       false,
@@ -31,10 +41,12 @@ describe('pendingNics', () => {
       anInterface({ name: 'eno2', mac: 'fa:16:3e:00:00:08', master: 'bond0' }),
       anInterface({ name: 'ens3', mac: 'fa:16:3e:00:00:01' }),
     ];
-    const unlisted = interfaces.map((iface) => ({ iface: iface.name, mac: iface.mac as string }));
+    const unlisted = interfaces.map((iface) => ({ iface: iface.name, mac: iface.mac! }));
     const known = new Set(['fa:16:3e:00:00:01']);
     expect(nothingPending(pendingNics(mapping({ unlisted }), interfaces, known, false))).toBe(true);
-    expect(pendingNics(mapping({ unlisted }), interfaces, known, true).notInMetadata).toEqual([{ iface: 'ens7', mac: 'fa:16:3e:00:00:07' }]);
+    expect(pendingNics(mapping({ unlisted }), interfaces, known, true).notInMetadata).toEqual([
+      { iface: 'ens7', mac: 'fa:16:3e:00:00:07' },
+    ]);
   });
 });
 
@@ -63,7 +75,9 @@ describe('the run lock', () => {
     await new Promise((done) => setTimeout(done, 200));
     order.push('first releases');
     await first();
-    await (await second)();
+    await (
+      await second
+    )();
     expect(order).toEqual(['waiting', 'first releases', 'second has it']);
   });
 });

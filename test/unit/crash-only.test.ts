@@ -38,22 +38,32 @@ describe('readBounded', () => {
     const dir = aDir();
     writeFileSync(join(dir, 'doc'), '{"links":[]}');
     expect((await readBounded(join(dir, 'doc'), { maxBytes: 100, timeoutMs: 1000 })).toString()).toBe('{"links":[]}');
-    await expect(readBounded(join(dir, 'doc'), { maxBytes: 5, timeoutMs: 1000 })).rejects.toMatchObject({ reason: 'too-large' });
+    await expect(readBounded(join(dir, 'doc'), { maxBytes: 5, timeoutMs: 1000 })).rejects.toMatchObject({
+      reason: 'too-large',
+    });
   });
 
   it('refuses a device, a directory, and (with noFollow) a symbolic link', async () => {
     const dir = aDir();
     symlinkSync(join(dir, 'elsewhere'), join(dir, 'link'));
-    await expect(readBounded('/dev/urandom', { maxBytes: 100, timeoutMs: 1000 })).rejects.toMatchObject({ reason: 'not-a-file' });
+    await expect(readBounded('/dev/urandom', { maxBytes: 100, timeoutMs: 1000 })).rejects.toMatchObject({
+      reason: 'not-a-file',
+    });
     await expect(readBounded(dir, { maxBytes: 100, timeoutMs: 1000 })).rejects.toMatchObject({ reason: 'not-a-file' });
-    await expect(readBounded(join(dir, 'link'), { maxBytes: 100, timeoutMs: 1000, noFollow: true })).rejects.toMatchObject({ reason: 'not-a-file' });
+    await expect(
+      readBounded(join(dir, 'link'), { maxBytes: 100, timeoutMs: 1000, noFollow: true }),
+    ).rejects.toMatchObject({ reason: 'not-a-file' });
   });
 
   it('gives up on a FIFO nobody writes to at its timeout, and refuses one unless pipes are allowed', async () => {
     const dir = aDir();
     execFileSync('mkfifo', [join(dir, 'fifo')]);
-    await expect(readBounded(join(dir, 'fifo'), { maxBytes: 100, timeoutMs: 200 })).rejects.toMatchObject({ reason: 'not-a-file' });
-    await expect(readBounded(join(dir, 'fifo'), { maxBytes: 100, timeoutMs: 200, allowPipe: true })).rejects.toMatchObject({ reason: 'timeout' });
+    await expect(readBounded(join(dir, 'fifo'), { maxBytes: 100, timeoutMs: 200 })).rejects.toMatchObject({
+      reason: 'not-a-file',
+    });
+    await expect(
+      readBounded(join(dir, 'fifo'), { maxBytes: 100, timeoutMs: 200, allowPipe: true }),
+    ).rejects.toMatchObject({ reason: 'timeout' });
   });
 });
 
@@ -67,16 +77,25 @@ describe('state files', () => {
     ['empty', ''],
     ['truncated', '{"version":1,"alloc'],
     ['of the wrong shape', '{"version":1,"allocations":{"fa:16:3e:00:00:01":{"slot":"one"}}}'],
-  ])('a state.json that is %s is moved aside with a timestamp, with a warning naming it, and reads as missing', async (_way, text) => {
-    const dir = aDir();
-    writeFileSync(join(dir, 'state.json'), text);
-    const { said, warn } = warnings();
-    expect(await readState(dir, warn)).toBeUndefined();
-    expect(said).toEqual([expect.stringMatching(new RegExp(`^${dir}/state\\.json: .*; moved aside to ${dir}/state\\.json\\.damaged-\\d{8}T\\d{6}Z and rebuilt from the kernel's tagged rules`))]);
-    const aside = readdirSync(dir).filter((name) => name.startsWith('state.json.damaged-'));
-    expect(aside).toHaveLength(1);
-    expect(readFileSync(join(dir, aside[0] as string), 'utf8')).toBe(text); // kept for a person to look at
-  });
+  ])(
+    'a state.json that is %s is moved aside with a timestamp, with a warning naming it, and reads as missing',
+    async (_way, text) => {
+      const dir = aDir();
+      writeFileSync(join(dir, 'state.json'), text);
+      const { said, warn } = warnings();
+      expect(await readState(dir, warn)).toBeUndefined();
+      expect(said).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^${dir}/state\\.json: .*; moved aside to ${dir}/state\\.json\\.damaged-\\d{8}T\\d{6}Z and rebuilt from the kernel's tagged rules`,
+          ),
+        ),
+      ]);
+      const aside = readdirSync(dir).filter((name) => name.startsWith('state.json.damaged-'));
+      expect(aside).toHaveLength(1);
+      expect(readFileSync(join(dir, aside[0]!), 'utf8')).toBe(text); // kept for a person to look at
+    },
+  );
 
   it('reads a good state.json back, and a missing one as undefined without a warning', async () => {
     const dir = aDir();
@@ -89,7 +108,10 @@ describe('state files', () => {
 
   it('reads sysctl originals by MAC, and leaves out a key that is no MAC', async () => {
     const dir = aDir();
-    writeFileSync(join(dir, 'sysctl-originals.json'), JSON.stringify({ ens4: { rp_filter: '1' }, 'FA:16:3E:00:00:09': { arp_ignore: '0' } }));
+    writeFileSync(
+      join(dir, 'sysctl-originals.json'),
+      JSON.stringify({ ens4: { rp_filter: '1' }, 'FA:16:3E:00:00:09': { arp_ignore: '0' } }),
+    );
     expect(await readSysctlOriginals(dir, () => undefined)).toEqual({ 'fa:16:3e:00:00:09': { arp_ignore: '0' } });
   });
 
@@ -97,7 +119,12 @@ describe('state files', () => {
     const dir = aDir();
     writeFileSync(join(dir, 'persisted.json'), '{"not": "a list"}');
     const { said, warn } = warnings();
-    const report = await writePersisted(join(dir, 'root'), dir, [{ path: '/etc/x.conf', content: '# generated by multinic\n', mode: 0o644 }], warn);
+    const report = await writePersisted(
+      join(dir, 'root'),
+      dir,
+      [{ path: '/etc/x.conf', content: '# generated by multinic\n', mode: 0o644 }],
+      warn,
+    );
     expect(report.written).toEqual(['/etc/x.conf']);
     expect(said[0]).toContain(`${dir}/persisted.json: not the shape multinic writes`);
     expect(JSON.parse(readFileSync(join(dir, 'persisted.json'), 'utf8'))).toEqual(['/etc/x.conf']);
@@ -114,8 +141,19 @@ describe('state files', () => {
 });
 
 describe('the state rebuilt from tagged rules', () => {
-  const iface = (name: string, mac: string, address: string) => ({ name, index: 1, mac, up: true, loopback: false, addresses: [{ family: 4 as const, address, prefix: 24, scope: 'global', dynamic: false }] });
-  const interfaces = [iface('ens3', 'fa:16:3e:00:00:03', '203.0.113.21'), iface('ens4', 'fa:16:3e:00:00:04', '203.0.113.22'), iface('ens5', 'fa:16:3e:00:00:05', '192.0.2.30')];
+  const iface = (name: string, mac: string, address: string) => ({
+    name,
+    index: 1,
+    mac,
+    up: true,
+    loopback: false,
+    addresses: [{ family: 4 as const, address, prefix: 24, scope: 'global', dynamic: false }],
+  });
+  const interfaces = [
+    iface('ens3', 'fa:16:3e:00:00:03', '203.0.113.21'),
+    iface('ens4', 'fa:16:3e:00:00:04', '203.0.113.22'),
+    iface('ens5', 'fa:16:3e:00:00:05', '192.0.2.30'),
+  ];
   const owned: RoutingState = {
     rules: [
       { family: 4, priority: 10007, from: '203.0.113.21/32', table: 10007 },
@@ -136,7 +174,13 @@ describe('the state rebuilt from tagged rules', () => {
   });
 
   it('keeps what state.json says and adopts only MACs it does not know, into tables nobody holds', () => {
-    const state = { version: 1 as const, allocations: { 'fa:16:3e:00:00:03': { slot: 1, table: 10001, priority: 10001, iface: 'ens3', attached: true }, 'fa:16:3e:00:00:99': { slot: 2, table: 10002, priority: 10002, attached: false } } };
+    const state = {
+      version: 1 as const,
+      allocations: {
+        'fa:16:3e:00:00:03': { slot: 1, table: 10001, priority: 10001, iface: 'ens3', attached: true },
+        'fa:16:3e:00:00:99': { slot: 2, table: 10002, priority: 10002, attached: false },
+      },
+    };
     const adopted = adoptTaggedTables(state, owned, interfaces);
     expect(adopted.allocations['fa:16:3e:00:00:03']?.table).toBe(10001);
     expect(adopted.allocations['fa:16:3e:00:00:04']).toBeUndefined(); // 10002 is reserved for ...:99
@@ -154,7 +198,9 @@ describe('bounded commands', () => {
   it('kills a command that prints more than the output cap', async () => {
     process.env.MULTINIC_COMMAND_OUTPUT_CAP = String(1024 * 1024);
     try {
-      await expect(runCommand('yes', [])).rejects.toThrow(/^yes : printed more than 1 MiB \(the bound on a command's output\); killed$/);
+      await expect(runCommand('yes', [])).rejects.toThrow(
+        /^yes : printed more than 1 MiB \(the bound on a command's output\); killed$/,
+      );
     } finally {
       delete process.env.MULTINIC_COMMAND_OUTPUT_CAP;
     }
@@ -163,7 +209,9 @@ describe('bounded commands', () => {
 
 describe('messages', () => {
   it('escape control and bidi characters, keep newlines and tabs', () => {
-    expect(escapeForTerminal('a\u0000b\u001b[2Jc\u202ed\u2066e\tf\ng\u0085')).toBe('a\\x00b\\x1b[2Jc\\u202ed\\u2066e\tf\ng\\x85');
+    expect(escapeForTerminal('a\u0000b\u001b[2Jc\u202ed\u2066e\tf\ng\u0085')).toBe(
+      'a\\x00b\\x1b[2Jc\\u202ed\\u2066e\tf\ng\\x85',
+    );
   });
 
   const capture = async (argv: string[], run?: Parameters<typeof main>[2]) => {
@@ -191,8 +239,13 @@ describe('messages', () => {
     };
     const plain = await capture(['plan', '--network-data', join(dir, 'doc.json'), '--state-dir', dir], broken);
     expect(plain.code).toBe(70);
-    expect(plain.stderr).toBe('multinic: internal error: TypeError: dst.split is not a function (--debug shows where)\n');
-    const debug = await capture(['plan', '--network-data', join(dir, 'doc.json'), '--state-dir', dir, '--debug'], broken);
+    expect(plain.stderr).toBe(
+      'multinic: internal error: TypeError: dst.split is not a function (--debug shows where)\n',
+    );
+    const debug = await capture(
+      ['plan', '--network-data', join(dir, 'doc.json'), '--state-dir', dir, '--debug'],
+      broken,
+    );
     expect(debug.code).toBe(70);
     expect(debug.stderr).toMatch(/internal error: TypeError: dst.split is not a function\n(multinic: )?\s+at /);
   });
@@ -200,8 +253,16 @@ describe('messages', () => {
   it('a state dir that is a file is exit 74 in one line', async () => {
     const dir = aDir();
     writeFileSync(join(dir, 'file'), 'x');
-    const { code, stderr } = await capture(['apply', '--network-data', join(dir, 'file'), '--state-dir', join(dir, 'file')]);
+    const { code, stderr } = await capture([
+      'apply',
+      '--network-data',
+      join(dir, 'file'),
+      '--state-dir',
+      join(dir, 'file'),
+    ]);
     expect(code).toBe(74);
-    expect(stderr).toBe(`multinic: error: state dir ${join(dir, 'file')}: cannot take the run lock ${join(dir, 'file', 'run.lock')} (not a directory); nothing changed\n`);
+    expect(stderr).toBe(
+      `multinic: error: state dir ${join(dir, 'file')}: cannot take the run lock ${join(dir, 'file', 'run.lock')} (not a directory); nothing changed\n`,
+    );
   });
 });

@@ -66,11 +66,14 @@ describe('renderInstall', () => {
       ['/usr/local/sbin/multinic', '755'],
     ]);
     expect(files[0]?.content).toEqual(BUNDLE);
-    expect(new TextDecoder().decode(files[1]?.content)).toMatch(/^#!\/bin\/sh\n[^]*\nexec node \/usr\/local\/lib\/multinic\/multinic\.cjs "\$@"\n$/);
+    expect(new TextDecoder().decode(files[1]?.content)).toMatch(
+      /^#!\/bin\/sh\n[^]*\nexec node \/usr\/local\/lib\/multinic\/multinic\.cjs "\$@"\n$/,
+    );
   });
 
   it('the units run the program where install puts it', () => {
-    for (const unit of [assets.MULTINIC_SERVICE, assets.MULTINIC_HOTPLUG_SERVICE]) expect(unit).toContain(`${PATHS.sbin} apply`);
+    for (const unit of [assets.MULTINIC_SERVICE, assets.MULTINIC_HOTPLUG_SERVICE])
+      expect(unit).toContain(`${PATHS.sbin} apply`);
     expect(assets.RECONCILE_SERVICE).toContain(`ExecStart=${PATHS.sbin} reconcile $MULTINIC_ARGS`);
     expect(assets.RECONCILE_TIMER).toContain('Unit=multinic-reconcile.service');
     expect(assets.MULTINIC_SERVICE).toContain('Also=multinic.timer');
@@ -84,7 +87,10 @@ describe('writeInstall and writeUninstall on a tree', () => {
     root = await mkdtemp(join(tmpdir(), 'multinic-install-unit-'));
     // Parts of a real tree that exist before install and must still exist after uninstall.
     await mkdir(join(root, 'etc', 'systemd', 'system', 'multi-user.target.wants'), { recursive: true });
-    await symlink('/lib/systemd/system/cron.service', join(root, 'etc', 'systemd', 'system', 'multi-user.target.wants', 'cron.service'));
+    await symlink(
+      '/lib/systemd/system/cron.service',
+      join(root, 'etc', 'systemd', 'system', 'multi-user.target.wants', 'cron.service'),
+    );
     await mkdir(join(root, 'usr', 'local', 'sbin'), { recursive: true });
   });
   afterEach(async () => {
@@ -103,11 +109,17 @@ describe('writeInstall and writeUninstall on a tree', () => {
     expect(manifest?.dirs).not.toContain('/etc/systemd/system');
     expect(manifest?.dirs).not.toContain('/usr/local/sbin');
 
-    const before = await Promise.all([PATHS.sbin, PATHS.service, MANIFEST_PATH].map(async (path) => (await stat(join(root, path))).mtimeMs));
+    const before = await Promise.all(
+      [PATHS.sbin, PATHS.service, MANIFEST_PATH].map(async (path) => (await stat(join(root, path))).mtimeMs),
+    );
     const second = await writeInstall(root, 'binary', renderInstall('binary', BINARY));
     expect(second.written).toEqual([]);
     expect(second.unchanged).toHaveLength(8);
-    expect(await Promise.all([PATHS.sbin, PATHS.service, MANIFEST_PATH].map(async (path) => (await stat(join(root, path))).mtimeMs))).toEqual(before);
+    expect(
+      await Promise.all(
+        [PATHS.sbin, PATHS.service, MANIFEST_PATH].map(async (path) => (await stat(join(root, path))).mtimeMs),
+      ),
+    ).toEqual(before);
   });
 
   it('uninstall leaves exactly the tree that was there before, also after systemctl enable made links', async () => {
@@ -118,16 +130,27 @@ describe('writeInstall and writeUninstall on a tree', () => {
     await writeFile(join(root, PATHS.snapshot), 'blob');
     await writeFile(join(root, PATHS.snapshotKey), '1 2;3 4;\n');
     // What `systemctl --root enable multinic.service` does, per the unit's [Install] section.
-    await symlink('/etc/systemd/system/multinic.service', join(root, 'etc/systemd/system/multi-user.target.wants/multinic.service'));
+    await symlink(
+      '/etc/systemd/system/multinic.service',
+      join(root, 'etc/systemd/system/multi-user.target.wants/multinic.service'),
+    );
     await mkdir(join(root, 'etc/systemd/system/network-online.target.wants'));
-    await symlink('/etc/systemd/system/multinic.service', join(root, 'etc/systemd/system/network-online.target.wants/multinic.service'));
+    await symlink(
+      '/etc/systemd/system/multinic.service',
+      join(root, 'etc/systemd/system/network-online.target.wants/multinic.service'),
+    );
     await mkdir(join(root, 'etc/systemd/system/timers.target.wants'));
-    await symlink('/etc/systemd/system/multinic.timer', join(root, 'etc/systemd/system/timers.target.wants/multinic.timer'));
+    await symlink(
+      '/etc/systemd/system/multinic.timer',
+      join(root, 'etc/systemd/system/timers.target.wants/multinic.timer'),
+    );
     const report = await writeUninstall(root);
     expect(report.kept).toEqual([]);
     expect(report.removed).toEqual(expect.arrayContaining([PATHS.snapshot, PATHS.snapshotKey]));
     expect(await listing(root)).toEqual(pristine);
-    expect((await lstat(join(root, 'etc/systemd/system/multi-user.target.wants/cron.service'))).isSymbolicLink()).toBe(true);
+    expect((await lstat(join(root, 'etc/systemd/system/multi-user.target.wants/cron.service'))).isSymbolicLink()).toBe(
+      true,
+    );
   });
 
   it('refuses to overwrite a file it did not write, and changes nothing', async () => {
@@ -135,7 +158,9 @@ describe('writeInstall and writeUninstall on a tree', () => {
     await writeFile(join(root, PATHS.udevRule), '# someone else\n');
     const pristine = await listing(root);
     await expect(writeInstall(root, 'binary', renderInstall('binary', BINARY))).rejects.toThrow(UsageError);
-    await expect(writeInstall(root, 'binary', renderInstall('binary', BINARY))).rejects.toThrow(`${join(root, PATHS.udevRule)}: exists and multinic install did not write it`);
+    await expect(writeInstall(root, 'binary', renderInstall('binary', BINARY))).rejects.toThrow(
+      `${join(root, PATHS.udevRule)}: exists and multinic install did not write it`,
+    );
     expect(await listing(root)).toEqual(pristine);
     expect(await readFile(join(root, PATHS.udevRule), 'utf8')).toBe('# someone else\n');
   });
@@ -149,7 +174,11 @@ describe('writeInstall and writeUninstall on a tree', () => {
     const gone = await writeUninstall(root);
     expect(gone.kept).toEqual([PATHS.config]);
     expect(await listing(root)).toContain('etc/multinic/multinic.conf');
-    expect((await listing(root)).filter((path) => path.includes('multinic') && path !== 'etc/multinic/' && path !== 'etc/multinic/multinic.conf')).toEqual([]);
+    expect(
+      (await listing(root)).filter(
+        (path) => path.includes('multinic') && path !== 'etc/multinic/' && path !== 'etc/multinic/multinic.conf',
+      ),
+    ).toEqual([]);
   });
 
   it('switching from bundle to binary removes the bundle it had written', async () => {
@@ -169,10 +198,14 @@ describe('writeInstall and writeUninstall on a tree', () => {
 
 describe('readProgram', () => {
   it('needs --bundle or --binary when the running multinic is the one under dist/', async () => {
-    await expect(readProgram({})).rejects.toThrow('give --bundle build/multinic.cjs (npm run bundle) or --binary build/multinic (npm run sea)');
+    await expect(readProgram({})).rejects.toThrow(
+      'give --bundle build/multinic.cjs (npm run bundle) or --binary build/multinic (npm run sea)',
+    );
   });
   it('names the file it cannot read', async () => {
-    await expect(readProgram({ binary: '/nonexistent/multinic' })).rejects.toThrow('cannot read the binary /nonexistent/multinic');
+    await expect(readProgram({ binary: '/nonexistent/multinic' })).rejects.toThrow(
+      'cannot read the binary /nonexistent/multinic',
+    );
     await expect(readProgram({ bundle: 'a', binary: 'b' })).rejects.toThrow(UsageError);
   });
 });

@@ -30,14 +30,18 @@ describe('mapLinks', () => {
     expect(mapping.nics).toEqual([]);
     expect(mapping.missing).toEqual([{ linkId: 'gone', mac: 'fa:16:3e:00:00:09' }]);
     expect(mapping.unlisted).toEqual([{ iface: 'ens3', mac: 'fa:16:3e:00:00:01' }]);
-    expect(mapping.notes.map((note) => note.message).join('\n')).toContain('link gone (fa:16:3e:00:00:09): no interface with this MAC');
+    expect(mapping.notes.map((note) => note.message).join('\n')).toContain(
+      'link gone (fa:16:3e:00:00:09): no interface with this MAC',
+    );
   });
 
   it('leaves out a static address that is not on the interface, and says which', () => {
     const data = networkData([aLink()], [aNetwork({ address: { address: '203.0.113.99', prefix: 24 } })]);
     const mapping = mapLinks(data, [anInterface({ name: 'ens3', addresses: [anAddress('203.0.113.21', 24)] })]);
     expect(mapping.nics).toEqual([]);
-    expect(mapping.notes.some((note) => note.message.includes('ens3') && note.message.includes('203.0.113.99'))).toBe(true);
+    expect(mapping.notes.some((note) => note.message.includes('ens3') && note.message.includes('203.0.113.99'))).toBe(
+      true,
+    );
   });
 
   it('gives one NIC several addresses from several networks, IPv4 and IPv6 mixed', () => {
@@ -79,10 +83,12 @@ describe('mapLinks', () => {
     });
     const gateways = new Map([['ens3', { 4: '203.0.113.1', 6: 'fe80::1' }]]);
     const [nic] = mapLinks(data, [iface], gateways).nics;
-    expect(nic?.addresses.map((address) => [address.address, address.prefix, address.gateway, address.origin])).toEqual([
-      ['203.0.113.40', 24, '203.0.113.1', 'kernel'],
-      ['2001:db8:a:0:f816:3eff:fe00:1', 64, 'fe80::1', 'kernel'],
-    ]);
+    expect(nic?.addresses.map((address) => [address.address, address.prefix, address.gateway, address.origin])).toEqual(
+      [
+        ['203.0.113.40', 24, '203.0.113.1', 'kernel'],
+        ['2001:db8:a:0:f816:3eff:fe00:1', 64, 'fe80::1', 'kernel'],
+      ],
+    );
   });
 });
 
@@ -93,38 +99,79 @@ describe('mapLinks on VLAN and bond devices (recorded `ip -j -d addr show` outpu
   // cannot create these devices (no 8021q, no bonding), so the output is written out here.
   // As on a real host, the slaves and the VLAN carry the bond's MAC.
   const recorded = [
-    { ifindex: 1, ifname: 'lo', flags: ['LOOPBACK', 'UP'], link_type: 'loopback', address: '00:00:00:00:00:00', addr_info: [] },
     {
-      ifindex: 2, ifname: 'eno1', flags: ['BROADCAST', 'MULTICAST', 'SLAVE', 'UP', 'LOWER_UP'], master: 'bond0', link_type: 'ether',
-      address: 'fa:16:3e:aa:00:01', linkinfo: { info_slave_kind: 'bond', info_slave_data: { state: 'ACTIVE', perm_hwaddr: 'fa:16:3e:aa:00:01' } }, addr_info: [],
+      ifindex: 1,
+      ifname: 'lo',
+      flags: ['LOOPBACK', 'UP'],
+      link_type: 'loopback',
+      address: '00:00:00:00:00:00',
+      addr_info: [],
     },
     {
-      ifindex: 3, ifname: 'eno2', flags: ['BROADCAST', 'MULTICAST', 'SLAVE', 'UP', 'LOWER_UP'], master: 'bond0', link_type: 'ether',
-      address: 'fa:16:3e:aa:00:01', linkinfo: { info_slave_kind: 'bond', info_slave_data: { state: 'BACKUP', perm_hwaddr: 'fa:16:3e:aa:00:02' } }, addr_info: [],
+      ifindex: 2,
+      ifname: 'eno1',
+      flags: ['BROADCAST', 'MULTICAST', 'SLAVE', 'UP', 'LOWER_UP'],
+      master: 'bond0',
+      link_type: 'ether',
+      address: 'fa:16:3e:aa:00:01',
+      linkinfo: { info_slave_kind: 'bond', info_slave_data: { state: 'ACTIVE', perm_hwaddr: 'fa:16:3e:aa:00:01' } },
+      addr_info: [],
     },
     {
-      ifindex: 4, ifname: 'bond0', flags: ['BROADCAST', 'MULTICAST', 'MASTER', 'UP', 'LOWER_UP'], link_type: 'ether', address: 'fa:16:3e:aa:00:01',
+      ifindex: 3,
+      ifname: 'eno2',
+      flags: ['BROADCAST', 'MULTICAST', 'SLAVE', 'UP', 'LOWER_UP'],
+      master: 'bond0',
+      link_type: 'ether',
+      address: 'fa:16:3e:aa:00:01',
+      linkinfo: { info_slave_kind: 'bond', info_slave_data: { state: 'BACKUP', perm_hwaddr: 'fa:16:3e:aa:00:02' } },
+      addr_info: [],
+    },
+    {
+      ifindex: 4,
+      ifname: 'bond0',
+      flags: ['BROADCAST', 'MULTICAST', 'MASTER', 'UP', 'LOWER_UP'],
+      link_type: 'ether',
+      address: 'fa:16:3e:aa:00:01',
       linkinfo: { info_kind: 'bond', info_data: { mode: '802.3ad', miimon: 100 } },
       addr_info: [{ family: 'inet', local: '192.0.2.50', prefixlen: 24, scope: 'global', valid_life_time: 4294967295 }],
     },
     {
-      ifindex: 5, link: 'bond0', ifname: 'bond0.101', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], link_type: 'ether', address: 'fa:16:3e:aa:00:01',
+      ifindex: 5,
+      link: 'bond0',
+      ifname: 'bond0.101',
+      flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+      link_type: 'ether',
+      address: 'fa:16:3e:aa:00:01',
       linkinfo: { info_kind: 'vlan', info_data: { protocol: '802.1Q', id: 101, flags: ['REORDER_HDR'] } },
-      addr_info: [{ family: 'inet', local: '198.51.100.50', prefixlen: 24, scope: 'global', valid_life_time: 4294967295 }],
+      addr_info: [
+        { family: 'inet', local: '198.51.100.50', prefixlen: 24, scope: 'global', valid_life_time: 4294967295 },
+      ],
     },
   ];
 
   const links = [
     aLink({ id: 'eno1', type: 'phy', mac: 'fa:16:3e:aa:00:01' }),
     aLink({ id: 'eno2', type: 'phy', mac: 'fa:16:3e:aa:00:02' }),
-    aLink({ id: 'bond0', type: 'bond', kind: 'bond', mac: 'fa:16:3e:aa:00:01', bond: { memberIds: ['eno1', 'eno2'], mode: '802.3ad' } }),
+    aLink({
+      id: 'bond0',
+      type: 'bond',
+      kind: 'bond',
+      mac: 'fa:16:3e:aa:00:01',
+      bond: { memberIds: ['eno1', 'eno2'], mode: '802.3ad' },
+    }),
     aLink({ id: 'vlan101', type: 'vlan', kind: 'vlan', mac: undefined, vlan: { parentId: 'bond0', vlanId: 101 } }),
   ];
 
   it('puts the table on the bond device and on the VLAN device, not on the slaves', () => {
     const data = networkData(links, [
       aNetwork({ id: 'n-bond', linkId: 'bond0', address: { address: '192.0.2.50', prefix: 24 }, gateway: '192.0.2.1' }),
-      aNetwork({ id: 'n-vlan', linkId: 'vlan101', address: { address: '198.51.100.50', prefix: 24 }, gateway: '198.51.100.1' }),
+      aNetwork({
+        id: 'n-vlan',
+        linkId: 'vlan101',
+        address: { address: '198.51.100.50', prefix: 24 },
+        gateway: '198.51.100.1',
+      }),
     ]);
     const mapping = mapLinks(data, parseIpAddr(recorded));
     expect(mapping.nics.map((nic) => [nic.linkId, nic.iface, nic.mac])).toEqual([
@@ -135,9 +182,13 @@ describe('mapLinks on VLAN and bond devices (recorded `ip -j -d addr show` outpu
   });
 
   it('finds a VLAN by its own vlan_mac_address when it has one', () => {
-    const withMac = recorded.map((entry) => (entry.ifname === 'bond0.101' ? { ...entry, address: 'fa:16:3e:bb:00:09' } : entry));
+    const withMac = recorded.map((entry) =>
+      entry.ifname === 'bond0.101' ? { ...entry, address: 'fa:16:3e:bb:00:09' } : entry,
+    );
     const vlanWithMac = links.map((link) => (link.id === 'vlan101' ? { ...link, mac: 'fa:16:3e:bb:00:09' } : link));
-    const data = networkData(vlanWithMac, [aNetwork({ id: 'n-vlan', linkId: 'vlan101', address: { address: '198.51.100.50', prefix: 24 } })]);
+    const data = networkData(vlanWithMac, [
+      aNetwork({ id: 'n-vlan', linkId: 'vlan101', address: { address: '198.51.100.50', prefix: 24 } }),
+    ]);
     const [nic] = mapLinks(data, parseIpAddr(withMac)).nics;
     expect([nic?.iface, nic?.mac]).toEqual(['bond0.101', 'fa:16:3e:bb:00:09']);
   });

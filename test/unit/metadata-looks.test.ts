@@ -20,13 +20,16 @@ function fakeGuest() {
   const calls: string[] = [];
   const run: Run = async (command, args) => {
     calls.push([command, ...args].join(' '));
-    if (command === 'ip' && args.includes('get')) return { stdout: '[{"dst":"169.254.169.254","dev":"ens3"}]', stderr: '', exitCode: 0 };
+    if (command === 'ip' && args.includes('get'))
+      return { stdout: '[{"dst":"169.254.169.254","dev":"ens3"}]', stderr: '', exitCode: 0 };
     return { stdout: '', stderr: `unexpected ${command}`, exitCode: 127 };
   };
   return { run, calls };
 }
 
-beforeAll(() => nock.disableNetConnect());
+beforeAll(() => {
+  nock.disableNetConnect();
+});
 afterEach(() => {
   expect(nock.pendingMocks()).toEqual([]);
   nock.cleanAll();

@@ -24,18 +24,33 @@ function fakeGuest(answers: { drive?: { type: string; file?: string }; ipv4Route
     calls.push([command, ...args].join(' '));
     if (command === 'blkid') {
       if (!answers.drive) return failed();
-      return args.includes('-p') ? ok(`${answers.drive.type}\n`) : args.includes('LABEL=config-2') ? ok('/dev/loop9\n') : failed();
+      return args.includes('-p')
+        ? ok(`${answers.drive.type}\n`)
+        : args.includes('LABEL=config-2')
+          ? ok('/dev/loop9\n')
+          : failed();
     }
     if (command === 'mount') return failed('mount: /tmp/x: permission denied.', 32);
-    if (command === 'mtype') return answers.drive?.file ? ok(answers.drive.file) : failed(`mtype: File "::/${LATEST.slice(1)}" not found`, 1);
-    if (command === 'ip' && args.includes('get')) return answers.ipv4Route === false ? failed('RTNETLINK answers: Network is unreachable') : ok('[{"dst":"169.254.169.254","dev":"ens3"}]');
-    if (command === 'ip') return ok(JSON.stringify(answers.ipv6DefaultDev ? [{ dst: 'default', gateway: 'fe80::1', dev: answers.ipv6DefaultDev }] : []));
+    if (command === 'mtype')
+      return answers.drive?.file ? ok(answers.drive.file) : failed(`mtype: File "::/${LATEST.slice(1)}" not found`, 1);
+    if (command === 'ip' && args.includes('get'))
+      return answers.ipv4Route === false
+        ? failed('RTNETLINK answers: Network is unreachable')
+        : ok('[{"dst":"169.254.169.254","dev":"ens3"}]');
+    if (command === 'ip')
+      return ok(
+        JSON.stringify(
+          answers.ipv6DefaultDev ? [{ dst: 'default', gateway: 'fe80::1', dev: answers.ipv6DefaultDev }] : [],
+        ),
+      );
     return failed(`unexpected ${command}`, 127);
   };
   return { run, calls };
 }
 
-beforeAll(() => nock.disableNetConnect());
+beforeAll(() => {
+  nock.disableNetConnect();
+});
 afterEach(() => {
   expect(nock.pendingMocks()).toEqual([]);
   nock.cleanAll();
@@ -56,7 +71,9 @@ describe('loadNetworkData: where network_data.json comes from', () => {
     const notes: string[] = [];
     const loaded = await loadNetworkData({ source: 'auto', onNote: (note) => notes.push(note) }, guest.run);
     expect(loaded.origin).toBe(`http://169.254.169.254${LATEST}`);
-    expect(notes).toEqual([expect.stringMatching(/^config drive \/dev\/loop9 \(vfat\): cannot read .*; asking the metadata service$/)]);
+    expect(notes).toEqual([
+      expect.stringMatching(/^config drive \/dev\/loop9 \(vfat\): cannot read .*; asking the metadata service$/),
+    ]);
   });
 
   it('--source configdrive: a drive without network_data.json is a failure, not a reason to ask the network', async () => {
@@ -66,7 +83,9 @@ describe('loadNetworkData: where network_data.json comes from', () => {
   });
 
   it('--source configdrive without a drive: exit 69 naming the labels', async () => {
-    const error = await loadNetworkData({ source: 'configdrive' }, fakeGuest({}).run).catch((caught: unknown) => caught);
+    const error = await loadNetworkData({ source: 'configdrive' }, fakeGuest({}).run).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(MetadataUnavailable);
     expect((error as Error).message).toContain('no filesystem labelled config-2 or CONFIG-2');
   });
@@ -100,13 +119,21 @@ describe('loadNetworkData: where network_data.json comes from', () => {
   });
 
   it('with no metadata service, --source metadata says why it matters and what to do without one', async () => {
-    nock('http://169.254.169.254').get(LATEST).times(100).replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 169.254.169.254:80' });
-    const error = await loadNetworkData({ source: 'metadata', deadlineMs: 300, timeoutMs: 100 }, fakeGuest({ drive: { type: 'vfat', file: DOC } }).run).catch((caught: unknown) => caught);
+    nock('http://169.254.169.254')
+      .get(LATEST)
+      .times(100)
+      .replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 169.254.169.254:80' });
+    const error = await loadNetworkData(
+      { source: 'metadata', deadlineMs: 300, timeoutMs: 100 },
+      fakeGuest({ drive: { type: 'vfat', file: DOC } }).run,
+    ).catch((caught: unknown) => caught);
     nock.cleanAll();
     expect(error).toBeInstanceOf(MetadataUnavailable);
     const message = (error as Error).message;
     expect(message).toContain(`http://169.254.169.254${LATEST}`);
-    expect(message).toContain('Only the metadata service lists a port attached after boot (Nova writes the config drive once, at boot)');
+    expect(message).toContain(
+      'Only the metadata service lists a port attached after boot (Nova writes the config drive once, at boot)',
+    );
     expect(message).toContain('multinic apply --network-data FILE');
     expect(message).toContain('MULTINIC_HOTPLUG_SOURCE=auto');
   });
@@ -115,7 +142,11 @@ describe('loadNetworkData: where network_data.json comes from', () => {
     const guest = fakeGuest({ drive: { type: 'vfat', file: DOC } });
     expect((await loadNetworkData({ source: 'auto' }, guest.run)).mayChange).toBe(false);
     const stateDir = await mkdtemp(join(tmpdir(), 'multinic-test-cache-'));
-    await writeRecord(stateDir, { state: emptyState(), applied: { nics: [], desired: { routes: [], rules: [] } }, document: DOC });
+    await writeRecord(stateDir, {
+      state: emptyState(),
+      applied: { nics: [], desired: { routes: [], rules: [] } },
+      document: DOC,
+    });
     expect((await loadNetworkData({ offline: true, stateDir }, guest.run)).mayChange).toBe(false);
   });
 
@@ -128,7 +159,11 @@ describe('loadNetworkData: where network_data.json comes from', () => {
 
   it('--offline applies the last good document from the state dir and asks nothing', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'multinic-test-cache-'));
-    await writeRecord(stateDir, { state: emptyState(), applied: { nics: [], desired: { routes: [], rules: [] } }, document: DOC });
+    await writeRecord(stateDir, {
+      state: emptyState(),
+      applied: { nics: [], desired: { routes: [], rules: [] } },
+      document: DOC,
+    });
     const guest = fakeGuest({});
     const loaded = await loadNetworkData({ offline: true, stateDir, source: 'auto' }, guest.run);
     expect(loaded.data.networks[0]?.address).toEqual({ address: '203.0.113.21', prefix: 24 });

@@ -11,7 +11,12 @@ async function serve(config: MockConfig): Promise<{ base: string; log: LoggedReq
   const log: LoggedRequest[] = [];
   const server = createMetadataServer({ config: () => config, log: (entry) => log.push(entry) });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  close = () => new Promise((done) => server.close(() => done()));
+  close = () =>
+    new Promise((done) =>
+      server.close(() => {
+        done();
+      }),
+    );
   return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log };
 }
 

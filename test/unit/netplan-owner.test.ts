@@ -29,20 +29,29 @@ const CLOUD_INIT = `network:
                 via: 192.0.2.9
 `;
 
-describe('the owner\'s netplan definitions', () => {
+describe("the owner's netplan definitions", () => {
   const definitions = parseNetplanDefinitions(CLOUD_INIT, '/etc/netplan/50-cloud-init.yaml');
 
-  it('reads each definition\'s type, ID, set-name and matched MAC, and nothing from inside lists', () => {
+  it("reads each definition's type, ID, set-name and matched MAC, and nothing from inside lists", () => {
     expect(definitions).toEqual([
-      { file: '/etc/netplan/50-cloud-init.yaml', type: 'ethernets', id: 'eth0', setName: 'eth0', mac: '0c:c4:7a:34:6e:3c' },
+      {
+        file: '/etc/netplan/50-cloud-init.yaml',
+        type: 'ethernets',
+        id: 'eth0',
+        setName: 'eth0',
+        mac: '0c:c4:7a:34:6e:3c',
+      },
       { file: '/etc/netplan/50-cloud-init.yaml', type: 'ethernets', id: 'ens4' },
       { file: '/etc/netplan/50-cloud-init.yaml', type: 'bonds', id: 'bond0' },
       { file: '/etc/netplan/50-cloud-init.yaml', type: 'vlans', id: 'bond0.602' },
     ]);
   });
 
-  it('finds the owner of an interface by set-name, then ID, then an ethernet\'s MAC', () => {
-    expect(findNetplanOwner(definitions, 'bond0.602', 'fa:16:3e:b3:72:30')).toMatchObject({ type: 'vlans', id: 'bond0.602' });
+  it("finds the owner of an interface by set-name, then ID, then an ethernet's MAC", () => {
+    expect(findNetplanOwner(definitions, 'bond0.602', 'fa:16:3e:b3:72:30')).toMatchObject({
+      type: 'vlans',
+      id: 'bond0.602',
+    });
     expect(findNetplanOwner(definitions, 'bond0', 'fa:16:3e:b3:72:36')).toMatchObject({ type: 'bonds', id: 'bond0' });
     expect(findNetplanOwner(definitions, 'eth0', '0c:c4:7a:34:6e:3c')).toMatchObject({ type: 'ethernets', id: 'eth0' });
     expect(findNetplanOwner(definitions, 'ens9', '0c:c4:7a:34:6e:3c')).toMatchObject({ id: 'eth0' });

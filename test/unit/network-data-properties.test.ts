@@ -21,7 +21,8 @@ type Path = (string | number)[];
 /** `ip -j -d addr show` for a guest with one interface per MAC of the document, holding its static addresses. */
 function guestOf(doc: Json): string {
   const links = (doc as { links?: { id?: string; ethernet_mac_address?: string }[] }).links ?? [];
-  const networks = (doc as { networks?: { link?: string; ip_address?: string; netmask?: string; type?: string }[] }).networks ?? [];
+  const networks =
+    (doc as { networks?: { link?: string; ip_address?: string; netmask?: string; type?: string }[] }).networks ?? [];
   const seen = new Set<string>();
   return JSON.stringify(
     links.flatMap((link, index) => {
@@ -29,13 +30,25 @@ function guestOf(doc: Json): string {
       if (!mac || seen.has(mac)) return [];
       seen.add(mac);
       const addresses = networks
-        .filter((network) => network.link === link.id && network.ip_address && (network.type === 'ipv4' || network.type === 'ipv6'))
+        .filter(
+          (network) =>
+            network.link === link.id && network.ip_address && (network.type === 'ipv4' || network.type === 'ipv6'),
+        )
         .map((network) => {
-          const [local = '', prefix] = (network.ip_address as string).split('/');
+          const [local = '', prefix] = network.ip_address!.split('/');
           const v6 = local.includes(':');
           return { family: v6 ? 'inet6' : 'inet', local, prefixlen: Number(prefix ?? (v6 ? 64 : 24)), scope: '0' };
         });
-      return [{ ifindex: index + 2, ifname: `eth${index}`, flags: ['UP'], link_type: 'ether', address: mac, addr_info: addresses }];
+      return [
+        {
+          ifindex: index + 2,
+          ifname: `eth${index}`,
+          flags: ['UP'],
+          link_type: 'ether',
+          address: mac,
+          addr_info: addresses,
+        },
+      ];
     }),
   );
 }
@@ -44,7 +57,11 @@ function fakeIp(guest: string) {
   return async (_command: string, args: string[], options?: { input?: string }): Promise<RunResult> => {
     if (!args.includes('-batch')) return { stdout: '[]\n', stderr: '', exitCode: 0 };
     const lines = (options?.input ?? '').split('\n').filter(Boolean);
-    return { stdout: lines.map((line) => (line === 'addr show' ? guest : '[]')).join('\n') + '\n', stderr: '', exitCode: 0 };
+    return {
+      stdout: lines.map((line) => (line === 'addr show' ? guest : '[]')).join('\n') + '\n',
+      stderr: '',
+      exitCode: 0,
+    };
   };
 }
 
@@ -56,7 +73,11 @@ async function planExit(doc: Json, guest: string): Promise<{ code: number; stder
   await writeFile(file, JSON.stringify(doc));
   let stderr = '';
   const started = performance.now();
-  const code = await main(['plan', '--network-data', file, '--state-dir', dir, '--no-sysctl'], { stdout: () => undefined, stderr: (text) => (stderr += text) }, fakeIp(guest));
+  const code = await main(
+    ['plan', '--network-data', file, '--state-dir', dir, '--no-sysctl'],
+    { stdout: () => undefined, stderr: (text) => (stderr += text) },
+    fakeIp(guest),
+  );
   return { code, stderr, ms: performance.now() - started };
 }
 
@@ -64,7 +85,8 @@ async function planExit(doc: Json, guest: string): Promise<{ code: number; stder
 function pathsOf(value: Json, prefix: Path = []): Path[] {
   const here = [prefix];
   if (Array.isArray(value)) return [...here, ...value.flatMap((item, index) => pathsOf(item, [...prefix, index]))];
-  if (value && typeof value === 'object') return [...here, ...Object.entries(value).flatMap(([key, item]) => pathsOf(item, [...prefix, key]))];
+  if (value && typeof value === 'object')
+    return [...here, ...Object.entries(value).flatMap(([key, item]) => pathsOf(item, [...prefix, key]))];
   return here;
 }
 
@@ -73,8 +95,11 @@ type Mutation = { kind: 'set'; value: Json } | { kind: 'delete' } | { kind: 'add
 function mutate(doc: Json, path: Path, mutation: Mutation): Json {
   const copy = structuredClone(doc);
   if (path.length === 0) return mutation.kind === 'set' ? mutation.value : copy;
-  const parent = path.slice(0, -1).reduce<Json>((node, key) => (node as Record<string, Json>)[key as string] as Json, copy) as Record<string, Json> | Json[];
-  const last = path[path.length - 1] as string | number;
+  const parent = path
+    .slice(0, -1)
+    .reduce<Json>((node, key) => (node as Record<string, Json>)[key as string] as Json, copy) as
+    Record<string, Json> | Json[];
+  const last = path[path.length - 1]!;
   if (mutation.kind === 'set') (parent as Record<string, Json>)[last] = mutation.value;
   else if (mutation.kind === 'delete') {
     if (Array.isArray(parent)) parent.splice(last as number, 1);
@@ -89,7 +114,24 @@ function mutate(doc: Json, path: Path, mutation: Mutation): Json {
 
 const mutations: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), value: fc.jsonValue() as fc.Arbitrary<Json> }),
-  fc.record({ kind: fc.constant('set' as const), value: fc.constantFrom<Json>(null, '', 0, -1, 4096, '0', '0.0.0.0', '::', 'fa:16:3e:00:00:01', '203.0.113.1', '2001:db8::1/0', [], {}) }),
+  fc.record({
+    kind: fc.constant('set' as const),
+    value: fc.constantFrom<Json>(
+      null,
+      '',
+      0,
+      -1,
+      4096,
+      '0',
+      '0.0.0.0',
+      '::',
+      'fa:16:3e:00:00:01',
+      '203.0.113.1',
+      '2001:db8::1/0',
+      [],
+      {},
+    ),
+  }),
   fc.constant({ kind: 'delete' as const }),
   fc.record({ kind: fc.constant('add' as const), key: fc.string(), value: fc.jsonValue() as fc.Arbitrary<Json> }),
 );
@@ -125,14 +167,15 @@ describe('network_data.json under mutation (fast-check)', () => {
       const paths = pathsOf(doc);
       await fc.assert(
         fc.asyncProperty(fc.nat({ max: paths.length - 1 }), mutations, async (pick, mutation) => {
-          const result = await planExit(mutate(doc, paths[pick] as Path, mutation), guest);
+          const result = await planExit(mutate(doc, paths[pick]!, mutation), guest);
           seen.add(result.code);
           const context = `${name}, ${JSON.stringify(paths[pick])} ${JSON.stringify(mutation).slice(0, 200)}: ${result.stderr.slice(0, 500)}`;
           expect([0, 65], context).toContain(result.code);
           expect(result.stderr, context).not.toMatch(/internal error|\n\s+at /);
           expect(result.ms, context).toBeLessThan(1000);
           // zod's messages end "→ at links[0].id"; multinic's own name the path after the file name.
-          if (result.code === 65) expect(result.stderr, context).toMatch(/→ at |network_data\.json: [a-z_]|not valid JSON|is not valid/);
+          if (result.code === 65)
+            expect(result.stderr, context).toMatch(/→ at |network_data\.json: [a-z_]|not valid JSON|is not valid/);
         }),
         { numRuns: 60, seed: 14 },
       );
@@ -149,16 +192,32 @@ describe('network_data.json under mutation (fast-check)', () => {
         { path: [], keys: UNUSED.top },
         ...record.links.map((_, index) => ({ path: ['links', index] as Path, keys: UNUSED.links })),
         ...(record.networks ?? []).map((_, index) => ({ path: ['networks', index] as Path, keys: UNUSED.networks })),
-        ...(record.networks ?? []).flatMap((network, index) => (network.routes ?? []).map((_, route) => ({ path: ['networks', index, 'routes', route] as Path, keys: UNUSED.routes }))),
+        ...(record.networks ?? []).flatMap((network, index) =>
+          (network.routes ?? []).map((_, route) => ({
+            path: ['networks', index, 'routes', route] as Path,
+            keys: UNUSED.routes,
+          })),
+        ),
       ];
       await fc.assert(
-        fc.asyncProperty(fc.nat({ max: targets.length - 1 }), fc.nat(), fc.option(fc.jsonValue() as fc.Arbitrary<Json>), async (pick, keyPick, value) => {
-          const target = targets[pick] as { path: Path; keys: string[] };
-          const key = target.keys[keyPick % target.keys.length] as string;
-          const mutated = value === null ? mutate(doc, [...target.path, key], { kind: 'delete' }) : mutate(doc, [...target.path, key], { kind: 'set', value });
-          const result = await planExit(mutated, guest);
-          expect(result.code, `${name}: ${JSON.stringify([...target.path, key])} = ${JSON.stringify(value).slice(0, 200)}: ${result.stderr.slice(0, 500)}`).toBe(0);
-        }),
+        fc.asyncProperty(
+          fc.nat({ max: targets.length - 1 }),
+          fc.nat(),
+          fc.option(fc.jsonValue() as fc.Arbitrary<Json>),
+          async (pick, keyPick, value) => {
+            const target = targets[pick] as { path: Path; keys: string[] };
+            const key = target.keys[keyPick % target.keys.length]!;
+            const mutated =
+              value === null
+                ? mutate(doc, [...target.path, key], { kind: 'delete' })
+                : mutate(doc, [...target.path, key], { kind: 'set', value });
+            const result = await planExit(mutated, guest);
+            expect(
+              result.code,
+              `${name}: ${JSON.stringify([...target.path, key])} = ${JSON.stringify(value).slice(0, 200)}: ${result.stderr.slice(0, 500)}`,
+            ).toBe(0);
+          },
+        ),
         { numRuns: 40, seed: 14 },
       );
     }

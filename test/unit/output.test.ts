@@ -4,14 +4,22 @@ import { journalWanted, Reporter, type Io } from '../../src/cli/output.js';
 import { tracedRun } from '../../src/cli/trace.js';
 
 function capture(): Io & { out: string; err: string } {
-  const io = { out: '', err: '', stdout: (text: string) => void (io.out += text), stderr: (text: string) => void (io.err += text) };
+  const io = {
+    out: '',
+    err: '',
+    stdout: (text: string) => void (io.out += text),
+    stderr: (text: string) => void (io.err += text),
+  };
   return io;
 }
 
 describe('journal priorities and verbosity (src/cli/output.ts)', () => {
   it('under systemd (JOURNAL_STREAM set) every stderr line carries <3>, <4>, <6> or <7>', async () => {
     const io = capture();
-    const reporter = new Reporter(io, false, { journal: journalWanted({ JOURNAL_STREAM: '8:12345' }), verbosity: 'verbose' });
+    const reporter = new Reporter(io, false, {
+      journal: journalWanted({ JOURNAL_STREAM: '8:12345' }),
+      verbosity: 'verbose',
+    });
     reporter.error('ens4: the kernel refused');
     reporter.say('warning: link tap9 (fa:16:3e:00:00:09): no interface with this MAC on the guest');
     reporter.warn('two lines\nof warning');
@@ -42,21 +50,31 @@ describe('journal priorities and verbosity (src/cli/output.ts)', () => {
     };
     expect(said('quiet')).toBe('multinic: warning: w\nmultinic: error: e\n');
     expect(said('normal')).toBe('multinic: i\nmultinic: warning: w\nmultinic: error: e\n');
-    expect(said('verbose')).toBe('multinic: [+0 ms] d\nmultinic: [+0 ms] i\nmultinic: [+0 ms] warning: w\nmultinic: [+0 ms] error: e\n');
+    expect(said('verbose')).toBe(
+      'multinic: [+0 ms] d\nmultinic: [+0 ms] i\nmultinic: [+0 ms] warning: w\nmultinic: [+0 ms] error: e\n',
+    );
   });
 
   it('--verbose reports every command run with its exit code, time and input', async () => {
     const io = capture();
     let clock = 0;
     const reporter = new Reporter(io, false, { verbosity: 'verbose', now: () => clock });
-    const run = tracedRun(async () => ((clock += 7), { stdout: '', stderr: '', exitCode: 0 }), reporter, () => clock);
+    const run = tracedRun(
+      async () => ((clock += 7), { stdout: '', stderr: '', exitCode: 0 }),
+      reporter,
+      () => clock,
+    );
     await run('ip', ['-batch', '-'], { input: 'rule show\nroute show\n' });
-    expect(io.err).toBe('multinic: [+7 ms] ran ip -batch -: exit 0 in 7 ms, 2 line(s) of input\nmultinic: [+7 ms]   < rule show\nmultinic: [+7 ms]   < route show\n');
+    expect(io.err).toBe(
+      'multinic: [+7 ms] ran ip -batch -: exit 0 in 7 ms, 2 line(s) of input\nmultinic: [+7 ms]   < rule show\nmultinic: [+7 ms]   < route show\n',
+    );
   });
 
   it('main: an error under JOURNAL_STREAM is read back as <3>, with its exit code', async () => {
     const io = capture();
-    const code = await main(['frobnicate'], io, async () => ({ stdout: '', stderr: '', exitCode: 0 }), { JOURNAL_STREAM: '8:1' });
+    const code = await main(['frobnicate'], io, async () => ({ stdout: '', stderr: '', exitCode: 0 }), {
+      JOURNAL_STREAM: '8:1',
+    });
     expect(code).toBe(64);
     expect(io.err).toMatch(/^<3>error: unknown command "frobnicate"/);
   });

@@ -11,7 +11,13 @@ import { describe, expect, it } from 'vitest';
 import type { Nic } from '../../src/model/types.js';
 import { renderBackend } from '../../src/persist/render.js';
 import { parseNmConnection, readTreeFacts } from '../../src/persist/read-tree.js';
-import { hasMultinicBlock, joinMultinic, NM_BLOCK_BEGIN, NM_BLOCK_END, takeBackMultinic } from '../../src/persist/nm-keyfile.js';
+import {
+  hasMultinicBlock,
+  joinMultinic,
+  NM_BLOCK_BEGIN,
+  NM_BLOCK_END,
+  takeBackMultinic,
+} from '../../src/persist/nm-keyfile.js';
 import type { NmConnectionFacts, PersistInput, RenderedFile } from '../../src/persist/types.js';
 import { writePersisted } from '../../src/persist/write.js';
 import { emptyState } from '../../src/plan/allocate.js';
@@ -92,26 +98,53 @@ function connection(name: string, text: string): NmConnectionFacts {
   return { path: `${DIR}/${name}`, ...parseNmConnection(text), text };
 }
 
-const ens3 = aNic({ mac: 'fa:16:3e:a1:00:01', iface: 'ens3', addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1', origin: 'kernel' })] });
+const ens3 = aNic({
+  mac: 'fa:16:3e:a1:00:01',
+  iface: 'ens3',
+  addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1', origin: 'kernel' })],
+});
 const vlan = aNic({
   mac: 'fa:16:3e:aa:00:01',
   iface: 'bond0.41',
   linkId: 'vlan41',
   kind: 'vlan',
-  addresses: [aNicAddress('198.51.100.139', 25, { gateway: '198.51.100.129' }), aNicAddress('2001:db8:41::139', 64, { gateway: '2001:db8:41::1' })],
+  addresses: [
+    aNicAddress('198.51.100.139', 25, { gateway: '198.51.100.129' }),
+    aNicAddress('2001:db8:41::139', 64, { gateway: '2001:db8:41::1' }),
+  ],
 });
-const bond = aNic({ mac: 'fa:16:3e:aa:00:02', iface: 'bond0', linkId: 'bond0', kind: 'bond', addresses: [aNicAddress('192.0.2.40', 24, { gateway: '192.0.2.1' })] });
-const ens5 = aNic({ mac: 'fa:16:3e:a1:00:05', iface: 'ens5', addresses: [aNicAddress('192.0.2.50', 24, { gateway: '192.0.2.1' })] });
+const bond = aNic({
+  mac: 'fa:16:3e:aa:00:02',
+  iface: 'bond0',
+  linkId: 'bond0',
+  kind: 'bond',
+  addresses: [aNicAddress('192.0.2.40', 24, { gateway: '192.0.2.1' })],
+});
+const ens5 = aNic({
+  mac: 'fa:16:3e:a1:00:05',
+  iface: 'ens5',
+  addresses: [aNicAddress('192.0.2.50', 24, { gateway: '192.0.2.1' })],
+});
 
 function inputFor(nics: Nic[], connections: NmConnectionFacts[]): PersistInput {
-  const planned = plan({ mapping: { nics, missing: [], unlisted: [], absentAddresses: [], notes: [] }, owned: { routes: [], rules: [] }, state: emptyState() });
-  return { nics: planned.nics, desired: planned.desired, sysctl: [], tree: { networkdFiles: [], nmConnections: connections, rtProtosDir: false, rtTablesDir: false } };
+  const planned = plan({
+    mapping: { nics, missing: [], unlisted: [], absentAddresses: [], notes: [] },
+    owned: { routes: [], rules: [] },
+    state: emptyState(),
+  });
+  return {
+    nics: planned.nics,
+    desired: planned.desired,
+    sysctl: [],
+    tree: { networkdFiles: [], nmConnections: connections, rtProtosDir: false, rtTablesDir: false },
+  };
 }
 
-const keyfiles = (files: RenderedFile[]) => new Map(files.filter((file) => file.path.endsWith('.nmconnection')).map((file) => [file.path, file]));
+const keyfiles = (files: RenderedFile[]) =>
+  new Map(files.filter((file) => file.path.endsWith('.nmconnection')).map((file) => [file.path, file]));
 
-describe('NetworkManager: the connection that owns the device gets multinic\'s routing', () => {
-  it('a DHCP ethernet connection of cloud-init\'s: its lines stay as they are (method=auto, its route1), multinic\'s follow in a marked block', () => {
+describe("NetworkManager: the connection that owns the device gets multinic's routing", () => {
+  it("a DHCP ethernet connection of cloud-init's: its lines stay as they are (method=auto, its route1), multinic's follow in a marked block", () => {
     const input = inputFor([ens3], [connection('cloud-init-ens3.nmconnection', CLOUD_INIT_ENS3)]);
     const files = keyfiles(renderBackend('networkmanager', input).files);
     expect([...files.keys()]).toEqual([`${DIR}/cloud-init-ens3.nmconnection`]);
@@ -128,7 +161,10 @@ describe('NetworkManager: the connection that owns the device gets multinic\'s r
           `route2_options=table=${nic.table},src=203.0.113.21`,
           `route3=0.0.0.0/0,203.0.113.1`,
           `route3_options=table=${nic.table}`,
-          ...input.desired.rules.map((rule, index) => `routing-rule${index + 1}=priority ${rule.priority} from ${rule.from}${rule.to ? ` to ${rule.to}` : ''} table ${rule.table}${rule.suppressPrefixlength !== undefined ? ` suppress_prefixlength ${rule.suppressPrefixlength}` : ''}`),
+          ...input.desired.rules.map(
+            (rule, index) =>
+              `routing-rule${index + 1}=priority ${rule.priority} from ${rule.from}${rule.to ? ` to ${rule.to}` : ''} table ${rule.table}${rule.suppressPrefixlength !== undefined ? ` suppress_prefixlength ${rule.suppressPrefixlength}` : ''}`,
+          ),
           NM_BLOCK_END,
           '',
         ].join('\n'),
@@ -136,10 +172,12 @@ describe('NetworkManager: the connection that owns the device gets multinic\'s r
     );
     expect(file.content).toContain('method=auto');
     expect(file.content).not.toContain('method=manual');
-    expect(input.desired.rules.map((rule) => rule.priority)).toEqual([...new Set(input.desired.rules.map((rule) => rule.priority))]);
+    expect(input.desired.rules.map((rule) => rule.priority)).toEqual([
+      ...new Set(input.desired.rules.map((rule) => rule.priority)),
+    ]);
   });
 
-  it('a VLAN and a bond: their own type=vlan / type=bond connections, never an ethernet one, never the bond\'s port', () => {
+  it("a VLAN and a bond: their own type=vlan / type=bond connections, never an ethernet one, never the bond's port", () => {
     const connections = [
       connection('cloud-init-bond0.41.nmconnection', CLOUD_INIT_VLAN),
       connection('cloud-init-bond0.nmconnection', CLOUD_INIT_BOND),
@@ -147,7 +185,10 @@ describe('NetworkManager: the connection that owns the device gets multinic\'s r
     ];
     const rendered = renderBackend('networkmanager', inputFor([vlan, bond], connections));
     const files = keyfiles(rendered.files);
-    expect([...files.keys()].sort()).toEqual([`${DIR}/cloud-init-bond0.41.nmconnection`, `${DIR}/cloud-init-bond0.nmconnection`]);
+    expect([...files.keys()].sort()).toEqual([
+      `${DIR}/cloud-init-bond0.41.nmconnection`,
+      `${DIR}/cloud-init-bond0.nmconnection`,
+    ]);
     const vlanFile = files.get(`${DIR}/cloud-init-bond0.41.nmconnection`)!.content;
     // Both families, numbered after the owner's route1, inside each family's own section.
     const [v6, v4] = [vlanFile.indexOf('[ipv6]'), vlanFile.indexOf('[ipv4]')];
@@ -159,41 +200,75 @@ describe('NetworkManager: the connection that owns the device gets multinic\'s r
     // The bond's connection has no [ipv4] section: multinic's block brings one, and only its routing.
     const bondFile = files.get(`${DIR}/cloud-init-bond0.nmconnection`)!.content;
     expect(bondFile.startsWith(CLOUD_INIT_BOND)).toBe(true);
-    expect(bondFile.slice(CLOUD_INIT_BOND.length)).toMatch(new RegExp(`^${NM_BLOCK_BEGIN}\\n\\[ipv4\\]\\nroute1=192\\.0\\.2\\.0/24\\n`));
+    expect(bondFile.slice(CLOUD_INIT_BOND.length)).toMatch(
+      new RegExp(`^${NM_BLOCK_BEGIN}\\n\\[ipv4\\]\\nroute1=192\\.0\\.2\\.0/24\\n`),
+    );
     expect(bondFile).not.toContain('method=');
     expect(takeBackMultinic(bondFile)).toBe(CLOUD_INIT_BOND);
     expect(rendered.notes).toEqual([]);
   });
 
-  it('a VLAN with no connection of its own gets nothing, not even through its parent\'s MAC; a plain NIC with none gets multinic\'s own connection', () => {
-    const parent = connection('admin-eth0.nmconnection', '[connection]\nid=eth0\ntype=ethernet\n\n[ethernet]\nmac-address=FA:16:3E:AA:00:01\n\n[ipv4]\nmethod=auto\n');
+  it("a VLAN with no connection of its own gets nothing, not even through its parent's MAC; a plain NIC with none gets multinic's own connection", () => {
+    const parent = connection(
+      'admin-eth0.nmconnection',
+      '[connection]\nid=eth0\ntype=ethernet\n\n[ethernet]\nmac-address=FA:16:3E:AA:00:01\n\n[ipv4]\nmethod=auto\n',
+    );
     const rendered = renderBackend('networkmanager', inputFor([vlan, ens5], [parent]));
     expect([...keyfiles(rendered.files).keys()]).toEqual([`${DIR}/multinic-ens5.nmconnection`]);
-    expect(rendered.notes).toEqual(['bond0.41 (fa:16:3e:aa:00:01): no NetworkManager connection configures this vlan; nothing written for NetworkManager']);
+    expect(rendered.notes).toEqual([
+      'bond0.41 (fa:16:3e:aa:00:01): no NetworkManager connection configures this vlan; nothing written for NetworkManager',
+    ]);
     // A plain NIC matched by MAC only (no interface-name) is that connection's.
-    const plainByMac = renderBackend('networkmanager', inputFor([aNic({ ...ens5, mac: 'fa:16:3e:aa:00:01' })], [parent]));
+    const plainByMac = renderBackend(
+      'networkmanager',
+      inputFor([aNic({ ...ens5, mac: 'fa:16:3e:aa:00:01' })], [parent]),
+    );
     expect([...keyfiles(plainByMac.files).keys()]).toEqual([`${DIR}/admin-eth0.nmconnection`]);
   });
 
   it('rendering again over its own result changes nothing (the old block is taken out first, numbers stay)', () => {
-    const first = keyfiles(renderBackend('networkmanager', inputFor([ens3], [connection('cloud-init-ens3.nmconnection', CLOUD_INIT_ENS3)])).files).get(`${DIR}/cloud-init-ens3.nmconnection`)!;
-    const second = keyfiles(renderBackend('networkmanager', inputFor([ens3], [connection('cloud-init-ens3.nmconnection', first.content)])).files).get(`${DIR}/cloud-init-ens3.nmconnection`)!;
+    const first = keyfiles(
+      renderBackend('networkmanager', inputFor([ens3], [connection('cloud-init-ens3.nmconnection', CLOUD_INIT_ENS3)]))
+        .files,
+    ).get(`${DIR}/cloud-init-ens3.nmconnection`)!;
+    const second = keyfiles(
+      renderBackend('networkmanager', inputFor([ens3], [connection('cloud-init-ens3.nmconnection', first.content)]))
+        .files,
+    ).get(`${DIR}/cloud-init-ens3.nmconnection`)!;
     expect(second.content).toBe(first.content);
     expect(second.join).toEqual({ base: first.content, ours: true });
   });
 
-  it('a NIC no longer managed: its block is taken back and the owner\'s file is byte for byte what it was', () => {
-    const joined = keyfiles(renderBackend('networkmanager', inputFor([ens3, ens5], [connection('cloud-init-ens3.nmconnection', CLOUD_INIT_ENS3)])).files).get(`${DIR}/cloud-init-ens3.nmconnection`)!;
-    const later = renderBackend('networkmanager', inputFor([ens5], [connection('cloud-init-ens3.nmconnection', joined.content)]));
+  it("a NIC no longer managed: its block is taken back and the owner's file is byte for byte what it was", () => {
+    const joined = keyfiles(
+      renderBackend(
+        'networkmanager',
+        inputFor([ens3, ens5], [connection('cloud-init-ens3.nmconnection', CLOUD_INIT_ENS3)]),
+      ).files,
+    ).get(`${DIR}/cloud-init-ens3.nmconnection`)!;
+    const later = renderBackend(
+      'networkmanager',
+      inputFor([ens5], [connection('cloud-init-ens3.nmconnection', joined.content)]),
+    );
     const back = keyfiles(later.files).get(`${DIR}/cloud-init-ens3.nmconnection`)!;
     expect(back.content).toBe(CLOUD_INIT_ENS3);
     expect(back.join).toEqual({ base: joined.content, ours: false });
     // An owner with no block of multinic's is not rendered at all.
-    expect(keyfiles(renderBackend('networkmanager', inputFor([ens5], [connection('cloud-init-ens3.nmconnection', CLOUD_INIT_ENS3)])).files).has(`${DIR}/cloud-init-ens3.nmconnection`)).toBe(false);
+    expect(
+      keyfiles(
+        renderBackend('networkmanager', inputFor([ens5], [connection('cloud-init-ens3.nmconnection', CLOUD_INIT_ENS3)]))
+          .files,
+      ).has(`${DIR}/cloud-init-ens3.nmconnection`),
+    ).toBe(false);
   });
 
   it('take-back is exact for any owner text: no trailing newline, blank lines, a missing section, a begin line someone left without its end', () => {
-    for (const text of ['[connection]\nid=a\n[ipv4]\nmethod=auto', '[ipv4]\n\n\nmethod=auto\n\n\n[ipv6]\nmethod=ignore\n', '[connection]\nid=b\n', '']) {
+    for (const text of [
+      '[connection]\nid=a\n[ipv4]\nmethod=auto',
+      '[ipv4]\n\n\nmethod=auto\n\n\n[ipv6]\nmethod=ignore\n',
+      '[connection]\nid=b\n',
+      '',
+    ]) {
       const joined = joinMultinic(text, [
         { section: 'ipv4', lines: ['route1=0.0.0.0/0,192.0.2.1'] },
         { section: 'ipv6', lines: ['route1=::/0,2001:db8::1'] },
@@ -206,19 +281,25 @@ describe('NetworkManager: the connection that owns the device gets multinic\'s r
   });
 });
 
-describe('NetworkManager: writing into the owner\'s file', () => {
-  it('writes only over exactly the text it rendered from, lists the file while it holds multinic\'s lines, and takes them back later', async () => {
+describe("NetworkManager: writing into the owner's file", () => {
+  it("writes only over exactly the text it rendered from, lists the file while it holds multinic's lines, and takes them back later", async () => {
     const root = await mkdtemp(join(tmpdir(), 'multinic-nm-root-'));
     const stateDir = await mkdtemp(join(tmpdir(), 'multinic-nm-state-'));
     const path = join(root, DIR, 'cloud-init-ens3.nmconnection');
     await mkdir(join(root, DIR), { recursive: true });
     await writeFile(path, CLOUD_INIT_ENS3, { mode: 0o600 });
 
-    const first = await writePersisted(root, stateDir, renderBackend('networkmanager', inputFor([ens3], (await readTreeFacts(root)).nmConnections)).files);
+    const first = await writePersisted(
+      root,
+      stateDir,
+      renderBackend('networkmanager', inputFor([ens3], (await readTreeFacts(root)).nmConnections)).files,
+    );
     expect(first.written).toEqual([`${DIR}/cloud-init-ens3.nmconnection`]);
     expect(hasMultinicBlock(await readFile(path, 'utf8'))).toBe(true);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(await readFile(join(stateDir, 'persisted.json'), 'utf8'))).toEqual([`${DIR}/cloud-init-ens3.nmconnection`]);
+    expect(JSON.parse(await readFile(join(stateDir, 'persisted.json'), 'utf8'))).toEqual([
+      `${DIR}/cloud-init-ens3.nmconnection`,
+    ]);
 
     // Someone edits the file between the render and the write: it is left alone.
     const stale = renderBackend('networkmanager', inputFor([], (await readTreeFacts(root)).nmConnections)).files;
@@ -229,7 +310,11 @@ describe('NetworkManager: writing into the owner\'s file', () => {
 
     // Without the note, ens3 no longer managed: the block goes, the owner's file is as it was.
     await writeFile(path, (await readFile(path, 'utf8')).replace("# an admin's note\n", ''));
-    const back = await writePersisted(root, stateDir, renderBackend('networkmanager', inputFor([], (await readTreeFacts(root)).nmConnections)).files);
+    const back = await writePersisted(
+      root,
+      stateDir,
+      renderBackend('networkmanager', inputFor([], (await readTreeFacts(root)).nmConnections)).files,
+    );
     expect(back.written).toEqual([`${DIR}/cloud-init-ens3.nmconnection`]);
     expect(await readFile(path, 'utf8')).toBe(CLOUD_INIT_ENS3);
     expect(JSON.parse(await readFile(join(stateDir, 'persisted.json'), 'utf8'))).toEqual([]);

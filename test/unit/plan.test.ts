@@ -12,21 +12,49 @@ function mappingOf(nics: Nic[]): Mapping {
   return { nics, missing: [], unlisted: [], absentAddresses: [], notes: [] };
 }
 
-const ens3 = aNic({ mac: 'fa:16:3e:00:00:01', iface: 'ens3', addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' })] });
-const ens4 = aNic({ mac: 'fa:16:3e:00:00:02', iface: 'ens4', addresses: [aNicAddress('203.0.113.22', 24, { gateway: '203.0.113.1' })] });
-const ens5 = aNic({ mac: 'fa:16:3e:00:00:03', iface: 'ens5', addresses: [aNicAddress('192.0.2.30', 24, { gateway: '192.0.2.1' })] });
+const ens3 = aNic({
+  mac: 'fa:16:3e:00:00:01',
+  iface: 'ens3',
+  addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' })],
+});
+const ens4 = aNic({
+  mac: 'fa:16:3e:00:00:02',
+  iface: 'ens4',
+  addresses: [aNicAddress('203.0.113.22', 24, { gateway: '203.0.113.1' })],
+});
+const ens5 = aNic({
+  mac: 'fa:16:3e:00:00:03',
+  iface: 'ens5',
+  addresses: [aNicAddress('192.0.2.30', 24, { gateway: '192.0.2.1' })],
+});
 
 describe('plan', () => {
   it('a VLAN that shares its MAC with the bond under it (as Nova and Ironic write vlan_mac_address) gets a table of its own, kept across runs', () => {
     const mac = 'fa:16:3e:b1:00:03';
-    const bond = aNic({ mac, iface: 'bond0', linkId: 'bond0', kind: 'bond', addresses: [aNicAddress('203.0.113.41', 24, { gateway: '203.0.113.1' })] });
-    const vlan = aNic({ mac, iface: 'bond0.602', linkId: 'vlan602', kind: 'vlan', addresses: [aNicAddress('192.0.2.200', 26, { gateway: '192.0.2.193' })] });
+    const bond = aNic({
+      mac,
+      iface: 'bond0',
+      linkId: 'bond0',
+      kind: 'bond',
+      addresses: [aNicAddress('203.0.113.41', 24, { gateway: '203.0.113.1' })],
+    });
+    const vlan = aNic({
+      mac,
+      iface: 'bond0.602',
+      linkId: 'vlan602',
+      kind: 'vlan',
+      addresses: [aNicAddress('192.0.2.200', 26, { gateway: '192.0.2.193' })],
+    });
     const first = plan({ mapping: mappingOf([vlan, bond]), owned: nothingLive, state: emptyState() });
     expect(first.nics.map((nic) => [nic.iface, nic.mac, nic.table])).toEqual([
       ['bond0.602', mac, 10001],
       ['bond0', mac, 10002],
     ]);
-    expect(first.desired.routes.filter((route) => route.dst === 'default').map((route) => [route.table, route.via, route.dev])).toEqual([
+    expect(
+      first.desired.routes
+        .filter((route) => route.dst === 'default')
+        .map((route) => [route.table, route.via, route.dev]),
+    ).toEqual([
       [10001, '192.0.2.193', 'bond0.602'],
       [10002, '203.0.113.1', 'bond0'],
     ]);
@@ -43,8 +71,21 @@ describe('plan', () => {
       ['ens3', 10001, 10001],
       ['ens4', 10002, 10002],
     ]);
-    expect(result.desired.routes).toContainEqual({ family: 4, table: 10002, dst: '203.0.113.0/24', dev: 'ens4', src: '203.0.113.22', scope: 'link' });
-    expect(result.desired.routes).toContainEqual({ family: 4, table: 10002, dst: 'default', via: '203.0.113.1', dev: 'ens4' });
+    expect(result.desired.routes).toContainEqual({
+      family: 4,
+      table: 10002,
+      dst: '203.0.113.0/24',
+      dev: 'ens4',
+      src: '203.0.113.22',
+      scope: 'link',
+    });
+    expect(result.desired.routes).toContainEqual({
+      family: 4,
+      table: 10002,
+      dst: 'default',
+      via: '203.0.113.1',
+      dev: 'ens4',
+    });
     // Tier 1: the managed subnets through the NIC's table; tier 2: the main table's specific
     // routes (containers, tunnels); tier 3: everything else through the NIC's table.
     expect(result.desired.rules).toEqual([
@@ -108,20 +149,33 @@ describe('plan', () => {
       ],
     });
     const result = plan({ mapping: mappingOf([withHostRoute]), owned: nothingLive, state: emptyState() });
-    expect(result.desired.routes).toContainEqual({ family: 4, table: 10001, dst: '198.51.100.0/25', via: '203.0.113.254', dev: 'ens3' });
+    expect(result.desired.routes).toContainEqual({
+      family: 4,
+      table: 10001,
+      dst: '198.51.100.0/25',
+      via: '203.0.113.254',
+      dev: 'ens3',
+    });
   });
 
   it('handles IPv6 beside IPv4 in the same table, with a link-local gateway', () => {
     const dual = aNic({
       iface: 'ens3',
-      addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' }), aNicAddress('2001:db8:a::21', 64, { gateway: 'fe80::1' })],
+      addresses: [
+        aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' }),
+        aNicAddress('2001:db8:a::21', 64, { gateway: 'fe80::1' }),
+      ],
     });
     const result = plan({ mapping: mappingOf([dual]), owned: nothingLive, state: emptyState() });
     const lines = toShellLines(result.changes);
     expect(lines).toContain('ip -6 route add 2001:db8:a::/64 dev ens3 src 2001:db8:a::21 table 10001 proto 147');
     expect(lines).toContain('ip -6 route add default via fe80::1 dev ens3 table 10001 proto 147');
-    expect(lines).toContain('ip -6 rule add from 2001:db8:a::21/128 to 2001:db8:a::/64 lookup 10001 priority 10001 protocol 147');
-    expect(lines).toContain('ip -6 rule add from 2001:db8:a::21/128 lookup main suppress_prefixlength 0 priority 12001 protocol 147');
+    expect(lines).toContain(
+      'ip -6 rule add from 2001:db8:a::21/128 to 2001:db8:a::/64 lookup 10001 priority 10001 protocol 147',
+    );
+    expect(lines).toContain(
+      'ip -6 rule add from 2001:db8:a::21/128 lookup main suppress_prefixlength 0 priority 12001 protocol 147',
+    );
     expect(lines).toContain('ip -6 rule add from 2001:db8:a::21/128 lookup 10001 priority 14001 protocol 147');
     expect(lines).toContain('ip -4 rule add from 203.0.113.21/32 lookup 10001 priority 14001 protocol 147');
   });
@@ -129,10 +183,16 @@ describe('plan', () => {
   it('gives one set of rules per address and one subnet route when two addresses share a subnet', () => {
     const twoAddresses = aNic({
       iface: 'ens3',
-      addresses: [aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' }), aNicAddress('203.0.113.31', 24, { gateway: '203.0.113.1' })],
+      addresses: [
+        aNicAddress('203.0.113.21', 24, { gateway: '203.0.113.1' }),
+        aNicAddress('203.0.113.31', 24, { gateway: '203.0.113.1' }),
+      ],
     });
     const result = plan({ mapping: mappingOf([twoAddresses]), owned: nothingLive, state: emptyState() });
-    expect(result.desired.rules.filter((rule) => rule.priority === 14001).map((rule) => rule.from)).toEqual(['203.0.113.21/32', '203.0.113.31/32']);
+    expect(result.desired.rules.filter((rule) => rule.priority === 14001).map((rule) => rule.from)).toEqual([
+      '203.0.113.21/32',
+      '203.0.113.31/32',
+    ]);
     expect(result.desired.routes.filter((route) => route.dst === '203.0.113.0/24')).toHaveLength(1);
     expect(result.desired.routes.filter((route) => route.dst === 'default')).toHaveLength(1);
   });

@@ -26,7 +26,10 @@ describe('a run that a NIC outran goes round again (issue 13, scenario 5)', () =
       guest.snapshot,
     );
     expect(code).toBe(0);
-    expect(seen).toEqual([['ens3 2', 'ens4 3'], ['ens3 2', 'ens4 3', 'ens6 7']]);
+    expect(seen).toEqual([
+      ['ens3 2', 'ens4 3'],
+      ['ens3 2', 'ens4 3', 'ens6 7'],
+    ]);
     expect(said).toEqual(['NICs changed during the run (ens6 came): converging again']);
   });
 
@@ -34,7 +37,13 @@ describe('a run that a NIC outran goes round again (issue 13, scenario 5)', () =
     const guest = fakeGuest(['ens3 2']);
     let runs = 0;
     const said: string[] = [];
-    expect(await untilNicsHoldStill(async () => (runs++, 0), (message) => said.push(message), guest.snapshot)).toBe(0);
+    expect(
+      await untilNicsHoldStill(
+        async () => (runs++, 0),
+        (message) => said.push(message),
+        guest.snapshot,
+      ),
+    ).toBe(0);
     expect(runs).toBe(1);
     expect(said).toEqual([]);
   });
@@ -42,7 +51,11 @@ describe('a run that a NIC outran goes round again (issue 13, scenario 5)', () =
   it('a failed run is not repeated: its exit code stands', async () => {
     const guest = fakeGuest(['ens3 2']);
     let runs = 0;
-    const code = await untilNicsHoldStill(async () => (runs++, guest.set(['ens3 2', `ens6 ${10 + runs}`]), 75), () => undefined, guest.snapshot);
+    const code = await untilNicsHoldStill(
+      async () => (runs++, guest.set(['ens3 2', `ens6 ${10 + runs}`]), 75),
+      () => undefined,
+      guest.snapshot,
+    );
     expect(code).toBe(75);
     expect(runs).toBe(1);
   });
@@ -51,21 +64,34 @@ describe('a run that a NIC outran goes round again (issue 13, scenario 5)', () =
     const guest = fakeGuest(['ens3 2']);
     let runs = 0;
     const said: string[] = [];
-    const code = await untilNicsHoldStill(async () => (runs++, guest.set(['ens3 2', `ens6 ${10 + runs}`]), 0), (message) => said.push(message), guest.snapshot);
+    const code = await untilNicsHoldStill(
+      async () => (runs++, guest.set(['ens3 2', `ens6 ${10 + runs}`]), 0),
+      (message) => said.push(message),
+      guest.snapshot,
+    );
     expect(code).toBe(0);
     expect(runs).toBe(MAX_ROUNDS);
-    expect(said.at(-1)).toBe(`warning: NICs changed during the run (ens6 came back) ${MAX_ROUNDS} times in a row: leaving them to the next run`);
+    expect(said.at(-1)).toBe(
+      `warning: NICs changed during the run (ens6 came back) ${MAX_ROUNDS} times in a row: leaving them to the next run`,
+    );
   });
 
   it('describes what came, came back and went', () => {
-    expect(describeNicChange(['ens3 2', 'ens5 4', 'ens6 5'], ['ens3 2', 'ens6 8', 'ens7 9'])).toBe('ens6 came back, ens7 came, ens5 went');
+    expect(describeNicChange(['ens3 2', 'ens5 4', 'ens6 5'], ['ens3 2', 'ens6 8', 'ens7 9'])).toBe(
+      'ens6 came back, ens7 came, ens5 went',
+    );
     expect(describeNicChange(['ens3 2'], ['ens3 2'])).toBe('');
   });
 
   it('snapshots /sys/class/net: name and ifindex of every interface but lo, sorted', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'multinic-sysnet-'));
     try {
-      for (const [name, index] of [['lo', '1'], ['ens4', '3'], ['ens3', '2'], ['gone', '']] as const) {
+      for (const [name, index] of [
+        ['lo', '1'],
+        ['ens4', '3'],
+        ['ens3', '2'],
+        ['gone', ''],
+      ] as const) {
         await mkdir(join(dir, name));
         if (index) await writeFile(join(dir, name, 'ifindex'), `${index}\n`);
       }

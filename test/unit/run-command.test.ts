@@ -38,7 +38,9 @@ describe('runCommand', () => {
 
   it('throws KernelCommandFailed naming the command when it cannot run', async () => {
     await expect(runCommand('multinic-no-such-command', ['-j'])).rejects.toThrow(KernelCommandFailed);
-    await expect(runCommand('multinic-no-such-command', ['-j'])).rejects.toThrow(/multinic-no-such-command: could not run \(.*ENOENT/);
+    await expect(runCommand('multinic-no-such-command', ['-j'])).rejects.toThrow(
+      /multinic-no-such-command: could not run \(.*ENOENT/,
+    );
   });
 
   it('loggedRun (MULTINIC_RUN_LOG) logs every command with its input, and passes its answer through', async () => {
@@ -47,7 +49,12 @@ describe('runCommand', () => {
     try {
       expect((await run('cat', ['-'], { input: 'addr show\n' })).stdout).toBe('addr show\n');
       expect((await run('false', [])).exitCode).toBe(1);
-      expect(readFileSync(join(dir, 'runs'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
+      expect(
+        readFileSync(join(dir, 'runs'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as unknown),
+      ).toEqual([
         { command: 'cat', args: ['-'], input: 'addr show\n' },
         { command: 'false', args: [], input: null },
       ]);
@@ -57,8 +64,8 @@ describe('runCommand', () => {
   });
 
   it('runChecked names the command and repeats what it said when it fails', async () => {
-    await expect(runChecked(runCommand, 'sh', ['-c', 'echo "Error: nexthop has invalid gateway." >&2; exit 2'])).rejects.toThrow(
-      /sh -c .* failed \(exit 2\): Error: nexthop has invalid gateway\./,
-    );
+    await expect(
+      runChecked(runCommand, 'sh', ['-c', 'echo "Error: nexthop has invalid gateway." >&2; exit 2']),
+    ).rejects.toThrow(/sh -c .* failed \(exit 2\): Error: nexthop has invalid gateway\./);
   });
 });

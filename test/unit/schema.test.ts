@@ -7,7 +7,14 @@ import { InvalidNetworkData } from '../../src/errors.js';
 import { PHYSICAL_LINK_TYPES, parseNetworkData } from '../../src/schema/parse.js';
 
 const link = (extra: object = {}) => ({ id: 'tap0', type: 'ovs', ethernet_mac_address: 'fa:16:3e:00:00:01', ...extra });
-const network = (extra: object = {}) => ({ id: 'n0', type: 'ipv4', link: 'tap0', ip_address: '203.0.113.21', netmask: '255.255.255.0', ...extra });
+const network = (extra: object = {}) => ({
+  id: 'n0',
+  type: 'ipv4',
+  link: 'tap0',
+  ip_address: '203.0.113.21',
+  netmask: '255.255.255.0',
+  ...extra,
+});
 const doc = (links: object[], networks: object[], extra: object = {}) => ({ links, networks, ...extra });
 
 describe('the network_data.json format', () => {
@@ -26,8 +33,13 @@ describe('the network_data.json format', () => {
     ['ipv6_dhcpv6-stateful', 6, 'dhcpv6-stateful'],
     ['ipv6_dhcpv6-stateless', 6, 'dhcpv6-stateless'],
   ])('reads network type %s', (type, family, source) => {
-    const address = family === 4 ? { ip_address: '203.0.113.21', netmask: '255.255.255.0' } : { ip_address: '2001:db8:a::21', netmask: '64' };
-    const { data } = parseNetworkData(doc([link()], [{ id: 'n', type, link: 'tap0', ...(source === 'static' ? address : {}) }]));
+    const address =
+      family === 4
+        ? { ip_address: '203.0.113.21', netmask: '255.255.255.0' }
+        : { ip_address: '2001:db8:a::21', netmask: '64' };
+    const { data } = parseNetworkData(
+      doc([link()], [{ id: 'n', type, link: 'tap0', ...(source === 'static' ? address : {}) }]),
+    );
     expect(data.networks[0]).toMatchObject({ family, source });
   });
 
@@ -44,7 +56,19 @@ describe('the network_data.json format', () => {
 
   it.each(['::', '::0', '::/0'])('reads the IPv6 default route written %s, with a link-local gateway', (written) => {
     const { data } = parseNetworkData(
-      doc([link()], [{ id: 'n', type: 'ipv6', link: 'tap0', ip_address: '2001:db8:a::21', netmask: '64', routes: [{ network: written, netmask: written === '::/0' ? undefined : '::', gateway: 'FE80::1' }] }]),
+      doc(
+        [link()],
+        [
+          {
+            id: 'n',
+            type: 'ipv6',
+            link: 'tap0',
+            ip_address: '2001:db8:a::21',
+            netmask: '64',
+            routes: [{ network: written, netmask: written === '::/0' ? undefined : '::', gateway: 'FE80::1' }],
+          },
+        ],
+      ),
     );
     expect(data.networks[0]).toMatchObject({ gateway: 'fe80::1', routes: [] });
   });
@@ -97,12 +121,17 @@ describe('the network_data.json format', () => {
     ]);
   });
 
-  it.each([null, undefined, ''])('accepts a link whose type is %s (Rackspace writes null) as physical, with a warning', (type) => {
-    const { data, notes } = parseNetworkData(doc([link({ type })], [network()]));
-    expect(data.links[0]).toMatchObject({ kind: 'physical', mac: 'fa:16:3e:00:00:01' });
-    expect(data.networks).toHaveLength(1);
-    expect(notes).toEqual([{ level: 'warn', message: 'link tap0 (fa:16:3e:00:00:01): no type given, treated as a physical link' }]);
-  });
+  it.each([null, undefined, ''])(
+    'accepts a link whose type is %s (Rackspace writes null) as physical, with a warning',
+    (type) => {
+      const { data, notes } = parseNetworkData(doc([link({ type })], [network()]));
+      expect(data.links[0]).toMatchObject({ kind: 'physical', mac: 'fa:16:3e:00:00:01' });
+      expect(data.networks).toHaveLength(1);
+      expect(notes).toEqual([
+        { level: 'warn', message: 'link tap0 (fa:16:3e:00:00:01): no type given, treated as a physical link' },
+      ]);
+    },
+  );
 
   it('ignores a network of an unknown type, with a warning', () => {
     const { data, notes } = parseNetworkData(doc([link()], [network({ type: 'ipv7' })]));
@@ -113,23 +142,55 @@ describe('the network_data.json format', () => {
 
 const malformed: [string, unknown, string][] = [
   ['links missing', { networks: [] }, 'links'],
-  ['a MAC that is not one', doc([link({ ethernet_mac_address: 'fa:16:3e:zz:00:01' })], []), 'links[0].ethernet_mac_address'],
+  [
+    'a MAC that is not one',
+    doc([link({ ethernet_mac_address: 'fa:16:3e:zz:00:01' })], []),
+    'links[0].ethernet_mac_address',
+  ],
   ['an IPv4 netmask that is not one', doc([link()], [network({ netmask: '255.0.255.0' })]), 'networks[0].netmask'],
   ['an address of the wrong family', doc([link()], [network({ ip_address: '2001:db8::1' })]), 'networks[0].ip_address'],
   ['a network on a link that does not exist', doc([link()], [network({ link: 'tap9' })]), 'networks[0].link'],
-  ['a route gateway that is not an address', doc([link()], [network({ routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway: 'router' }] })]), 'networks[0].routes[0].gateway'],
-  ['a VLAN id out of range', doc([link(), { id: 'v', type: 'vlan', vlan_link: 'tap0', vlan_id: 5000 }], []), 'links[1].vlan_id'],
-  ['a VLAN on a link that does not exist', doc([{ id: 'v', type: 'vlan', vlan_link: 'nope', vlan_id: 5 }], []), 'links[0].vlan_link'],
+  [
+    'a route gateway that is not an address',
+    doc([link()], [network({ routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway: 'router' }] })]),
+    'networks[0].routes[0].gateway',
+  ],
+  [
+    'a VLAN id out of range',
+    doc([link(), { id: 'v', type: 'vlan', vlan_link: 'tap0', vlan_id: 5000 }], []),
+    'links[1].vlan_id',
+  ],
+  [
+    'a VLAN on a link that does not exist',
+    doc([{ id: 'v', type: 'vlan', vlan_link: 'nope', vlan_id: 5 }], []),
+    'links[0].vlan_link',
+  ],
   ['a duplicate link id', doc([link(), link()], []), 'links[1].id'],
   // Issue 14: what would do harm.
   ['no networks key (it would remove every rule)', { links: [link()] }, 'networks'],
   ['networks: null', { links: [link()], networks: null }, 'networks'],
-  ['two plain links with one MAC', doc([link(), link({ id: 'tap1', ethernet_mac_address: 'FA:16:3E:00:00:01' })], []), 'links[1].ethernet_mac_address'],
-  ['a VLAN whose parent is itself', doc([link(), { id: 'v', type: 'vlan', vlan_link: 'v', vlan_id: 5 }], []), 'links[1].vlan_link'],
-  ['a bond whose member is itself', doc([link(), { id: 'b', type: 'bond', bond_links: ['tap0', 'b'], ethernet_mac_address: 'fa:16:3e:00:00:09' }], []), 'links[1].bond_links'],
+  [
+    'two plain links with one MAC',
+    doc([link(), link({ id: 'tap1', ethernet_mac_address: 'FA:16:3E:00:00:01' })], []),
+    'links[1].ethernet_mac_address',
+  ],
+  [
+    'a VLAN whose parent is itself',
+    doc([link(), { id: 'v', type: 'vlan', vlan_link: 'v', vlan_id: 5 }], []),
+    'links[1].vlan_link',
+  ],
+  [
+    'a bond whose member is itself',
+    doc([link(), { id: 'b', type: 'bond', bond_links: ['tap0', 'b'], ethernet_mac_address: 'fa:16:3e:00:00:09' }], []),
+    'links[1].bond_links',
+  ],
   ['a netmask of 0', doc([link()], [network({ netmask: '0.0.0.0' })]), 'networks[0].netmask'],
   ['a netmask of "0"', doc([link()], [network({ netmask: '0' })]), 'networks[0].netmask'],
-  ['a /0 inside ip_address', doc([link()], [network({ ip_address: '2001:db8::5/0', type: 'ipv6' })]), 'networks[0].ip_address'],
+  [
+    'a /0 inside ip_address',
+    doc([link()], [network({ ip_address: '2001:db8::5/0', type: 'ipv6' })]),
+    'networks[0].ip_address',
+  ],
   ['a static IPv4 network without netmask', doc([link()], [network({ netmask: undefined })]), 'networks[0].netmask'],
 ];
 
@@ -140,7 +201,11 @@ describe('documents judged before they act (issue 14)', () => {
 
   it('neither refuses nor warns about fields multinic does not use (mtu as text, services not a list), and takes odd ids', () => {
     const { data, notes } = parseNetworkData(
-      doc([link({ mtu: 'big', vif_id: 7, bond_mode: 3 })], [network({ id: 42, network_id: { odd: true }, services: 'dns' })], { services: 5, meta: null }),
+      doc(
+        [link({ mtu: 'big', vif_id: 7, bond_mode: 3 })],
+        [network({ id: 42, network_id: { odd: true }, services: 'dns' })],
+        { services: 5, meta: null },
+      ),
     );
     expect(data.links[0]).toMatchObject({ id: 'tap0', mac: 'fa:16:3e:00:00:01' });
     expect(data.networks[0]).toMatchObject({ id: '42', address: { address: '203.0.113.21', prefix: 24 } });
@@ -148,18 +213,31 @@ describe('documents judged before they act (issue 14)', () => {
   });
 
   it('routes a route network with host bits as its network, with a warning', () => {
-    const { data, notes } = parseNetworkData(doc([link()], [network({ routes: [{ network: '198.51.100.7', netmask: '255.255.255.0', gateway: '203.0.113.1' }] })]));
-    expect(data.networks[0]?.routes).toEqual([{ family: 4, destination: { address: '198.51.100.0', prefix: 24 }, gateway: '203.0.113.1' }]);
-    expect(notes[0]?.message).toBe('networks[0].routes[0].network: 198.51.100.7/24 has host bits set; routed as 198.51.100.0/24');
+    const { data, notes } = parseNetworkData(
+      doc(
+        [link()],
+        [network({ routes: [{ network: '198.51.100.7', netmask: '255.255.255.0', gateway: '203.0.113.1' }] })],
+      ),
+    );
+    expect(data.networks[0]?.routes).toEqual([
+      { family: 4, destination: { address: '198.51.100.0', prefix: 24 }, gateway: '203.0.113.1' },
+    ]);
+    expect(notes[0]?.message).toBe(
+      'networks[0].routes[0].network: 198.51.100.7/24 has host bits set; routed as 198.51.100.0/24',
+    );
   });
 
   it('leaves out a route whose gateway is outside every subnet of its link, with a warning naming it', () => {
-    const { data, notes } = parseNetworkData(doc([link()], [network({ routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway: '192.0.2.1' }] })]));
+    const { data, notes } = parseNetworkData(
+      doc([link()], [network({ routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway: '192.0.2.1' }] })]),
+    );
     expect(data.networks[0]?.gateway).toBeUndefined();
-    expect(notes[0]?.message).toContain('networks[0].routes[0].gateway: 192.0.2.1 is outside every subnet of link "tap0" (203.0.113.0/24)');
+    expect(notes[0]?.message).toContain(
+      'networks[0].routes[0].gateway: 192.0.2.1 is outside every subnet of link "tap0" (203.0.113.0/24)',
+    );
   });
 
-  it('warns about a repeated network id (Ironic\'s sample has one) instead of refusing it', () => {
+  it("warns about a repeated network id (Ironic's sample has one) instead of refusing it", () => {
     const { data, notes } = parseNetworkData(doc([link()], [network(), network({ ip_address: '203.0.113.31' })]));
     expect(data.networks).toHaveLength(2);
     expect(notes[0]?.message).toBe('networks[1].id: "n0" is also the id of networks[0]; messages name both the same');
@@ -186,10 +264,14 @@ describe('malformed documents', () => {
     await writeFile(file, JSON.stringify(json));
     let stderr = '';
     let ranCommands = 0;
-    const code = await main(['plan', '--network-data', file, '--state-dir', dir], { stdout: () => undefined, stderr: (text) => (stderr += text) }, async () => {
-      ranCommands++;
-      return { stdout: '', stderr: '', exitCode: 0 };
-    });
+    const code = await main(
+      ['plan', '--network-data', file, '--state-dir', dir],
+      { stdout: () => undefined, stderr: (text) => (stderr += text) },
+      async () => {
+        ranCommands++;
+        return { stdout: '', stderr: '', exitCode: 0 };
+      },
+    );
     expect(code).toBe(65);
     const zodPath = path.replace(/\[(\d+)\]/g, '.$1'); // zod's prettified paths read links.0.mtu
     expect(stderr.includes(path) || stderr.includes(zodPath)).toBe(true);
@@ -201,7 +283,10 @@ describe('malformed documents', () => {
     const file = join(dir, 'network_data.json');
     await writeFile(file, '{"links": [');
     let stderr = '';
-    const code = await main(['plan', '--network-data', file], { stdout: () => undefined, stderr: (text) => (stderr += text) });
+    const code = await main(['plan', '--network-data', file], {
+      stdout: () => undefined,
+      stderr: (text) => (stderr += text),
+    });
     expect(code).toBe(65);
     expect(stderr).toContain(`${file}: not valid JSON`);
   });

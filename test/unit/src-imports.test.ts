@@ -17,20 +17,28 @@ function sources(dir: string): string[] {
 
 /** Every module specifier a file names, static or dynamic. */
 function specifiers(text: string): string[] {
-  return [...text.matchAll(/(?:from\s+|import\s*\(\s*)'([^']+)'/g)].map((match) => match[1] as string);
+  return [...text.matchAll(/(?:from\s+|import\s*\(\s*)'([^']+)'/g)].map((match) => match[1]!);
 }
 
 describe('src/ imports', () => {
   it('only node: modules, its own files and the packages the bundle carries', () => {
     const outside = sources('src').flatMap((file) =>
       specifiers(readFileSync(file, 'utf8'))
-        .filter((spec) => !spec.startsWith('node:') && !spec.startsWith('.') && !RUNTIME_PACKAGES.some((name) => spec === name || spec.startsWith(`${name}/`)))
+        .filter(
+          (spec) =>
+            !spec.startsWith('node:') &&
+            !spec.startsWith('.') &&
+            !RUNTIME_PACKAGES.some((name) => spec === name || spec.startsWith(`${name}/`)),
+        )
         .map((spec) => `${file}: ${spec}`),
     );
     expect(outside).toEqual([]);
   });
 
   it('the check sees a package import when there is one', () => {
-    expect(specifiers("import { stringify } from 'yaml';\nconst x = await import('node:http');")).toEqual(['yaml', 'node:http']);
+    expect(specifiers("import { stringify } from 'yaml';\nconst x = await import('node:http');")).toEqual([
+      'yaml',
+      'node:http',
+    ]);
   });
 });

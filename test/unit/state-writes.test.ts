@@ -32,7 +32,9 @@ describe('state dir writes on a rerun', () => {
       await writeSysctlOriginals(dir, { 'fa:16:3e:00:00:04': { rp_filter: value } });
     };
     await write('{"links":[]}', '1');
-    const files = ['state.json', 'applied.json', 'network_data.json', 'sysctl-originals.json'].map((name) => join(dir, name));
+    const files = ['state.json', 'applied.json', 'network_data.json', 'sysctl-originals.json'].map((name) =>
+      join(dir, name),
+    );
     const before = files.map(inode);
     await write('{"links":[]}', '1');
     expect(files.map(inode)).toEqual(before);

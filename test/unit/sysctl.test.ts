@@ -12,8 +12,19 @@ const MAC4 = 'fa:16:3e:00:00:04';
 
 describe('planSysctls', () => {
   it('sets arp_ignore=1, arp_announce=2, rp_filter=2 on managed interfaces only and remembers the old values', () => {
-    const live: LiveSysctls = new Map([['ens3', defaults], ['ens4', defaults], ['docker0', defaults]]);
-    const result = planSysctls([{ mac: MAC3, iface: 'ens3' }, { mac: MAC4, iface: 'ens4' }], live, {});
+    const live: LiveSysctls = new Map([
+      ['ens3', defaults],
+      ['ens4', defaults],
+      ['docker0', defaults],
+    ]);
+    const result = planSysctls(
+      [
+        { mac: MAC3, iface: 'ens3' },
+        { mac: MAC4, iface: 'ens4' },
+      ],
+      live,
+      {},
+    );
     expect(toSysctlCommands(result.set)).toEqual([
       'sysctl -w net.ipv4.conf.ens3.arp_ignore=1',
       'sysctl -w net.ipv4.conf.ens3.arp_announce=2',
@@ -37,7 +48,10 @@ describe('planSysctls', () => {
     const originals = { [MAC4]: defaults };
     const live: LiveSysctls = new Map([['ens4', { arp_ignore: '1', arp_announce: '2', rp_filter: '0' }]]);
     const result = planSysctls([], live, originals, new Map([[MAC4, 'ens4']]));
-    expect(toSysctlCommands(result.set)).toEqual(['sysctl -w net.ipv4.conf.ens4.arp_ignore=0', 'sysctl -w net.ipv4.conf.ens4.arp_announce=0']);
+    expect(toSysctlCommands(result.set)).toEqual([
+      'sysctl -w net.ipv4.conf.ens4.arp_ignore=0',
+      'sysctl -w net.ipv4.conf.ens4.arp_announce=0',
+    ]);
     expect(result.originals).toEqual({});
   });
 
@@ -49,7 +63,10 @@ describe('planSysctls', () => {
     // Managed as ens4; renamed to eth7 (udev, a new image); released from the metadata.
     const managed = planSysctls([{ mac: MAC4, iface: 'ens4' }], new Map([['ens4', defaults]]), {});
     expect(Object.keys(managed.originals)).toEqual([MAC4]);
-    const renamed: LiveSysctls = new Map([['eth7', { arp_ignore: '1', arp_announce: '2', rp_filter: '2' }], ['ens4', { arp_ignore: '1', arp_announce: '2', rp_filter: '2' }]]);
+    const renamed: LiveSysctls = new Map([
+      ['eth7', { arp_ignore: '1', arp_announce: '2', rp_filter: '2' }],
+      ['ens4', { arp_ignore: '1', arp_announce: '2', rp_filter: '2' }],
+    ]);
     const released = planSysctls([], renamed, managed.originals, new Map([[MAC4, 'eth7']]));
     expect(toSysctlCommands(released.set)).toEqual([
       'sysctl -w net.ipv4.conf.eth7.arp_ignore=0',
@@ -74,6 +91,8 @@ describe('sysctl files', () => {
     expect(await readSysctls(['ens3', 'gone0'], procSys)).toEqual(new Map([['ens3', defaults]]));
     await writeSysctls([{ iface: 'ens3', key: 'rp_filter', value: '2' }], procSys);
     expect(await readFile(join(dir, 'rp_filter'), 'utf8')).toBe('2\n');
-    await expect(writeSysctls([{ iface: 'gone0', key: 'rp_filter', value: '2' }], procSys)).rejects.toThrow(/gone0: left the guest during the run \(cannot set net.ipv4.conf.gone0.rp_filter\)/);
+    await expect(writeSysctls([{ iface: 'gone0', key: 'rp_filter', value: '2' }], procSys)).rejects.toThrow(
+      /gone0: left the guest during the run \(cannot set net.ipv4.conf.gone0.rp_filter\)/,
+    );
   });
 });

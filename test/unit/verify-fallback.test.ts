@@ -15,7 +15,13 @@ import type { RunResult } from '../../src/kernel/run.js';
 import { checkRoutes } from '../../src/kernel/verify.js';
 import type { PlannedNic, RoutingState } from '../../src/plan/types.js';
 
-const nic: PlannedNic = { mac: 'fa:16:3e:00:00:05', iface: 'ens5', table: 10003, priority: 10003, addresses: ['192.0.2.30'] };
+const nic: PlannedNic = {
+  mac: 'fa:16:3e:00:00:05',
+  iface: 'ens5',
+  table: 10003,
+  priority: 10003,
+  addresses: ['192.0.2.30'],
+};
 const desired: RoutingState = {
   routes: [
     { family: 4, table: 10003, dst: '192.0.2.0/24', dev: 'ens5', src: '192.0.2.30', scope: 'link' },
@@ -28,11 +34,16 @@ const desired: RoutingState = {
 function routeGets(unroutable: string[], answerDev = 'ens5') {
   return async (_command: string, _args: string[], options?: { input?: string }): Promise<RunResult> => {
     const lines = (options?.input ?? '').split('\n').filter(Boolean);
-    const failed = lines.map((line, index) => [line.split(' ')[2] ?? '', index + 1] as const).filter(([dst]) => unroutable.includes(dst));
+    const failed = lines
+      .map((line, index) => [line.split(' ')[2] ?? '', index + 1] as const)
+      .filter(([dst]) => unroutable.includes(dst));
     return {
       stdout: lines
         .filter((line) => !unroutable.includes(line.split(' ')[2] ?? ''))
-        .map((line) => `${JSON.stringify([{ dst: line.split(' ')[2], from: line.split(' ')[4], gateway: line.includes('198.51.100') ? '192.0.2.1' : undefined, dev: answerDev, table: '10003' }])}\n`)
+        .map(
+          (line) =>
+            `${JSON.stringify([{ dst: line.split(' ')[2], from: line.split(' ')[4], gateway: line.includes('198.51.100') ? '192.0.2.1' : undefined, dev: answerDev, table: '10003' }])}\n`,
+        )
         .join(''),
       stderr: failed.map(([, n]) => `RTNETLINK answers: Network is unreachable\nCommand failed -:${n}\n`).join(''),
       exitCode: failed.length > 0 ? 1 : 0,
@@ -47,7 +58,9 @@ describe('checkRoutes when the kernel cannot answer', () => {
       ['198.51.100.254', false],
       ['192.0.2.1', true],
     ]);
-    expect(checks[0]?.message).toBe('ens5: replies from 192.0.2.30 to 198.51.100.254 leave nowhere (no route), expected ens5 via 192.0.2.1 (table 10003)');
+    expect(checks[0]?.message).toBe(
+      'ens5: replies from 192.0.2.30 to 198.51.100.254 leave nowhere (no route), expected ens5 via 192.0.2.1 (table 10003)',
+    );
   });
 
   it('every question unanswered: every check fails, none passes unasked', async () => {
@@ -58,7 +71,9 @@ describe('checkRoutes when the kernel cannot answer', () => {
   it('an ip that prints something other than JSON fails the check, naming the route questions', async () => {
     const garbled = async (): Promise<RunResult> => ({ stdout: 'Segmentation fault\n', stderr: '', exitCode: 139 });
     await expect(checkRoutes(garbled, [nic], desired)).rejects.toThrow(KernelCommandFailed);
-    await expect(checkRoutes(garbled, [nic], desired)).rejects.toThrow(/route get\): printed something that is not JSON: Segmentation fault/);
+    await expect(checkRoutes(garbled, [nic], desired)).rejects.toThrow(
+      /route get\): printed something that is not JSON: Segmentation fault/,
+    );
   });
 });
 
@@ -75,8 +90,19 @@ describe('multinic verify without a record of the last apply', () => {
       const lines = (options?.input ?? '').split('\n').filter(Boolean);
       if (lines.some((line) => line.startsWith('route get'))) return await gets(command, args, options);
       if (args.includes('-6')) return { stdout: '[]\n', stderr: '', exitCode: 0 };
-      const ens5 = [{ ifindex: 5, ifname: 'ens5', flags: ['UP'], link_type: 'ether', address: 'fa:16:3e:00:00:05', addr_info: [{ family: 'inet', local: '192.0.2.30', prefixlen: 24 }] }];
-      const answers = lines.map((line) => (line === 'addr show' ? ens5 : line.startsWith('route show') ? routes : rules));
+      const ens5 = [
+        {
+          ifindex: 5,
+          ifname: 'ens5',
+          flags: ['UP'],
+          link_type: 'ether',
+          address: 'fa:16:3e:00:00:05',
+          addr_info: [{ family: 'inet', local: '192.0.2.30', prefixlen: 24 }],
+        },
+      ];
+      const answers = lines.map((line) =>
+        line === 'addr show' ? ens5 : line.startsWith('route show') ? routes : rules,
+      );
       return { stdout: answers.map((answer) => `${JSON.stringify(answer)}\n`).join(''), stderr: '', exitCode: 0 };
     };
   }
@@ -107,6 +133,8 @@ describe('multinic verify without a record of the last apply', () => {
     const { result } = await verify(kernel(tagged.routes, tagged.rules, 'ens3'));
     expect(result).toBeInstanceOf(VerificationFailed);
     expect((result as VerificationFailed).failures).toHaveLength(2);
-    expect((result as VerificationFailed).failures[0]).toMatch(/^ens5: replies from 192\.0\.2\.30 to 198\.51\.100\.254 leave ens3/);
+    expect((result as VerificationFailed).failures[0]).toMatch(
+      /^ens5: replies from 192\.0\.2\.30 to 198\.51\.100\.254 leave ens3/,
+    );
   });
 });

@@ -3,7 +3,13 @@ import type { RunResult } from '../../src/kernel/run.js';
 import { checkRoutes, probesFor } from '../../src/kernel/verify.js';
 import type { PlannedNic, RoutingState } from '../../src/plan/types.js';
 
-const nic: PlannedNic = { mac: 'fa:16:3e:00:00:05', iface: 'ens5', table: 10003, priority: 10003, addresses: ['192.0.2.30'] };
+const nic: PlannedNic = {
+  mac: 'fa:16:3e:00:00:05',
+  iface: 'ens5',
+  table: 10003,
+  priority: 10003,
+  addresses: ['192.0.2.30'],
+};
 const desired: RoutingState = {
   routes: [
     { family: 4, table: 10003, dst: '192.0.2.0/24', dev: 'ens5', src: '192.0.2.30', scope: 'link' },
@@ -21,10 +27,18 @@ describe('route checks', () => {
   });
 
   it('asks about an off-link documentation address outside every route when there is a default route', () => {
-    const withDefault: RoutingState = { ...desired, routes: [...desired.routes, { family: 4, table: 10003, dst: 'default', via: '192.0.2.1', dev: 'ens5' }] };
+    const withDefault: RoutingState = {
+      ...desired,
+      routes: [...desired.routes, { family: 4, table: 10003, dst: 'default', via: '192.0.2.1', dev: 'ens5' }],
+    };
     // 198.51.100.254 lies outside the host route's 198.51.100.0/25.
     expect(probesFor([nic], withDefault)[0]?.destination).toBe('198.51.100.254');
-    const wider: RoutingState = { ...withDefault, routes: withDefault.routes.map((route) => (route.via && route.dst !== 'default' ? { ...route, dst: '198.51.100.0/24' } : route)) };
+    const wider: RoutingState = {
+      ...withDefault,
+      routes: withDefault.routes.map((route) =>
+        route.via && route.dst !== 'default' ? { ...route, dst: '198.51.100.0/24' } : route,
+      ),
+    };
     expect(probesFor([nic], wider)[0]?.destination).toBe('203.0.113.254');
   });
 
@@ -51,7 +65,10 @@ describe('route checks', () => {
   });
 
   it('asks the way traffic uses the table: a far address, the gateway, an on-link neighbour, each host route (issue 14)', () => {
-    const withDefault: RoutingState = { ...desired, routes: [...desired.routes, { family: 4, table: 10003, dst: 'default', via: '192.0.2.254', dev: 'ens5' }] };
+    const withDefault: RoutingState = {
+      ...desired,
+      routes: [...desired.routes, { family: 4, table: 10003, dst: 'default', via: '192.0.2.254', dev: 'ens5' }],
+    };
     expect(probesFor([nic], withDefault).map((probe) => [probe.destination, probe.via])).toEqual([
       ['198.51.100.254', '192.0.2.254'],
       ['192.0.2.254', undefined],
@@ -71,8 +88,17 @@ describe('route checks', () => {
         .split('\n')
         .map((line) => {
           const dst = line.split(' ')[2] ?? '';
-          if (dst === '203.0.113.10') return JSON.stringify([{ dst, from: '192.0.2.30', gateway: '203.0.113.1', dev: 'ens3', table: '10003' }]);
-          return JSON.stringify([{ dst, from: '192.0.2.30', dev: 'ens5', table: '10003', ...(dst === '198.51.100.1' ? { gateway: '192.0.2.1' } : {}) }]);
+          if (dst === '203.0.113.10')
+            return JSON.stringify([{ dst, from: '192.0.2.30', gateway: '203.0.113.1', dev: 'ens3', table: '10003' }]);
+          return JSON.stringify([
+            {
+              dst,
+              from: '192.0.2.30',
+              dev: 'ens5',
+              table: '10003',
+              ...(dst === '198.51.100.1' ? { gateway: '192.0.2.1' } : {}),
+            },
+          ]);
         })
         .join('\n'),
       stderr: '',

@@ -7,15 +7,21 @@ import { VERSION } from '../../src/version.js';
 async function runMain(argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) }, async () => {
-    throw new Error('no command may run for this');
-  });
+  const code = await main(
+    argv,
+    { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) },
+    async () => {
+      throw new Error('no command may run for this');
+    },
+  );
   return { code, stdout, stderr };
 }
 
 describe('the CLI surface', () => {
   it('reports the version package.json declares', async () => {
-    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     expect(VERSION).toBe(pkg.version);
     expect((await runMain(['--version'])).stdout).toBe(`multinic ${pkg.version}\n`);
   });

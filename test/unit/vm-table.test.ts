@@ -6,7 +6,11 @@ describe('renderVmTable (BENCHMARKS.md, in-guest table)', () => {
     measuredAt: '2026-12-02T06:00:00Z',
     accel: 'tcg',
     results: {
-      ifupdown: { firstBootServiceSeconds: 12.34, attachAnswerSeconds: 20, firstBootCriticalChain: 'network-online.target @1min\n└─multinic.service @50s +12s' },
+      ifupdown: {
+        firstBootServiceSeconds: 12.34,
+        attachAnswerSeconds: 20,
+        firstBootCriticalChain: 'network-online.target @1min\n└─multinic.service @50s +12s',
+      },
       netplan: { firstBootServiceSeconds: 15 },
     },
   };

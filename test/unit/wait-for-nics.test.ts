@@ -14,16 +14,40 @@ import { waitForNics, type Clock } from '../../src/cli/wait-for-nics.js';
 import type { LinkWatcher } from '../../src/links/watch.js';
 import { aLink, aNetwork, anAddress, anInterface, networkData } from './builders.js';
 
-const ens3 = anInterface({ name: 'ens3', index: 2, mac: 'fa:16:3e:00:00:01', addresses: [anAddress('203.0.113.21', 24)] });
-const ens6 = anInterface({ name: 'ens6', index: 5, mac: 'fa:16:3e:00:00:06', addresses: [anAddress('198.51.100.44', 24)] });
+const ens3 = anInterface({
+  name: 'ens3',
+  index: 2,
+  mac: 'fa:16:3e:00:00:01',
+  addresses: [anAddress('203.0.113.21', 24)],
+});
+const ens6 = anInterface({
+  name: 'ens6',
+  index: 5,
+  mac: 'fa:16:3e:00:00:06',
+  addresses: [anAddress('198.51.100.44', 24)],
+});
 const oneNic = networkData([aLink()], [aNetwork()]);
 const twoNics = networkData(
   [aLink(), aLink({ id: 'tap6', mac: 'fa:16:3e:00:00:06' })],
-  [aNetwork(), aNetwork({ id: 'network6', linkId: 'tap6', address: { address: '198.51.100.44', prefix: 24 }, gateway: '198.51.100.1' })],
+  [
+    aNetwork(),
+    aNetwork({
+      id: 'network6',
+      linkId: 'tap6',
+      address: { address: '198.51.100.44', prefix: 24 },
+      gateway: '198.51.100.1',
+    }),
+  ],
 );
 
 function loaded(data: NetworkData, mayChange: boolean): LoadedNetworkData {
-  return { data, notes: [], origin: mayChange ? 'http://169.254.169.254/openstack/latest/network_data.json' : '/dev/sr0', text: JSON.stringify(data), mayChange };
+  return {
+    data,
+    notes: [],
+    origin: mayChange ? 'http://169.254.169.254/openstack/latest/network_data.json' : '/dev/sr0',
+    text: JSON.stringify(data),
+    mayChange,
+  };
 }
 
 function prepared(source: LoadedNetworkData, interfaces: KernelInterface[]): Prepared {
@@ -84,14 +108,24 @@ describe('waitForNics', () => {
     const { reporter } = quietReporter();
     let rereads = 0;
     let fetches = 0;
-    const result = await waitForNics(prepared(loaded(oneNic, false), [ens3, ens6]), async () => (rereads++, prepared(loaded(oneNic, false), [ens3, ens6])), reporter, {
-      waitMs: 30_000,
-      fetchDocument: async () => (fetches++, loaded(oneNic, false)),
-      clock,
-      watchLinks: watcher.factory,
-    });
+    const result = await waitForNics(
+      prepared(loaded(oneNic, false), [ens3, ens6]),
+      async () => (rereads++, prepared(loaded(oneNic, false), [ens3, ens6])),
+      reporter,
+      {
+        waitMs: 30_000,
+        fetchDocument: async () => (fetches++, loaded(oneNic, false)),
+        clock,
+        watchLinks: watcher.factory,
+      },
+    );
     expect(result.mapping.unlisted.map((entry) => entry.iface)).toEqual(['ens6']);
-    expect({ t: clock.t, rereads, fetches, watchers: watcher.stats.started }).toEqual({ t: 0, rereads: 0, fetches: 0, watchers: 0 });
+    expect({ t: clock.t, rereads, fetches, watchers: watcher.stats.started }).toEqual({
+      t: 0,
+      rereads: 0,
+      fetches: 0,
+      watchers: 0,
+    });
   });
 
   it('a NIC the document lists appears at 7.3 s: one re-read on its event, a few rechecks before, never the document again', async () => {
@@ -160,7 +194,9 @@ describe('waitForNics', () => {
     // A second apart would be 30 of each; backoff and rechecks make a handful.
     expect(fetches).toBeLessThanOrEqual(7);
     expect(rereads).toBeLessThanOrEqual(7);
-    expect(said.at(-1)).toContain('warning: link tap6 (fa:16:3e:00:00:06): in network_data.json, not on the guest yet; configuring the others');
+    expect(said.at(-1)).toContain(
+      'warning: link tap6 (fa:16:3e:00:00:06): in network_data.json, not on the guest yet; configuring the others',
+    );
   });
 
   it('--wait 0: no wait at all, a warning for the listed NIC that is missing, nothing about an unlisted one', async () => {
@@ -171,27 +207,48 @@ describe('waitForNics', () => {
     let fetches = 0;
     // The document lists tap6 (not on the guest); the guest has ens7, which it does not list.
     const ens7 = anInterface({ name: 'ens7', index: 7, mac: 'fa:16:3e:00:00:07', addresses: [] });
-    await waitForNics(prepared(loaded(twoNics, true), [ens3, ens7]), async (document) => (rereads++, prepared(document, [ens3, ens7])), reporter, {
-      waitMs: 0,
-      fetchDocument: async () => (fetches++, loaded(twoNics, true)),
-      clock,
-      watchLinks: watcher.factory,
+    await waitForNics(
+      prepared(loaded(twoNics, true), [ens3, ens7]),
+      async (document) => (rereads++, prepared(document, [ens3, ens7])),
+      reporter,
+      {
+        waitMs: 0,
+        fetchDocument: async () => (fetches++, loaded(twoNics, true)),
+        clock,
+        watchLinks: watcher.factory,
+      },
+    );
+    expect({ t: clock.t, rereads, fetches, watchers: watcher.stats.started }).toEqual({
+      t: 0,
+      rereads: 0,
+      fetches: 0,
+      watchers: 0,
     });
-    expect({ t: clock.t, rereads, fetches, watchers: watcher.stats.started }).toEqual({ t: 0, rereads: 0, fetches: 0, watchers: 0 });
-    expect(said).toEqual(['multinic: warning: link tap6 (fa:16:3e:00:00:06): in network_data.json, not on the guest yet; configuring the others']);
+    expect(said).toEqual([
+      'multinic: warning: link tap6 (fa:16:3e:00:00:06): in network_data.json, not on the guest yet; configuring the others',
+    ]);
   });
 
   it('with a wait, also for a NIC the guest has and the document does not list yet; it names that NIC', async () => {
     const clock = fakeClock();
     const { reporter, said } = quietReporter();
-    await waitForNics(prepared(loaded(oneNic, true), [ens3, ens6]), async (document) => prepared(document, [ens3, ens6]), reporter, {
-      waitMs: 3000,
-      fetchDocument: async () => loaded(oneNic, true),
-      clock,
-      watchLinks: fakeWatcher(clock, []).factory,
-    });
-    expect(said[0]).toBe('multinic: waiting up to 3 s for: ens6 (fa:16:3e:00:00:06): on the guest, not in network_data.json yet');
-    expect(said.at(-1)).toBe('multinic: warning: ens6 (fa:16:3e:00:00:06): on the guest, not in network_data.json yet; configuring the others');
+    await waitForNics(
+      prepared(loaded(oneNic, true), [ens3, ens6]),
+      async (document) => prepared(document, [ens3, ens6]),
+      reporter,
+      {
+        waitMs: 3000,
+        fetchDocument: async () => loaded(oneNic, true),
+        clock,
+        watchLinks: fakeWatcher(clock, []).factory,
+      },
+    );
+    expect(said[0]).toBe(
+      'multinic: waiting up to 3 s for: ens6 (fa:16:3e:00:00:06): on the guest, not in network_data.json yet',
+    );
+    expect(said.at(-1)).toBe(
+      'multinic: warning: ens6 (fa:16:3e:00:00:06): on the guest, not in network_data.json yet; configuring the others',
+    );
     expect(clock.t).toBe(3000);
   });
 
@@ -203,11 +260,16 @@ describe('waitForNics', () => {
     const source = loaded(twoNics, false);
     const first = prepared(source, [ens3, bare]);
     expect(first.mapping.absentAddresses).toEqual([{ iface: 'ens6', address: '198.51.100.44' }]);
-    const result = await waitForNics(first, async (document) => prepared(document, clock.t >= 1500 ? [ens3, ens6] : [ens3, bare]), reporter, {
-      waitMs: 30_000,
-      clock,
-      watchLinks: watcher.factory,
-    });
+    const result = await waitForNics(
+      first,
+      async (document) => prepared(document, clock.t >= 1500 ? [ens3, ens6] : [ens3, bare]),
+      reporter,
+      {
+        waitMs: 30_000,
+        clock,
+        watchLinks: watcher.factory,
+      },
+    );
     expect(result.mapping.absentAddresses).toEqual([]);
     expect(clock.t).toBe(1500 + 100); // the event, then the settle time for the rest of its burst
     expect(watcher.stats).toMatchObject({ started: 1, closed: 1 });
@@ -217,16 +279,22 @@ describe('waitForNics', () => {
     const clock = fakeClock();
     const { reporter, said } = quietReporter();
     let fetches = 0;
-    const result = await waitForNics(prepared(loaded(oneNic, true), [ens3, ens6]), async (document) => prepared(document, [ens3, ens6]), reporter, {
-      waitMs: 10_000,
-      fetchDocument: async () => {
-        fetches++;
-        if (fetches === 1) throw new Error('http://169.254.169.254/openstack/latest/network_data.json: connection refused');
-        return loaded(twoNics, true);
+    const result = await waitForNics(
+      prepared(loaded(oneNic, true), [ens3, ens6]),
+      async (document) => prepared(document, [ens3, ens6]),
+      reporter,
+      {
+        waitMs: 10_000,
+        fetchDocument: async () => {
+          fetches++;
+          if (fetches === 1)
+            throw new Error('http://169.254.169.254/openstack/latest/network_data.json: connection refused');
+          return loaded(twoNics, true);
+        },
+        clock,
+        watchLinks: fakeWatcher(clock, []).factory,
       },
-      clock,
-      watchLinks: fakeWatcher(clock, []).factory,
-    });
+    );
     expect(said).toContain(
       'multinic: warning: reading network_data.json again failed (http://169.254.169.254/openstack/latest/network_data.json: connection refused); keeping the one read before',
     );

@@ -6,7 +6,13 @@ import { waitForNics } from '../../src/cli/wait-for-nics.js';
 describe('a long wait keeps saying what it waits for', () => {
   it('says it again every 10 s while nothing changes, then gives up with a warning', async () => {
     const prepared = {
-      mapping: { nics: [], missing: [{ linkId: 'tap9', mac: 'fa:16:3e:00:00:09' }], unlisted: [], absentAddresses: [], notes: [] },
+      mapping: {
+        nics: [],
+        missing: [{ linkId: 'tap9', mac: 'fa:16:3e:00:00:09' }],
+        unlisted: [],
+        absentAddresses: [],
+        notes: [],
+      },
       live: { interfaces: [] },
       source: { mayChange: false, text: '' },
       plan: { state: { version: 1, allocations: {} } },
@@ -15,7 +21,10 @@ describe('a long wait keeps saying what it waits for', () => {
     let err = '';
     const reporter = new Reporter({ stdout: () => undefined, stderr: (text) => void (err += text) }, false);
     // No event ever comes: the watcher times out after whatever it was given.
-    const watchLinks = () => ({ next: async (ms: number) => ((clock += ms), 'timeout' as const), close: () => undefined });
+    const watchLinks = () => ({
+      next: async (ms: number) => ((clock += ms), 'timeout' as const),
+      close: () => undefined,
+    });
     const clockApi = { now: () => clock, sleep: async (ms: number) => void (clock += ms) };
     await waitForNics(prepared, async () => prepared, reporter, { waitMs: 25_000, clock: clockApi, watchLinks });
     const lines = err.split('\n').filter(Boolean);

@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { watchLinks } from '../../src/links/watch.js';
 
 function fakeMonitor() {
-  const child = Object.assign(new EventEmitter(), { stdout: new EventEmitter(), exitCode: null as number | null, signalCode: null as string | null, killed: [] as string[] });
+  const child = Object.assign(new EventEmitter(), {
+    stdout: new EventEmitter(),
+    exitCode: null as number | null,
+    signalCode: null as string | null,
+    killed: [] as string[],
+  });
   (child as unknown as { kill: (signal: string) => boolean }).kill = (signal: string) => {
     child.killed.push(signal);
     child.signalCode = signal;

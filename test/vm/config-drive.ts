@@ -41,5 +41,16 @@ export async function makeConfigDrive(path: string, format: DriveFormat, content
 
 /** meta_data.json as Nova writes it (the fields cloud-init's OpenStack sources read). */
 export function novaMetaData(uuid: string, name: string): Record<string, unknown> {
-  return { uuid, name, hostname: name, availability_zone: 'nova', launch_index: 0, project_id: 'f0e1d2c3b4a5', meta: {}, public_keys: {}, keys: [], devices: [] };
+  return {
+    uuid,
+    name,
+    hostname: name,
+    availability_zone: 'nova',
+    launch_index: 0,
+    project_id: 'f0e1d2c3b4a5',
+    meta: {},
+    public_keys: {},
+    keys: [],
+    devices: [],
+  };
 }

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
 import { neighbourAnswers } from './answers.js';
 import type { DriveFormat } from './config-drive.js';
-import { ATTACH_PORT, LATE_PORT, addressesOf, createGuestLab, networkDataFor, type GuestLab, type GuestPort } from './guest-lab.js';
+import { ATTACH_PORT, LATE_PORT, addressesOf, createGuestLab, networkDataFor, type GuestLab } from './guest-lab.js';
 import { cachedTrees, type Flavour } from './image.js';
 import { multinicRuns, unitProperties } from './inspect.js';
 import { PingStream } from './ping-stream.js';
@@ -36,14 +36,23 @@ const ALL_SETUPS: [Flavour, DriveFormat][] = [
   ['netplan', 'iso9660'],
 ];
 /** MULTINIC_VM_FLAVOURS=netplan (comma-separated) runs only those flavours: a cheaper debug loop. */
-const wanted = process.env.MULTINIC_VM_FLAVOURS?.split(',').map((name) => name.trim()).filter(Boolean);
+const wanted = process.env.MULTINIC_VM_FLAVOURS?.split(',')
+  .map((name) => name.trim())
+  .filter(Boolean);
 const SETUPS = ALL_SETUPS.filter(([flavour]) => !wanted || wanted.includes(flavour));
-if (SETUPS.length === 0) throw new Error(`MULTINIC_VM_FLAVOURS=${process.env.MULTINIC_VM_FLAVOURS}: no such flavour (${ALL_SETUPS.map(([f]) => f).join(', ')})`);
+if (SETUPS.length === 0)
+  throw new Error(
+    `MULTINIC_VM_FLAVOURS=${process.env.MULTINIC_VM_FLAVOURS ?? ''}: no such flavour (${ALL_SETUPS.map(([f]) => f).join(', ')})`,
+  );
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Ping streams from the client to these addresses, for the length of `during`. */
-async function streamsDuring(g: GuestLab, addresses: string[], during: () => Promise<void>): Promise<Record<string, number[]>> {
+async function streamsDuring(
+  g: GuestLab,
+  addresses: string[],
+  during: () => Promise<void>,
+): Promise<Record<string, number[]>> {
   const streams = addresses.map((address) => new PingStream(g.lab.names.client, address));
   const lost: Record<string, number[]> = {};
   try {
@@ -60,7 +69,9 @@ async function streamsDuring(g: GuestLab, addresses: string[], during: () => Pro
 }
 
 async function tableOf(g: GuestLab, mac: string): Promise<number | undefined> {
-  const status = JSON.parse(await g.vm.agent.must('multinic status --json')) as { nics: { mac: string; table: number; attached: boolean }[] };
+  const status = JSON.parse(await g.vm.agent.must('multinic status --json')) as {
+    nics: { mac: string; table: number; attached: boolean }[];
+  };
   return status.nics.find((nic) => nic.mac === mac && nic.attached)?.table;
 }
 
@@ -73,12 +84,17 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
     const failures: string[] = [];
     for (const [index, result] of results.entries()) {
       if (result.status === 'fulfilled') continue;
-      const guest = guests[index] as Guest;
+      const guest = guests[index]!;
       const journal = await guest.g.vm.agent
-        .sh("journalctl -b -o short-monotonic --no-pager | grep -E 'multinic|cloud-init\\[|networkd\\[|ifup' | tail -n 80; ip -br addr; ip rule; ip route show table all | grep -v '^local\\|^broadcast\\|^multicast\\|fe80::\\|ff00::'", 60_000)
+        .sh(
+          "journalctl -b -o short-monotonic --no-pager | grep -E 'multinic|cloud-init\\[|networkd\\[|ifup' | tail -n 80; ip -br addr; ip rule; ip route show table all | grep -v '^local\\|^broadcast\\|^multicast\\|fe80::\\|ff00::'",
+          60_000,
+        )
         .catch((error: unknown) => ({ stdout: String(error) }));
       const reason = result.reason as Error;
-      failures.push(`${guest.flavour}: ${reason.stack ?? String(reason)}\n--- ${guest.flavour} guest journal (tail) ---\n${journal.stdout}`);
+      failures.push(
+        `${guest.flavour}: ${reason.stack ?? String(reason)}\n--- ${guest.flavour} guest journal (tail) ---\n${journal.stdout}`,
+      );
     }
     if (failures.length > 0) throw new Error(failures.join('\n\n'));
   };
@@ -103,28 +119,49 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
     if (process.env.MULTINIC_VM_RESULTS && guests.length > 0) {
       const results = Object.fromEntries(guests.map((guest) => [guest.flavour, guest.measured]));
       const commit = (await run('git', ['-C', import.meta.dirname, 'describe', '--always', '--dirty'])).stdout.trim();
-      await writeFile(process.env.MULTINIC_VM_RESULTS, `${JSON.stringify({ measuredAt: new Date().toISOString(), accel: 'tcg', commit, results }, null, 2)}\n`);
+      await writeFile(
+        process.env.MULTINIC_VM_RESULTS,
+        `${JSON.stringify({ measuredAt: new Date().toISOString(), accel: 'tcg', commit, results }, null, 2)}\n`,
+      );
     }
     for (const guest of guests) await guest.g.destroy();
   }, 120_000);
 
   it('1 baked image + config drive, first boot: multinic.service succeeded before network-online.target, and every address answers the client and an on-link neighbour', async () => {
     await onBoth(async ({ g, measured }) => {
-      const service = await unitProperties(g.vm.agent, 'multinic.service', ['Result', 'ActiveState', 'ActiveEnterTimestampMonotonic', 'ExecMainStartTimestampMonotonic', 'ExecMainExitTimestampMonotonic', 'CPUUsageNSec']);
+      const service = await unitProperties(g.vm.agent, 'multinic.service', [
+        'Result',
+        'ActiveState',
+        'ActiveEnterTimestampMonotonic',
+        'ExecMainStartTimestampMonotonic',
+        'ExecMainExitTimestampMonotonic',
+        'CPUUsageNSec',
+      ]);
       const online = await unitProperties(g.vm.agent, 'network-online.target', ['ActiveEnterTimestampMonotonic']);
       expect(service.Result).toBe('success');
       expect(service.ActiveState).toBe('active');
       expect(Number(service.ActiveEnterTimestampMonotonic)).toBeGreaterThan(0);
-      expect(Number(service.ActiveEnterTimestampMonotonic)).toBeLessThanOrEqual(Number(online.ActiveEnterTimestampMonotonic));
-      expect(await g.vm.agent.must('journalctl -b -o cat -u multinic.service')).toMatch(/network_data\.json from config drive \/dev\/vdb/);
-      measured.firstBootServiceSeconds = (Number(service.ExecMainExitTimestampMonotonic) - Number(service.ExecMainStartTimestampMonotonic)) / 1e6;
+      expect(Number(service.ActiveEnterTimestampMonotonic)).toBeLessThanOrEqual(
+        Number(online.ActiveEnterTimestampMonotonic),
+      );
+      expect(await g.vm.agent.must('journalctl -b -o cat -u multinic.service')).toMatch(
+        /network_data\.json from config drive \/dev\/vdb/,
+      );
+      measured.firstBootServiceSeconds =
+        (Number(service.ExecMainExitTimestampMonotonic) - Number(service.ExecMainStartTimestampMonotonic)) / 1e6;
       measured.firstBootServiceCpuSeconds = Number(service.CPUUsageNSec) / 1e9;
       measured.firstBootNetworkOnlineSeconds = Number(online.ActiveEnterTimestampMonotonic) / 1e6;
       measured.firstBootAllAnswerSeconds = (await g.allAnswer(180_000)) / 1000;
-      measured.firstBootCriticalChain = await g.vm.agent.must('systemd-analyze critical-chain --no-pager network-online.target');
-      measured.firstBootBlame = (await g.vm.agent.must('systemd-analyze blame --no-pager')).split('\n').slice(0, 12).join('\n');
+      measured.firstBootCriticalChain = await g.vm.agent.must(
+        'systemd-analyze critical-chain --no-pager network-online.target',
+      );
+      measured.firstBootBlame = (await g.vm.agent.must('systemd-analyze blame --no-pager'))
+        .split('\n')
+        .slice(0, 12)
+        .join('\n');
       const silentToNeighbour = [];
-      for (const address of addressesOf(g.ports)) if (!(await neighbourAnswers(g, address))) silentToNeighbour.push(address);
+      for (const address of addressesOf(g.ports))
+        if (!(await neighbourAnswers(g, address))) silentToNeighbour.push(address);
       expect(silentToNeighbour).toEqual([]);
     });
   }, 600_000);
@@ -142,7 +179,9 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
       const rows = status.stdout.split('\n');
       for (const p of g.ports) {
         for (const address of addressesOf([p])) {
-          const row = rows.find((line) => line.startsWith(`${p.name} `) && line.includes(p.mac) && line.split(/ +/).includes(address));
+          const row = rows.find(
+            (line) => line.startsWith(`${p.name} `) && line.includes(p.mac) && line.split(/ +/).includes(address),
+          );
           expect(row, `${p.name} ${address} in:\n${status.stdout}`).toBeDefined();
           expect(row).toMatch(/ ok$/);
         }
@@ -152,7 +191,7 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
       expect(verify.stdout).toMatch(/^ok: \d+ check\(s\) hold/m);
       // The truth both ways: with one rule gone, verify says which and fails; apply puts it back.
       const second = g.ports[1]!;
-      const address = addressesOf([second])[0] as string;
+      const address = addressesOf([second])[0]!;
       const table = await tableOf(g, second.mac);
       await g.vm.agent.must(`ip rule del from ${address} table ${table!}`);
       const broken = await shell('multinic verify');
@@ -172,7 +211,12 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
         await new Promise((done) => setTimeout(done, 2_000));
         const plugged = Date.now();
         await g.attach(ATTACH_PORT);
-        await waitFor(`${ATTACH_PORT.name} to answer`, 60_000, async () => ((await g.silent(addressesOf([ATTACH_PORT]))).length === 0 ? true : undefined), 1000);
+        await waitFor(
+          `${ATTACH_PORT.name} to answer`,
+          60_000,
+          async () => ((await g.silent(addressesOf([ATTACH_PORT]))).length === 0 ? true : undefined),
+          1000,
+        );
         answeredAfter = (Date.now() - plugged) / 1000;
       });
       measured.attachAnswerSeconds = answeredAfter;
@@ -186,29 +230,48 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
       expect(hotplug.every((run) => run.ok)).toBe(true);
       measured.hotplugRunSeconds = hotplug[0]?.seconds ?? 0;
       measured.hotplugRunCpuSeconds = hotplug[0]?.cpuSeconds ?? 0;
-      expect(await neighbourAnswers(g, addressesOf([ATTACH_PORT])[0] as string)).toBe(true);
+      expect(await neighbourAnswers(g, addressesOf([ATTACH_PORT])[0]!)).toBe(true);
     });
   }, 600_000);
-  it('5 detach: the port\'s rules, routes and persisted files go, the others lose nothing, and attaching it again gives back its table', async () => {
+  it("5 detach: the port's rules, routes and persisted files go, the others lose nothing, and attaching it again gives back its table", async () => {
     await onBoth(async ({ g }) => {
       const table = await tableOf(g, ATTACH_PORT.mac);
       expect(table).toBeGreaterThan(0);
       const gone = addressesOf([ATTACH_PORT]);
       const lost = await streamsDuring(g, addressesOf(g.ports.filter((p) => p.name !== ATTACH_PORT.name)), async () => {
         await g.detach(ATTACH_PORT);
-        await waitFor('the detached port\'s rules and routes to go', 120_000, async () => {
+        await waitFor("the detached port's rules and routes to go", 120_000, async () => {
           const rules = await g.vm.agent.must('ip -4 rule; ip -6 rule');
-          const routes = await g.vm.agent.must(`ip -4 route show table ${table}; ip -6 route show table ${table}`);
-          return gone.every((address) => !rules.includes(`from ${address} `)) && routes.trim() === '' ? true : undefined;
+          const routes = await g.vm.agent.must(
+            `ip -4 route show table ${String(table)}; ip -6 route show table ${String(table)}`,
+          );
+          return gone.every((address) => !rules.includes(`from ${address} `)) && routes.trim() === ''
+            ? true
+            : undefined;
         });
       });
       expect(lost).toEqual({});
       // The run persists last, after the kernel changed: its files are judged once it finished.
-      await waitFor('the detach run to finish', 180_000, async () => ((await g.vm.agent.sh("systemctl list-units --no-legend 'multinic@*' --state=activating")).stdout.trim() === '' ? true : undefined), 2000);
-      const persisted = await g.vm.agent.sh(`grep -rlE '${ATTACH_PORT.mac}|${gone.map((a) => a.replace(/\./g, '\\.')).join('|')}' /etc/network /etc/netplan /etc/systemd/network /etc/NetworkManager 2>/dev/null`);
+      await waitFor(
+        'the detach run to finish',
+        180_000,
+        async () =>
+          (await g.vm.agent.sh("systemctl list-units --no-legend 'multinic@*' --state=activating")).stdout.trim() === ''
+            ? true
+            : undefined,
+        2000,
+      );
+      const persisted = await g.vm.agent.sh(
+        `grep -rlE '${ATTACH_PORT.mac}|${gone.map((a) => a.replace(/\./g, '\\.')).join('|')}' /etc/network /etc/netplan /etc/systemd/network /etc/NetworkManager 2>/dev/null`,
+      );
       expect(persisted.stdout.trim()).toBe('');
       await g.attach(ATTACH_PORT);
-      await waitFor(`${ATTACH_PORT.name} to answer again`, 120_000, async () => ((await g.silent(gone)).length === 0 ? true : undefined), 1000);
+      await waitFor(
+        `${ATTACH_PORT.name} to answer again`,
+        120_000,
+        async () => ((await g.silent(gone)).length === 0 ? true : undefined),
+        1000,
+      );
       expect(await tableOf(g, ATTACH_PORT.mac)).toBe(table);
     });
   }, 600_000);
@@ -216,9 +279,21 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
   it('7 the network owner restarts (ifupdown: ifdown/ifup of a secondary NIC; netplan: networkctl reload and reconfigure): every address answers afterwards', async () => {
     await onBoth(async ({ g, flavour }) => {
       // Let the re-attach's hotplug run finish first: this scenario is about the owner.
-      await waitFor('no multinic run in progress', 180_000, async () => ((await g.vm.agent.sh("systemctl list-units --no-legend 'multinic@*' --state=activating")).stdout.trim() === '' ? true : undefined), 2000);
+      await waitFor(
+        'no multinic run in progress',
+        180_000,
+        async () =>
+          (await g.vm.agent.sh("systemctl list-units --no-legend 'multinic@*' --state=activating")).stdout.trim() === ''
+            ? true
+            : undefined,
+        2000,
+      );
       if (flavour === 'ifupdown') await g.vm.agent.must('ifdown ens4 && ifup ens4', 180_000);
-      else await g.vm.agent.must(`networkctl reload && networkctl reconfigure ${g.ports.map((p) => p.name).join(' ')}`, 180_000);
+      else
+        await g.vm.agent.must(
+          `networkctl reload && networkctl reconfigure ${g.ports.map((p) => p.name).join(' ')}`,
+          180_000,
+        );
       // The owner settles asynchronously (networkd reconfigures in the background): poll.
       await new Promise((done) => setTimeout(done, 5_000));
       await g.allAnswer(120_000);
@@ -232,13 +307,21 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
       await g.boot();
       measured.secondBootState = await g.vm.booted();
       measured.secondBootAllAnswerSeconds = (await g.allAnswer(300_000)) / 1000;
-      const service = await unitProperties(g.vm.agent, 'multinic.service', ['Result', 'ExecMainStartTimestampMonotonic', 'ExecMainExitTimestampMonotonic', 'CPUUsageNSec']);
+      const service = await unitProperties(g.vm.agent, 'multinic.service', [
+        'Result',
+        'ExecMainStartTimestampMonotonic',
+        'ExecMainExitTimestampMonotonic',
+        'CPUUsageNSec',
+      ]);
       const online = await unitProperties(g.vm.agent, 'network-online.target', ['ActiveEnterTimestampMonotonic']);
       expect(service.Result).toBe('success');
-      measured.secondBootServiceSeconds = (Number(service.ExecMainExitTimestampMonotonic) - Number(service.ExecMainStartTimestampMonotonic)) / 1e6;
+      measured.secondBootServiceSeconds =
+        (Number(service.ExecMainExitTimestampMonotonic) - Number(service.ExecMainStartTimestampMonotonic)) / 1e6;
       measured.secondBootServiceCpuSeconds = Number(service.CPUUsageNSec) / 1e9;
       measured.secondBootNetworkOnlineSeconds = Number(online.ActiveEnterTimestampMonotonic) / 1e6;
-      measured.secondBootCriticalChain = await g.vm.agent.must('systemd-analyze critical-chain --no-pager network-online.target');
+      measured.secondBootCriticalChain = await g.vm.agent.must(
+        'systemd-analyze critical-chain --no-pager network-online.target',
+      );
     });
   }, 900_000);
 
@@ -249,7 +332,9 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
       expect(bootRuns.map((run) => run.unit)).toEqual(['multinic.service']);
       // From the cached document (--offline) it has less to do than the first boot: allow for
       // the emulator's jitter, not for a wait.
-      expect(Number(measured.secondBootServiceSeconds)).toBeLessThanOrEqual(Number(measured.firstBootServiceSeconds) * 1.5 + 5);
+      expect(Number(measured.secondBootServiceSeconds)).toBeLessThanOrEqual(
+        Number(measured.firstBootServiceSeconds) * 1.5 + 5,
+      );
       // A port the metadata does not list yet: the hotplug run waits for it. The metadata is
       // held until the wait has been sampled (a timed lag raced the run's start under load).
       await g.lab.metadata.setConfig({}); // the service is back (scenario 6 had it down)
@@ -259,9 +344,20 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
       await g.vm.attach(g.vmNic(LATE_PORT));
       // While the run says it waits: the CPU the unit (its cgroup: multinic and anything it
       // spawns) uses per second of waiting.
-      await waitFor(`${unit} to say it waits`, 180_000, async () => ((await g.vm.agent.sh(`journalctl -b -o cat -u ${unit} | grep -q 'waiting up to'`)).code === 0 ? true : undefined), 1000);
+      await waitFor(
+        `${unit} to say it waits`,
+        180_000,
+        async () =>
+          (await g.vm.agent.sh(`journalctl -b -o cat -u ${unit} | grep -q 'waiting up to'`)).code === 0
+            ? true
+            : undefined,
+        1000,
+      );
       // 30 s of the 60 s wait, its first looks at the metadata (1, 2, 4 s apart) included.
-      const cpuNow = async () => ({ at: Date.now(), ns: Number((await unitProperties(g.vm.agent, unit, ['CPUUsageNSec'])).CPUUsageNSec) });
+      const cpuNow = async () => ({
+        at: Date.now(),
+        ns: Number((await unitProperties(g.vm.agent, unit, ['CPUUsageNSec'])).CPUUsageNSec),
+      });
       const before = await cpuNow();
       await new Promise((done) => setTimeout(done, 30_000));
       const after = await cpuNow();
@@ -270,9 +366,16 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
       expect(stillWaiting, 'the run stopped waiting before the sample ended').toBe('activating');
       const windowSeconds = (after.at - before.at) / 1000;
       measured.hotplugWaitCpuFraction = (after.ns - before.ns) / 1e9 / windowSeconds;
-      log(`${g.vm.consoleLog}: ${unit} used ${((after.ns - before.ns) / 1e9).toFixed(2)} s CPU in ${windowSeconds.toFixed(1)} s of waiting`);
+      log(
+        `${g.vm.consoleLog}: ${unit} used ${((after.ns - before.ns) / 1e9).toFixed(2)} s CPU in ${windowSeconds.toFixed(1)} s of waiting`,
+      );
       expect(measured.hotplugWaitCpuFraction).toBeLessThan(0.1);
-      await waitFor(`${LATE_PORT.name} to answer`, 120_000, async () => ((await g.silent(addressesOf([LATE_PORT]))).length === 0 ? true : undefined), 1000);
+      await waitFor(
+        `${LATE_PORT.name} to answer`,
+        120_000,
+        async () => ((await g.silent(addressesOf([LATE_PORT]))).length === 0 ? true : undefined),
+        1000,
+      );
       const runs = await waitFor('the waiting hotplug run to finish', 180_000, async () => {
         const found = (await multinicRuns(g.vm.agent)).filter((run) => run.unit === unit);
         return found.length > 0 && found.every((run) => run.cpuSeconds > 0) ? found : undefined;
@@ -296,12 +399,22 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
         guest.measured.baselineNetworkOnlineSeconds = Number(online.ActiveEnterTimestampMonotonic) / 1e6;
         const all = addressesOf(g.ports);
         guest.measured.baselinePrimaryAnswersSeconds =
-          (await waitFor('the primary address to answer', 180_000, async () => ((await g.silent([all[0] as string])).length === 0 ? Date.now() - g.vm.startedAt : undefined), 1000)) / 1000;
+          (await waitFor(
+            'the primary address to answer',
+            180_000,
+            async () => ((await g.silent([all[0]!])).length === 0 ? Date.now() - g.vm.startedAt : undefined),
+            1000,
+          )) / 1000;
         const silent = await g.silent();
         guest.measured.baselineSilent = silent.join(' ');
         // Why these and not others: the route each reply takes, and what port security dropped.
-        const routes = await g.vm.agent.must(`ip route; ip -6 route; ${all.map((address) => `ip route get ${address.includes(':') ? '2001:db8:c::10' : '198.51.100.10'} from ${address}`).join('; ')}`);
-        const drops = (await g.lab.exec('switch', 'nft', ['list', 'ruleset'])).stdout.split('\n').filter((line) => /counter packets [1-9]/.test(line)).join('\n');
+        const routes = await g.vm.agent.must(
+          `ip route; ip -6 route; ${all.map((address) => `ip route get ${address.includes(':') ? '2001:db8:c::10' : '198.51.100.10'} from ${address}`).join('; ')}`,
+        );
+        const drops = (await g.lab.exec('switch', 'nft', ['list', 'ruleset'])).stdout
+          .split('\n')
+          .filter((line) => /counter packets [1-9]/.test(line))
+          .join('\n');
         // Without multinic the reply to the client leaves by whichever default route the kernel
         // picks (IPv4: one of the equal default routes, not by source; IPv6: a multipath hash),
         // and port security drops it when that is not the address's own NIC. Which addresses
@@ -313,7 +426,9 @@ describe.skipIf(!availability.ok)(`a real Debian guest under QEMU, both flavours
           lost += 10 - Number(/(\d+) received/.exec(result.stdout)?.[1] ?? 0);
         }
         guest.measured.baselineRepliesLostOf50 = lost;
-        log(`baseline ${guest.flavour}: silent ${JSON.stringify(silent)}, ${lost} of 50 replies lost\n${routes}\nport security drops:\n${drops}`);
+        log(
+          `baseline ${guest.flavour}: silent ${JSON.stringify(silent)}, ${lost} of 50 replies lost\n${routes}\nport security drops:\n${drops}`,
+        );
         expect(lost).toBeGreaterThan(0);
       } finally {
         await g.destroy();

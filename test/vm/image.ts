@@ -30,14 +30,28 @@ export const RECIPE = {
   version: 2,
   suite: 'bookworm',
   packages: [
-    'linux-image-cloud-amd64', 'systemd-sysv', 'udev', 'kmod', 'initramfs-tools', 'dbus', 'iproute2', 'iputils-ping', 'netbase',
+    'linux-image-cloud-amd64',
+    'systemd-sysv',
+    'udev',
+    'kmod',
+    'initramfs-tools',
+    'dbus',
+    'iproute2',
+    'iputils-ping',
+    'netbase',
     // cloud-init fails to install without python3-cffi-backend named (python3-cryptography's
     // virtual dependencies); its ifupdown output adds routes with `route`, hence net-tools.
-    'cloud-init', 'python3-cffi-backend', 'net-tools', 'ifupdown',
+    'cloud-init',
+    'python3-cffi-backend',
+    'net-tools',
+    'ifupdown',
     // cloud-init's ephemeral DHCP (metadata service without a config drive) runs dhclient;
     // ifupdown renders bonds and VLANs with ifenslave and vlan; the embedded user_data
     // example needs a node (Debian 12's nodejs, 18.x).
-    'isc-dhcp-client', 'vlan', 'ifenslave', 'nodejs',
+    'isc-dhcp-client',
+    'vlan',
+    'ifenslave',
+    'nodejs',
   ],
   netplan: { install: ['netplan.io'], purge: ['ifupdown'], enable: ['systemd-networkd.service'] },
   cloudCfg: [
@@ -50,19 +64,30 @@ export const RECIPE = {
     '',
   ].join('\n'),
   // Timers that would compete with the boot for the emulated CPU.
-  masked: ['apt-daily.timer', 'apt-daily-upgrade.timer', 'dpkg-db-backup.timer', 'e2scrub_all.timer', 'e2scrub_reap.service', 'fstrim.timer', 'man-db.timer'],
+  masked: [
+    'apt-daily.timer',
+    'apt-daily-upgrade.timer',
+    'dpkg-db-backup.timer',
+    'e2scrub_all.timer',
+    'e2scrub_reap.service',
+    'fstrim.timer',
+    'man-db.timer',
+  ],
 };
 
 export const CACHE_KEY = createHash('sha256').update(JSON.stringify(RECIPE)).digest('hex').slice(0, 16);
 
 /** The machine's own Debian mirror (from its apt sources): the one that is reachable. */
 async function debianMirror(): Promise<string> {
-  const files = ['/etc/apt/sources.list', ...(await readdir('/etc/apt/sources.list.d').catch(() => [])).map((name) => join('/etc/apt/sources.list.d', name))];
+  const files = [
+    '/etc/apt/sources.list',
+    ...(await readdir('/etc/apt/sources.list.d').catch(() => [])).map((name) => join('/etc/apt/sources.list.d', name)),
+  ];
   for (const file of files.filter((name) => /\.(list|sources)$/.test(name))) {
     const text = await readFile(file, 'utf8').catch(() => '');
     for (const match of text.matchAll(/^(?:URIs:\s*|deb\s+(?:\[[^\]]*\]\s*)?)(http\S+)/gm)) {
-      const uri = match[1] as string;
-      if (/debian\/?$/.test(uri) && !/security/.test(uri)) return uri;
+      const uri = match[1]!;
+      if (/debian\/?$/.test(uri) && !uri.includes('security')) return uri;
     }
   }
   return 'http://deb.debian.org/debian';
@@ -86,7 +111,11 @@ async function makeNetplanFlavour(tree: string): Promise<void> {
   await writeFile(join(tree, 'usr', 'sbin', 'policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   try {
-    await must('chroot', [tree, 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...RECIPE.netplan.install], { env, timeoutMs: 600_000 });
+    await must(
+      'chroot',
+      [tree, 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...RECIPE.netplan.install],
+      { env, timeoutMs: 600_000 },
+    );
     await must('chroot', [tree, 'apt-get', 'purge', '-y', '-q', ...RECIPE.netplan.purge], { env, timeoutMs: 300_000 });
     await must('chroot', [tree, 'apt-get', 'clean'], { env });
   } finally {
@@ -108,7 +137,11 @@ export async function cachedTrees(log: (line: string) => void = () => undefined)
   const ifupdown = join(temp, 'ifupdown');
   const mirror = await debianMirror();
   log(`vm image: debootstrap ${RECIPE.suite} from ${mirror} into ${ifupdown}`);
-  const boot = await run('debootstrap', ['--variant=minbase', `--include=${RECIPE.packages.join(',')}`, RECIPE.suite, ifupdown, mirror], { timeoutMs: 900_000 });
+  const boot = await run(
+    'debootstrap',
+    ['--variant=minbase', `--include=${RECIPE.packages.join(',')}`, RECIPE.suite, ifupdown, mirror],
+    { timeoutMs: 900_000 },
+  );
   if (boot.code !== 0) {
     const log = await readFile(join(ifupdown, 'debootstrap', 'debootstrap.log'), 'utf8').catch(() => '');
     throw new Error(`debootstrap exited ${boot.code}: ${boot.stderr.slice(-1500)}\n${log.slice(-1500)}`);
@@ -127,7 +160,8 @@ export async function cachedTrees(log: (line: string) => void = () => undefined)
   }
   // Older keys are dead weight (about 1.5 GB each).
   for (const name of await readdir(CACHE_ROOT)) {
-    if (name !== CACHE_KEY && !name.includes('.tmp-')) await rm(join(CACHE_ROOT, name), { recursive: true, force: true });
+    if (name !== CACHE_KEY && !name.includes('.tmp-'))
+      await rm(join(CACHE_ROOT, name), { recursive: true, force: true });
   }
   log(`vm image: both flavours built in ${Math.round((Date.now() - started) / 1000)} s`);
   return dir;
@@ -168,7 +202,10 @@ export async function makeGuestDisk(work: string, options: DiskOptions): Promise
     const agentDir = join(tree, 'usr', 'local', 'lib', 'multinic-test');
     await mkdir(agentDir, { recursive: true });
     await copyFile(join(GUEST_FILES, 'agent.py'), join(agentDir, 'agent.py'));
-    await copyFile(join(GUEST_FILES, 'multinic-test-agent.service'), join(tree, 'etc', 'systemd', 'system', 'multinic-test-agent.service'));
+    await copyFile(
+      join(GUEST_FILES, 'multinic-test-agent.service'),
+      join(tree, 'etc', 'systemd', 'system', 'multinic-test-agent.service'),
+    );
     await must('systemctl', ['--root', tree, 'enable', 'multinic-test-agent.service', ...(options.enable ?? [])]);
     for (const [path, content] of Object.entries(options.files ?? {})) {
       await mkdir(join(tree, path, '..'), { recursive: true });

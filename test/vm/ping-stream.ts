@@ -9,10 +9,19 @@ export class PingStream {
   private output = '';
   private readonly closed: Promise<void>;
 
-  constructor(netns: string, readonly address: string) {
-    this.child = spawn('ip', ['netns', 'exec', netns, 'ping', '-n', '-i', '0.2', address], { stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(
+    netns: string,
+    readonly address: string,
+  ) {
+    this.child = spawn('ip', ['netns', 'exec', netns, 'ping', '-n', '-i', '0.2', address], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.closed = new Promise((done) => this.child.once('close', () => done()));
+    this.closed = new Promise((done) =>
+      this.child.once('close', () => {
+        done();
+      }),
+    );
   }
 
   /**
@@ -22,7 +31,9 @@ export class PingStream {
   async stop(): Promise<{ sent: number; lost: number[] }> {
     this.child.kill('SIGINT');
     await this.closed;
-    const answered = new Set([...this.output.matchAll(/bytes from .*icmp_seq=(\d+) /g)].map((match) => Number(match[1])));
+    const answered = new Set(
+      [...this.output.matchAll(/bytes from .*icmp_seq=(\d+) /g)].map((match) => Number(match[1])),
+    );
     const sent = Number(/(\d+) packets transmitted/.exec(this.output)?.[1] ?? 0);
     const lost: number[] = [];
     for (let seq = 1; seq <= sent - 15; seq++) if (!answered.has(seq)) lost.push(seq);

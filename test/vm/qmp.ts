@@ -11,7 +11,9 @@ async function connect(path: string, timeoutMs: number): Promise<Socket> {
     try {
       return await new Promise<Socket>((resolvePromise, reject) => {
         const socket = createConnection(path);
-        socket.once('connect', () => resolvePromise(socket));
+        socket.once('connect', () => {
+          resolvePromise(socket);
+        });
         socket.once('error', reject);
       });
     } catch (error) {
@@ -91,7 +93,8 @@ export class Agent {
       if (typeof id !== 'number') return;
       if (message.ack === true) this.acks.add(id);
       else if (typeof message.code === 'number') {
-        const decode = (value: unknown) => Buffer.from(typeof value === 'string' ? value : '', 'base64').toString('utf8');
+        const decode = (value: unknown) =>
+          Buffer.from(typeof value === 'string' ? value : '', 'base64').toString('utf8');
         this.waiters.get(id)?.({ code: message.code, stdout: decode(message.stdout), stderr: decode(message.stderr) });
         this.waiters.delete(id);
       }
@@ -132,7 +135,12 @@ export class Agent {
     }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`guest agent: ${command} gave no answer within ${timeoutMs + 15_000} ms`)), Math.max(1, deadline - Date.now()));
+      timer = setTimeout(
+        () => {
+          reject(new Error(`guest agent: ${command} gave no answer within ${timeoutMs + 15_000} ms`));
+        },
+        Math.max(1, deadline - Date.now()),
+      );
     });
     try {
       return await Promise.race([result, timeout]);
@@ -144,7 +152,10 @@ export class Agent {
   /** Like sh, but a non-zero exit throws with the command's stderr. */
   async must(command: string, timeoutMs = 120_000): Promise<string> {
     const result = await this.sh(command, timeoutMs);
-    if (result.code !== 0) throw new Error(`guest: ${command} exited ${result.code}: ${(result.stderr || result.stdout).trim().slice(-2000)}`);
+    if (result.code !== 0)
+      throw new Error(
+        `guest: ${command} exited ${result.code}: ${(result.stderr || result.stdout).trim().slice(-2000)}`,
+      );
     return result.stdout;
   }
 

@@ -27,17 +27,35 @@ require('node:http').createServer((req, res) => {
 `;
 
 /** Serve `files` (URL name → host path) at http://address:port/name from namespace `netns` (the lab's router). */
-export async function serveFiles(netns: string, address: string, port: number, files: Record<string, string>): Promise<FileServer> {
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', SERVER, address, String(port), JSON.stringify(files)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function serveFiles(
+  netns: string,
+  address: string,
+  port: number,
+  files: Record<string, string>,
+): Promise<FileServer> {
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', netns, process.execPath, '-e', SERVER, address, String(port), JSON.stringify(files)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const lines: string[] = [];
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  await waitFor(`the file server on ${address}:${port}`, 10_000, async () => {
-    if (child.exitCode !== null) throw new Error(`file server exited ${child.exitCode}: ${stderr.trim()}`);
-    return lines.includes('listening') ? true : undefined;
-  }, 100);
+  const exited = new Promise<void>((done) =>
+    child.once('exit', () => {
+      done();
+    }),
+  );
+  await waitFor(
+    `the file server on ${address}:${port}`,
+    10_000,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`file server exited ${child.exitCode}: ${stderr.trim()}`);
+      return lines.includes('listening') ? true : undefined;
+    },
+    100,
+  );
   return {
     url: (name) => `http://${address}:${port}/${name}`,
     get requests() {

@@ -27,12 +27,20 @@ export async function vmAvailability(): Promise<{ ok: boolean; reason: string }>
   }
   // Tools: their absence is a broken setup, not a reason to skip (.ci/run installs them).
   const tools: [string, string][] = [
-    ['qemu-system-x86_64', 'qemu-system-x86'], ['debootstrap', 'debootstrap'], ['mkfs.ext4', 'e2fsprogs'], ['mkfs.vfat', 'dosfstools'],
-    ['mcopy', 'mtools'], ['genisoimage', 'genisoimage'], ['nft', 'nftables'], ['ping', 'iputils-ping'], ['systemctl', 'systemd'],
+    ['qemu-system-x86_64', 'qemu-system-x86'],
+    ['debootstrap', 'debootstrap'],
+    ['mkfs.ext4', 'e2fsprogs'],
+    ['mkfs.vfat', 'dosfstools'],
+    ['mcopy', 'mtools'],
+    ['genisoimage', 'genisoimage'],
+    ['nft', 'nftables'],
+    ['ping', 'iputils-ping'],
+    ['systemctl', 'systemd'],
     ['dnsmasq', 'dnsmasq-base'],
   ];
   const absent = [];
-  for (const [tool, pkg] of tools) if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) absent.push(`${tool} (apt-get install ${pkg})`);
+  for (const [tool, pkg] of tools)
+    if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) absent.push(`${tool} (apt-get install ${pkg})`);
   if (absent.length > 0) throw new Error(`VM suite: missing ${absent.join(', ')}`);
   return { ok: true, reason: 'root, namespaces, QEMU (TCG)' };
 }
@@ -48,7 +56,9 @@ function newestMtime(dir: string): number {
 
 /** build/multinic from the working tree: rebuilt when src/ changed since it was made. */
 export async function singleExecutable(): Promise<string> {
-  const fresh = existsSync(BINARY) && statSync(BINARY).mtimeMs > Math.max(newestMtime(join(repo, 'src')), statSync(join(repo, 'package.json')).mtimeMs);
+  const fresh =
+    existsSync(BINARY) &&
+    statSync(BINARY).mtimeMs > Math.max(newestMtime(join(repo, 'src')), statSync(join(repo, 'package.json')).mtimeMs);
   if (!fresh) {
     await must('npm', ['run', '--silent', 'bundle'], { cwd: repo, timeoutMs: 300_000 });
     await must('npm', ['run', '--silent', 'sea'], { cwd: repo, timeoutMs: 300_000 });

@@ -47,22 +47,58 @@ export class Vm {
   private args(nics: VmNic[]): string[] {
     const { work, disk, kernel, initrd, configDrive } = this.options;
     const args = [
-      '-accel', 'tcg', '-machine', 'pc', '-m', String(this.options.memoryMiB ?? 1024), '-smp', '1',
-      '-display', 'none', '-monitor', 'none', '-no-user-config', '-nodefaults',
+      '-accel',
+      'tcg',
+      '-machine',
+      'pc',
+      '-m',
+      String(this.options.memoryMiB ?? 1024),
+      '-smp',
+      '1',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-no-user-config',
+      '-nodefaults',
       // Nova's SMBIOS: cloud-init's OpenStack data source checks it before asking 169.254.169.254.
-      '-smbios', 'type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova',
-      '-kernel', kernel, '-initrd', initrd,
-      '-append', 'root=/dev/vda rw console=ttyS0 net.ifnames=1 systemd.show_status=1 loglevel=4',
-      '-drive', `file=${disk},format=raw,if=none,id=root,cache=unsafe`, '-device', 'virtio-blk-pci,drive=root,addr=0x10',
-      '-serial', `file:${join(work, `serial-${this.boots}.log`)}`,
-      '-chardev', `socket,id=agent,path=${join(work, 'agent.sock')},server=on,wait=off`, '-serial', 'chardev:agent',
-      '-qmp', `unix:${join(work, 'qmp.sock')},server=on,wait=off`,
+      '-smbios',
+      'type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova',
+      '-kernel',
+      kernel,
+      '-initrd',
+      initrd,
+      '-append',
+      'root=/dev/vda rw console=ttyS0 net.ifnames=1 systemd.show_status=1 loglevel=4',
+      '-drive',
+      `file=${disk},format=raw,if=none,id=root,cache=unsafe`,
+      '-device',
+      'virtio-blk-pci,drive=root,addr=0x10',
+      '-serial',
+      `file:${join(work, `serial-${this.boots}.log`)}`,
+      '-chardev',
+      `socket,id=agent,path=${join(work, 'agent.sock')},server=on,wait=off`,
+      '-serial',
+      'chardev:agent',
+      '-qmp',
+      `unix:${join(work, 'qmp.sock')},server=on,wait=off`,
     ];
-    if (configDrive) args.push('-drive', `file=${configDrive.path},format=raw,if=none,id=config,readonly=on`, '-device', 'virtio-blk-pci,drive=config,addr=0x11');
+    if (configDrive)
+      args.push(
+        '-drive',
+        `file=${configDrive.path},format=raw,if=none,id=config,readonly=on`,
+        '-device',
+        'virtio-blk-pci,drive=config,addr=0x11',
+      );
     // romfile= : no PXE option ROM (the guest boots from -kernel; ipxe-qemu is only a
     // Recommends of qemu-system-x86, which CI installs without).
     for (const nic of nics) {
-      args.push('-netdev', `tap,id=net${nic.slot},ifname=${nic.tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=net${nic.slot},mac=${nic.mac},addr=0x${nic.slot.toString(16)},id=nic${nic.slot},romfile=`);
+      args.push(
+        '-netdev',
+        `tap,id=net${nic.slot},ifname=${nic.tap},script=no,downscript=no`,
+        '-device',
+        `virtio-net-pci,netdev=net${nic.slot},mac=${nic.mac},addr=0x${nic.slot.toString(16)},id=nic${nic.slot},romfile=`,
+      );
     }
     return args;
   }
@@ -73,13 +109,23 @@ export class Vm {
     await rm(join(work, 'agent.sock'), { force: true });
     await rm(join(work, 'qmp.sock'), { force: true });
     this.boots++;
-    const child = spawn('ip', ['netns', 'exec', netns, 'qemu-system-x86_64', ...this.args(nics)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', netns, 'qemu-system-x86_64', ...this.args(nics)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     this.startedAt = Date.now();
     this.process = child;
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    this.exited = new Promise((done) => child.once('exit', (code) => done(code)));
-    void this.exited.then((code) => appendFile(this.consoleLog, `\n[vm lab] QEMU exited ${code ?? 'on a signal'}: ${stderr.trim()}\n`).catch(() => undefined));
+    this.exited = new Promise((done) =>
+      child.once('exit', (code) => {
+        done(code);
+      }),
+    );
+    void this.exited.then((code) =>
+      appendFile(this.consoleLog, `\n[vm lab] QEMU exited ${code ?? 'on a signal'}: ${stderr.trim()}\n`).catch(
+        () => undefined,
+      ),
+    );
     this.qmp = await Qmp.open(join(work, 'qmp.sock'));
     this.agent = await Agent.open(join(work, 'agent.sock'));
     await Promise.race([
@@ -103,8 +149,21 @@ export class Vm {
 
   /** Hot-plug a NIC as Nova's interface-attach does (netdev_add + device_add). */
   async attach(nic: VmNic): Promise<void> {
-    await this.qmp.execute('netdev_add', { type: 'tap', id: `net${nic.slot}`, ifname: nic.tap, script: 'no', downscript: 'no' });
-    await this.qmp.execute('device_add', { driver: 'virtio-net-pci', netdev: `net${nic.slot}`, mac: nic.mac, addr: `0x${nic.slot.toString(16)}`, id: `nic${nic.slot}`, romfile: '' });
+    await this.qmp.execute('netdev_add', {
+      type: 'tap',
+      id: `net${nic.slot}`,
+      ifname: nic.tap,
+      script: 'no',
+      downscript: 'no',
+    });
+    await this.qmp.execute('device_add', {
+      driver: 'virtio-net-pci',
+      netdev: `net${nic.slot}`,
+      mac: nic.mac,
+      addr: `0x${nic.slot.toString(16)}`,
+      id: `nic${nic.slot}`,
+      romfile: '',
+    });
   }
 
   /** Unplug a NIC as interface-detach does: device_del, wait for the guest to let go, netdev_del. */
@@ -112,7 +171,13 @@ export class Vm {
     const seen = this.qmp.events.length;
     await this.qmp.execute('device_del', { id: `nic${nic.slot}` });
     await waitFor(`the guest to release nic${nic.slot}`, timeoutMs, async () =>
-      this.qmp.events.slice(seen).some((event) => event.event === 'DEVICE_DELETED' && JSON.stringify(event.data ?? {}).includes(`"nic${nic.slot}"`)) ? true : undefined,
+      this.qmp.events
+        .slice(seen)
+        .some(
+          (event) => event.event === 'DEVICE_DELETED' && JSON.stringify(event.data ?? {}).includes(`"nic${nic.slot}"`),
+        )
+        ? true
+        : undefined,
     );
     await this.qmp.execute('netdev_del', { id: `net${nic.slot}` });
   }
@@ -130,7 +195,9 @@ export class Vm {
   }
 
   private async keepSerial(): Promise<void> {
-    await appendFile(this.consoleLog, `\n===== boot ${this.boots} =====\n${await this.serial()}`).catch(() => undefined);
+    await appendFile(this.consoleLog, `\n===== boot ${this.boots} =====\n${await this.serial()}`).catch(
+      () => undefined,
+    );
   }
 
   async kill(): Promise<void> {

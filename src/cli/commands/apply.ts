@@ -29,9 +29,17 @@ export const PUT_BACK = 'the guest was put back as it was before this run';
  * live system goes round again when NICs came or went while it ran (rerun-on-nic-change.ts).
  */
 export async function applyCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
-  const live = secondsOption(values, 'wait') !== undefined && values['dry-run'] !== true && (stringOption(values, 'root') ?? '/') === '/';
+  const live =
+    secondsOption(values, 'wait') !== undefined &&
+    values['dry-run'] !== true &&
+    (stringOption(values, 'root') ?? '/') === '/';
   if (!live) return await applyOnce(values, run, reporter);
-  return await untilNicsHoldStill(() => applyOnce(values, run, reporter), (message) => reporter.say(message));
+  return await untilNicsHoldStill(
+    () => applyOnce(values, run, reporter),
+    (message) => {
+      reporter.say(message);
+    },
+  );
 }
 
 /**
@@ -47,7 +55,9 @@ async function applyOnce(values: ParsedCommand['values'], run: Run, reporter: Re
   // --wait S: how long NICs on their way are waited for; absent, none are (the units pass it).
   const waitMs = (secondsOption(values, 'wait') ?? 0) * 1000;
   const dryRun = values['dry-run'] === true;
-  const warn = (message: string) => reporter.say(`warning: ${message}`);
+  const warn = (message: string) => {
+    reporter.say(`warning: ${message}`);
+  };
 
   // 1. Lock. One run at a time (udev starts one per attached NIC), and before anything is
   // read, so a run that waited reads the kernel and the state as the previous one left them.
@@ -57,7 +67,9 @@ async function applyOnce(values: ParsedCommand['values'], run: Run, reporter: Re
     : await acquireRunLock(stateDir, {
         // As long as a whole run can take: its source deadline and its NIC wait.
         waitMs: (options.deadlineMs ?? DEFAULT_DEADLINE_MS) + waitMs,
-        onWait: (message) => reporter.say(message),
+        onWait: (message) => {
+          reporter.say(message);
+        },
       });
   try {
     // Temporary files of a run killed mid-write are ours to remove now that we hold the lock.
@@ -72,7 +84,11 @@ async function applyOnce(values: ParsedCommand['values'], run: Run, reporter: Re
     // 3 and 4. Read the kernel and the state files beside it (damaged ones are moved aside and
     // rebuilt from the kernel's tagged rules, so every NIC keeps its table), give NICs no
     // network owner configures their addresses (own-addresses.ts), and plan (pure).
-    const prepare = prepareWithOwnAddresses(run, { stateDir, sysctl: options.sysctl, config: options.config, warn }, { root, dryRun, reporter });
+    const prepare = prepareWithOwnAddresses(
+      run,
+      { stateDir, sysctl: options.sysctl, config: options.config, warn },
+      { root, dryRun, reporter },
+    );
     const first = await prepare(source);
     chaosPoint('kernel');
     // NICs still on their way after a hotplug are waited for a bounded time: the guest's side
@@ -125,25 +141,46 @@ async function applyOnce(values: ParsedCommand['values'], run: Run, reporter: Re
       const persisted =
         persist === 'none'
           ? PERSIST_NONE
-          : await persistPlan(plan, { choice: persist, root, stateDir, sysctl: options.sysctl, selfConfigured: prepared.selfConfigured, warn }).catch((error: unknown) => {
-              throw error instanceof MultinicError ? error : new StorageFailed(`persist: ${(error as Error).message}`, { cause: error });
+          : await persistPlan(plan, {
+              choice: persist,
+              root,
+              stateDir,
+              sysctl: options.sysctl,
+              selfConfigured: prepared.selfConfigured,
+              warn,
+            }).catch((error: unknown) => {
+              throw error instanceof MultinicError
+                ? error
+                : new StorageFailed(`persist: ${(error as Error).message}`, { cause: error });
             });
       for (const note of persisted.notes) reporter.say(`warning: ${note}`);
       if (persisted.report) {
         const { written, removed, refused, unchanged } = persisted.report;
-        reporter.say(`persisted for ${persisted.backend} (${persisted.why}): ${written.length} written, ${unchanged.length} unchanged, ${removed.length} removed`);
+        reporter.say(
+          `persisted for ${persisted.backend} (${persisted.why}): ${written.length} written, ${unchanged.length} unchanged, ${removed.length} removed`,
+        );
         for (const path of refused) reporter.say(`warning: ${path} exists and was not written by multinic: left alone`);
       } else if (persist !== 'none') {
         reporter.say(`not persisted: ${persisted.why}`);
       }
       reporter.say(changed === 0 ? 'no changes' : `applied: ${describeChangeCount(plan)}`);
       reporter.say(`verified: ${checks.length} address(es) route through their own NIC`);
-      reporter.result(changed === 0 ? [] : commands, { ...planJson(plan, mapping, prepared.source.origin), applied: true, changed, checks, persisted });
+      reporter.result(changed === 0 ? [] : commands, {
+        ...planJson(plan, mapping, prepared.source.origin),
+        applied: true,
+        changed,
+        checks,
+        persisted,
+      });
       return 0;
     } catch (error) {
       // Undo: the routing multinic owned before the run, the sysctls read before it, and
       // the state files as they were. An undo that fails says what it could not put back.
-      await putBack(run, { before: live.owned, sysctlsSet: plan.sysctl.set, sysctlsBefore: sysctls?.live, restoreRecord }, error);
+      await putBack(
+        run,
+        { before: live.owned, sysctlsSet: plan.sysctl.set, sysctlsBefore: sysctls?.live, restoreRecord },
+        error,
+      );
       throw error;
     }
   } finally {
@@ -154,7 +191,9 @@ async function applyOnce(values: ParsedCommand['values'], run: Run, reporter: Re
 /** A state dir this run can write to, checked before the kernel changes. */
 async function assertWritable(stateDir: string): Promise<void> {
   await access(stateDir, constants.W_OK).catch((error: unknown) => {
-    throw new StorageFailed(`state dir ${stateDir}: cannot be written (${describeErrno(error)}); nothing changed`, { cause: error });
+    throw new StorageFailed(`state dir ${stateDir}: cannot be written (${describeErrno(error)}); nothing changed`, {
+      cause: error,
+    });
   });
 }
 
@@ -173,6 +212,9 @@ async function putBack(
   if (what.sysctlsBefore) problems.push(...restoreSysctls(what.sysctlsSet, what.sysctlsBefore));
   await what.restoreRecord?.().catch((undoError: unknown) => problems.push(`state files: ${describeErrno(undoError)}`));
   if (error instanceof Error) {
-    error.message = problems.length === 0 ? `${error.message}; ${PUT_BACK}` : `${error.message}; putting the guest back failed too: ${problems.join('; ')}`;
+    error.message =
+      problems.length === 0
+        ? `${error.message}; ${PUT_BACK}`
+        : `${error.message}; putting the guest back failed too: ${problems.join('; ')}`;
   }
 }

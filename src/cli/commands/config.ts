@@ -14,11 +14,17 @@ export function configCommand(values: ParsedCommand['values'], reporter: Reporte
     const field = KEYS[key].field;
     return { key, value: formatValue(field, loaded.config[field]), from: loaded.origins[field] };
   });
-  reporter.say(loaded.found ? `configuration from ${loaded.file}` : `${loaded.file} does not exist: every value is the default`);
+  reporter.say(
+    loaded.found ? `configuration from ${loaded.file}` : `${loaded.file} does not exist: every value is the default`,
+  );
   const width = Math.max(...entries.map((entry) => `${entry.key}="${entry.value}"`.length));
   reporter.result(
     entries.map((entry) => `${`${entry.key}="${entry.value}"`.padEnd(width)}  # ${entry.from}`),
-    { file: loaded.file, found: loaded.found, values: Object.fromEntries(entries.map((entry) => [entry.key, { value: entry.value, from: entry.from }])) },
+    {
+      file: loaded.file,
+      found: loaded.found,
+      values: Object.fromEntries(entries.map((entry) => [entry.key, { value: entry.value, from: entry.from }])),
+    },
   );
   return 0;
 }

@@ -3,7 +3,7 @@ import { readConfigSync } from '../../config/read-config.js';
 import { UsageError } from '../../errors.js';
 import { explain, farDestination, renderExplanation, type ExplainFacts } from '../../explain/explain.js';
 import { readLive } from '../../kernel/read-live.js';
-import { askRoutes, routeAnswerKey } from '../../kernel/route-get.js';
+import { askRoutes, routeAnswerKey, type RouteAnswers } from '../../kernel/route-get.js';
 import type { Run } from '../../kernel/run.js';
 import { cachePath, readCachedNetworkData } from '../../metadata/cache.js';
 import { addressPart, anotherHostIn, canonicalAddress, familyOf, maxPrefix, subnetOf } from '../../model/addresses.js';
@@ -22,32 +22,62 @@ export const EXPLAIN_DOES_NOT_ANSWER = 1;
  * kernel (its state, then one ip -batch with the route questions), the cached
  * network_data.json and the last apply's record; asks no network.
  */
-export async function explainCommand(argument: string, values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
+export async function explainCommand(
+  argument: string,
+  values: ParsedCommand['values'],
+  run: Run,
+  reporter: Reporter,
+): Promise<number> {
   const family = familyOf(argument);
   if (!family) throw new UsageError(`explain: "${argument}" is not an IPv4 or IPv6 address`);
   const address = canonicalAddress(argument);
   const stateDir = stringOption(values, 'state-dir') ?? DEFAULT_STATE_DIR;
   const config = readConfigSync(stringOption(values, 'config'));
-  const warn = (message: string) => reporter.say(`warning: ${message}`);
-  const [applied, documentText] = await Promise.all([readApplied(stateDir, warn), readCachedNetworkData(stateDir, warn).catch(() => undefined)]);
-  const document = documentText === undefined ? undefined : { data: parseNetworkDataText(documentText, cachePath(stateDir)).data, file: cachePath(stateDir) };
+  const warn = (message: string) => {
+    reporter.say(`warning: ${message}`);
+  };
+  const [applied, documentText] = await Promise.all([
+    readApplied(stateDir, warn),
+    readCachedNetworkData(stateDir, warn).catch(() => undefined),
+  ]);
+  const document =
+    documentText === undefined
+      ? undefined
+      : { data: parseNetworkDataText(documentText, cachePath(stateDir)).data, file: cachePath(stateDir) };
 
   // The kernel: where the address is; then the route questions about it.
   const live = await readLive(run);
-  const iface = live.interfaces.find((candidate) => candidate.addresses.some((item) => canonicalAddress(item.address) === address));
+  const iface = live.interfaces.find((candidate) =>
+    candidate.addresses.some((item) => canonicalAddress(item.address) === address),
+  );
   const onIface = iface?.addresses.find((item) => canonicalAddress(item.address) === address);
   const subnet = onIface ? subnetOf(address, onIface.prefix) : undefined;
   const nic = applied?.nics.find((candidate) => candidate.addresses.some((item) => canonicalAddress(item) === address));
   const gateway =
-    applied?.desired.routes.find((route) => route.table === nic?.table && route.family === family && route.dst === 'default')?.via ??
-    document?.data.networks.find((network) => network.address && canonicalAddress(network.address.address) === address)?.gateway ??
+    applied?.desired.routes.find(
+      (route) => route.table === nic?.table && route.family === family && route.dst === 'default',
+    )?.via ??
+    document?.data.networks.find((network) => network.address && canonicalAddress(network.address.address) === address)
+      ?.gateway ??
     (iface ? live.gateways.get(iface.name)?.[family] : undefined);
   const questions: ExplainFacts['routes'] = [
     { kind: 'far', destination: farDestination(family, subnet ? [subnet] : []) },
-    ...(subnet && subnet.prefix < maxPrefix(family) - 1 ? [{ kind: 'neighbour' as const, destination: anotherHostIn(subnet, gateway ? canonicalAddress(gateway) : address) }] : []),
+    ...(subnet && subnet.prefix < maxPrefix(family) - 1
+      ? [
+          {
+            kind: 'neighbour' as const,
+            destination: anotherHostIn(subnet, gateway ? canonicalAddress(gateway) : address),
+          },
+        ]
+      : []),
     ...(gateway ? [{ kind: 'gateway' as const, destination: gateway }] : []),
   ];
-  const answers = iface ? await askRoutes(run, questions.map((question) => ({ destination: question.destination, address }))) : new Map();
+  const answers = iface
+    ? await askRoutes(
+        run,
+        questions.map((question) => ({ destination: question.destination, address })),
+      )
+    : (new Map() as RouteAnswers);
   const routes = questions.map((question) => {
     const answer = answers.get(routeAnswerKey(question.destination, address));
     return { ...question, ...(answer ? { answer } : {}) };

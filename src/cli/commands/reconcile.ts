@@ -27,7 +27,9 @@ export async function reconcileCommand(values: ParsedCommand['values'], run: Run
   const marker = join(stateDir, UNANSWERED_FILE);
   const withDefaults: ParsedCommand['values'] = {
     // The metadata service reflects runtime changes to the port; a config drive never does.
-    ...(values.source === undefined && values['network-data'] === undefined && values.offline === undefined ? { source: 'metadata' } : {}),
+    ...(values.source === undefined && values['network-data'] === undefined && values.offline === undefined
+      ? { source: 'metadata' }
+      : {}),
     deadline: RECONCILE_DEADLINE_S,
     ...values,
   };
@@ -39,18 +41,35 @@ export async function reconcileCommand(values: ParsedCommand['values'], run: Run
     code = await applyCommand(withDefaults, run, inner);
   } catch (error) {
     if (error instanceof MetadataUnavailable) {
-      const already = await readFile(marker, 'utf8').then(() => true, () => false);
+      const already = await readFile(marker, 'utf8').then(
+        () => true,
+        () => false,
+      );
       if (!already) await writeFileIfChanged(marker, `${new Date().toISOString()}\n`).catch(() => undefined);
       // Its retries are in `held`; only --verbose shows them.
       if (reporter.shows('debug')) for (const text of held) reporter.debug(text.replace(/\n$/, ''));
-      throw new ReconcileSkipped(`no source of network_data.json answered (${error.message}); the routing in place is kept${already ? ' (still)' : ''}`, !already, { cause: error });
+      throw new ReconcileSkipped(
+        `no source of network_data.json answered (${error.message}); the routing in place is kept${already ? ' (still)' : ''}`,
+        !already,
+        { cause: error },
+      );
     }
     for (const text of held) reporterWrite(reporter, text);
     throw error;
   }
-  const result = JSON.parse(document) as { changed?: number; persisted?: { report?: { written?: string[]; removed?: string[] } }; commands?: string[] };
-  const changed = (result.changed ?? 0) + (result.persisted?.report?.written?.length ?? 0) + (result.persisted?.report?.removed?.length ?? 0);
-  const recovered = await rm(marker).then(() => true, () => false);
+  const result = JSON.parse(document) as {
+    changed?: number;
+    persisted?: { report?: { written?: string[]; removed?: string[] } };
+    commands?: string[];
+  };
+  const changed =
+    (result.changed ?? 0) +
+    (result.persisted?.report?.written?.length ?? 0) +
+    (result.persisted?.report?.removed?.length ?? 0);
+  const recovered = await rm(marker).then(
+    () => true,
+    () => false,
+  );
   if (recovered) reporter.say('the source of network_data.json answers again');
   // Apply's words, already formatted, when they are news (or asked for).
   if (changed > 0 || reporter.shows('debug')) for (const text of held) reporterWrite(reporter, text);
@@ -67,7 +86,11 @@ function reporterWrite(reporter: Reporter, text: string): void {
     const journal = /^<(\d)>(.*)$/.exec(line);
     // The inner reporter's elapsed time (--verbose) goes: the outer one adds its own.
     const body = (journal ? (journal[2] ?? '') : line.replace(/^multinic: /, '')).replace(/^\[\+\d+ ms\] /, '');
-    const level = journal ? (JOURNAL_LEVELS[journal[1] ?? ''] ?? 'info') : body.startsWith('warning: ') ? 'warning' : 'info';
+    const level = journal
+      ? (JOURNAL_LEVELS[journal[1] ?? ''] ?? 'info')
+      : body.startsWith('warning: ')
+        ? 'warning'
+        : 'info';
     reporter.log(level, body);
   }
 }

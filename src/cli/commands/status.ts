@@ -23,8 +23,14 @@ export const STATUS_NOT_OK = 1;
 export async function statusCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
   const stateDir = stringOption(values, 'state-dir') ?? DEFAULT_STATE_DIR;
   const root = stringOption(values, 'root') ?? '/';
-  const warn = (message: string) => reporter.say(`warning: ${message}`);
-  const [stored, applied, persisted] = await Promise.all([readState(stateDir, warn), readApplied(stateDir, warn), readPersistedLookup(stateDir, root)]);
+  const warn = (message: string) => {
+    reporter.say(`warning: ${message}`);
+  };
+  const [stored, applied, persisted] = await Promise.all([
+    readState(stateDir, warn),
+    readApplied(stateDir, warn),
+    readPersistedLookup(stateDir, root),
+  ]);
   // Without a record of the last apply (missing or damaged), the tables' live tagged rules stand in;
   // without state.json, the tables are rebuilt from them too (state/rebuild.ts).
   const first = applied && stored ? undefined : await readLive(run);
@@ -49,11 +55,23 @@ export async function statusCommand(values: ParsedCommand['values'], run: Run, r
     .map(([mac, allocation]) => {
       const rules = live.owned.rules.filter((rule) => rule.table === allocation.table);
       const routes = live.owned.routes.filter((route) => route.table === allocation.table);
-      return { mac, iface: allocation.iface ?? null, table: allocation.table, priority: allocation.priority, attached: allocation.attached, addresses: rules.map((rule) => addressPart(rule.from)), rules: rules.length, routes: routes.length };
+      return {
+        mac,
+        iface: allocation.iface ?? null,
+        table: allocation.table,
+        priority: allocation.priority,
+        attached: allocation.attached,
+        addresses: rules.map((rule) => addressPart(rule.from)),
+        rules: rules.length,
+        routes: routes.length,
+      };
     });
   const ok = applied !== undefined || rows.length > 0 ? rows.every((row) => row.state === 'ok') : false;
-  const counts = (['ok', 'drift', 'missing'] as const).map((word) => `${rows.filter((row) => row.state === word).length} ${word}`).join(', ');
-  if (!applied && rows.length === 0) reporter.say(`nothing managed yet: ${stateDir} has no record of an apply (run multinic apply)`);
+  const counts = (['ok', 'drift', 'missing'] as const)
+    .map((word) => `${rows.filter((row) => row.state === word).length} ${word}`)
+    .join(', ');
+  if (!applied && rows.length === 0)
+    reporter.say(`nothing managed yet: ${stateDir} has no record of an apply (run multinic apply)`);
   else reporter.say(`${rows.length} managed address(es): ${counts}`);
   reporter.result(rows.length === 0 ? [] : renderStatusTable(rows), { ok, stateDir, addresses: rows, nics: tables });
   return ok ? 0 : STATUS_NOT_OK;

@@ -19,7 +19,9 @@ import type { Reporter } from '../output.js';
  */
 export async function verifyCommand(values: ParsedCommand['values'], run: Run, reporter: Reporter): Promise<number> {
   const stateDir = stringOption(values, 'state-dir') ?? DEFAULT_STATE_DIR;
-  const warn = (message: string) => reporter.say(`warning: ${message}`);
+  const warn = (message: string) => {
+    reporter.say(`warning: ${message}`);
+  };
   const applied = await readApplied(stateDir, warn);
   const live = await readLive(run);
   const state = (await readState(stateDir, warn)) ?? rebuildState(live.owned, live.interfaces);
@@ -29,12 +31,18 @@ export async function verifyCommand(values: ParsedCommand['values'], run: Run, r
   // Only what is missing fails here: a tagged object beyond the record is the next apply's to remove.
   const failures = [
     ...describeDrift(diffRouting(expected, live.owned, live.foreign), { removals: false }),
-    ...nics.filter((nic) => nic.addresses.length === 0).map((nic) => `${nic.iface} (${nic.mac}): no rule in place for table ${nic.table}`),
+    ...nics
+      .filter((nic) => nic.addresses.length === 0)
+      .map((nic) => `${nic.iface} (${nic.mac}): no rule in place for table ${nic.table}`),
   ];
   const checks = await checkRoutes(run, nics, expected, live.foreign.routes);
   failures.push(...checks.filter((check) => !check.ok).map((check) => check.message));
   for (const check of checks) reporter.say(`${check.ok ? 'ok' : 'FAIL'}: ${check.message}`);
-  reporter.result(failures.length === 0 ? [`ok: ${checks.length} check(s) hold`] : failures, { ok: failures.length === 0, checks, failures });
+  reporter.result(failures.length === 0 ? [`ok: ${checks.length} check(s) hold`] : failures, {
+    ok: failures.length === 0,
+    checks,
+    failures,
+  });
   if (failures.length > 0) throw new VerificationFailed(`${failures.length} check(s) failed`, failures);
   return 0;
 }
