@@ -4,15 +4,27 @@
  * the kernel, the kernel is read again, so the routing is planned for the addresses now there.
  */
 import { applyAddressPlan } from '../kernel/apply-addresses.js';
-import type { Run } from '../kernel/run.js';
+import { readLive } from '../kernel/read-live.js';
+import { runChecked, type Run } from '../kernel/run.js';
 import type { LoadedNetworkData } from '../metadata/source.js';
 import type { LoadedConfig } from '../config/parse-config.js';
 import type { Warn } from '../state/files.js';
 import type { Mac } from '../model/types.js';
-import { addressCommands, addressPlanIsEmpty, planAddresses } from '../plan/addresses.js';
+import {
+  addressCommands,
+  addressPlanIsEmpty,
+  planAddresses,
+  undoAddressCommands,
+  type AddressPlan,
+} from '../plan/addresses.js';
 import { ownerOfNic } from '../persist/detect.js';
 import { readOwnerFacts } from '../persist/owner-facts.js';
-import { readAddressRecord, writeAddressRecord } from '../state/added-addresses.js';
+import {
+  readAddressRecord,
+  readAddressRecordText,
+  restoreAddressRecordText,
+  writeAddressRecord,
+} from '../state/added-addresses.js';
 import type { Reporter } from './output.js';
 import { planFrom, readCurrent, type Prepared } from './pipeline.js';
 
@@ -21,15 +33,34 @@ export interface PreparedWithAddresses extends Prepared {
   selfConfigured: Mac[];
 }
 
+/** The step, called once per read of a wait, and how to undo what all its calls changed. */
+export interface PrepareWithOwnAddresses {
+  (document: LoadedNetworkData): Promise<PreparedWithAddresses>;
+  /**
+   * Undoes every address change of this run (the plans applied, last first, in one
+   * `ip -batch`) and puts addresses.json back as it was before the run. Returns what could
+   * not be put back, or undefined when the run changed nothing here (nothing to say).
+   */
+  undo: () => Promise<string[] | undefined>;
+}
+
 /**
  * Reads the kernel and the state, plans, and configures unowned NICs first; it says each
- * note once across the re-reads of a wait.
+ * note once across the re-reads of a wait. The changes of every call are kept for `undo`:
+ * apply.ts calls it when the run fails later, so a failed run leaves these too as it found them.
  */
 export function prepareWithOwnAddresses(
   run: Run,
   options: { stateDir: string; sysctl: boolean; config?: LoadedConfig; warn: Warn },
   context: { root: string; dryRun: boolean; reporter: Reporter },
-): (document: LoadedNetworkData) => Promise<PreparedWithAddresses> {
+): PrepareWithOwnAddresses {
+  // What this run changed: the plans the kernel took, and addresses.json before its first write.
+  const applied: AddressPlan[] = [];
+  let recordBefore: { text: string | undefined } | undefined;
+  const writeRecord = async (record: Parameters<typeof writeAddressRecord>[1]) => {
+    recordBefore ??= { text: await readAddressRecordText(options.stateDir) };
+    await writeAddressRecord(options.stateDir, record);
+  };
   const preparePlan = async (document: LoadedNetworkData): Promise<Prepared> =>
     planFrom(
       document,
@@ -42,7 +73,7 @@ export function prepareWithOwnAddresses(
     said.add(message);
     context.reporter.say(message);
   };
-  return async (document) => {
+  const prepare = async (document: LoadedNetworkData): Promise<PreparedWithAddresses> => {
     const [prepared, record] = await Promise.all([
       preparePlan(document),
       readAddressRecord(options.stateDir, options.warn),
@@ -61,17 +92,46 @@ export function prepareWithOwnAddresses(
       return { ...prepared, selfConfigured };
     }
     if (addressPlanIsEmpty(plan)) {
-      if (plan.record.nics.length > 0 || record.nics.length > 0)
-        await writeAddressRecord(options.stateDir, plan.record);
+      if (plan.record.nics.length > 0 || record.nics.length > 0) await writeRecord(plan.record);
       return { ...prepared, selfConfigured };
     }
     // Claimed before the kernel changes: a run stopped half-way still knows what it may
     // have added, and the next run takes back or keeps exactly that.
-    await writeAddressRecord(options.stateDir, {
+    await writeRecord({
       nics: [...plan.record.nics, ...record.nics.filter((entry) => !selfConfigured.includes(entry.mac))],
     });
+    // Kept before it runs: a batch that stops half-way is undone as far as it went.
+    applied.push(plan);
     await applyAddressPlan(run, plan);
-    await writeAddressRecord(options.stateDir, plan.record);
+    await writeRecord(plan.record);
     return { ...(await preparePlan(prepared.source)), selfConfigured };
   };
+  const undo = async (): Promise<string[] | undefined> => {
+    if (applied.length === 0 && !recordBefore) return undefined;
+    const problems: string[] = [];
+    const plans = applied.splice(0);
+    if (plans.length > 0) {
+      // -force: one line that fails must not keep the others from being put back.
+      await readLive(run)
+        .then(async (now) => {
+          const lines = undoAddressCommands(plans, now.interfaces);
+          if (lines.length > 0)
+            await runChecked(
+              run,
+              'ip',
+              ['-force', '-batch', '-'],
+              `${lines.map((args) => args.join(' ')).join('\n')}\n`,
+            );
+        })
+        .catch((error: unknown) => problems.push(`addresses: ${(error as Error).message}`));
+    }
+    const before = recordBefore;
+    recordBefore = undefined;
+    if (before)
+      await restoreAddressRecordText(options.stateDir, before.text).catch((error: unknown) =>
+        problems.push(`addresses.json: ${(error as Error).message}`),
+      );
+    return problems;
+  };
+  return Object.assign(prepare, { undo });
 }

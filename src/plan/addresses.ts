@@ -200,3 +200,66 @@ export function addressCommands(plan: AddressPlan): string[][] {
     ...plan.down.map((iface) => ['link', 'set', 'dev', iface, 'down']),
   ];
 }
+
+/**
+ * The plan that undoes `plan` once it ran: what it added is removed, what it removed is added
+ * back, links it set up go down and links it set down come up. `before` is the record as it
+ * was before the plan (the record is state, not kernel: it is put back as a file, not planned).
+ */
+export function inverseAddressPlan(plan: AddressPlan, before: AddressRecord = EMPTY_RECORD): AddressPlan {
+  return {
+    up: [...plan.down],
+    add: [...plan.remove],
+    remove: [...plan.add],
+    down: [...plan.up],
+    record: before,
+    notes: [],
+  };
+}
+
+/**
+ * The `ip` lines that undo the address plans a run applied, in one batch: the last plan is
+ * undone first (a wait may plan again after a NIC came), so the batch walks the kernel back
+ * through each step to where the run found it. `interfaces` is the kernel now: a line whose
+ * effect already holds is left out (a plan whose batch stopped half-way, a NIC that left
+ * with its addresses), so every line of the batch is one the kernel must take.
+ */
+export function undoAddressCommands(applied: AddressPlan[], interfaces: KernelInterface[]): string[][] {
+  const live = new Map(
+    interfaces.map((iface) => [
+      iface.name,
+      { up: iface.up, addresses: new Set(iface.addresses.map((address) => `${address.address}/${address.prefix}`)) },
+    ]),
+  );
+  const lines: string[][] = [];
+  for (const plan of [...applied].reverse()) {
+    const inverse = inverseAddressPlan(plan);
+    const needed: AddressPlan = { up: [], add: [], remove: [], down: [], record: inverse.record, notes: [] };
+    for (const name of inverse.up) {
+      const now = live.get(name);
+      if (now && !now.up) {
+        now.up = true;
+        needed.up.push(name);
+      }
+    }
+    for (const change of inverse.add) {
+      const now = live.get(change.iface);
+      if (now && !now.addresses.has(`${change.address}/${change.prefix}`)) {
+        now.addresses.add(`${change.address}/${change.prefix}`);
+        needed.add.push(change);
+      }
+    }
+    for (const change of inverse.remove) {
+      if (live.get(change.iface)?.addresses.delete(`${change.address}/${change.prefix}`)) needed.remove.push(change);
+    }
+    for (const name of inverse.down) {
+      const now = live.get(name);
+      if (now?.up) {
+        now.up = false;
+        needed.down.push(name);
+      }
+    }
+    lines.push(...addressCommands(needed));
+  }
+  return lines;
+}

@@ -3,10 +3,19 @@
  * configures (src/plan/addresses.ts), so that a later run takes back exactly those. Read and
  * written like every state file (files.ts): a damaged one is moved aside with a warning.
  */
+import { join } from 'node:path';
+import { readBounded } from '../io/read-bounded.js';
 import { EMPTY_RECORD, type AddressRecord } from '../plan/addresses.js';
 import * as z from '../schema/zod.js';
 import { family } from './applied.js';
-import { readStateFile, writeStateFile, type StateFileSpec, type Warn } from './files.js';
+import {
+  readStateFile,
+  removeStateFile,
+  STATE_FILE_CAP,
+  writeStateFile,
+  type StateFileSpec,
+  type Warn,
+} from './files.js';
 
 const ADDRESSES_FILE = 'addresses.json';
 
@@ -34,4 +43,22 @@ export async function readAddressRecord(stateDir: string, warn: Warn): Promise<A
 
 export async function writeAddressRecord(stateDir: string, record: AddressRecord): Promise<void> {
   await writeStateFile(stateDir, ADDRESSES_FILE, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** addresses.json's text as it is now (undefined: absent or unreadable), to put back if the run fails. */
+export async function readAddressRecordText(stateDir: string): Promise<string | undefined> {
+  return await readBounded(join(stateDir, ADDRESSES_FILE), {
+    maxBytes: STATE_FILE_CAP,
+    timeoutMs: 0,
+    noFollow: true,
+  }).then(
+    (bytes) => bytes.toString('utf8'),
+    () => undefined,
+  );
+}
+
+/** Puts addresses.json back to `text` (from readAddressRecordText): absent when it was absent. */
+export async function restoreAddressRecordText(stateDir: string, text: string | undefined): Promise<void> {
+  if (text === undefined) await removeStateFile(stateDir, ADDRESSES_FILE);
+  else await writeStateFile(stateDir, ADDRESSES_FILE, text);
 }

@@ -71,6 +71,8 @@ async function applyOnce(values: ParsedCommand['values'], run: Run, reporter: Re
           reporter.say(message);
         },
       });
+  // The address step's undo (own-addresses.ts): it runs once, so after putBack it has nothing left.
+  let undoAddresses: (() => Promise<string[] | undefined>) | undefined;
   try {
     // Temporary files of a run killed mid-write are ours to remove now that we hold the lock.
     if (!dryRun) await cleanTempFiles(stateDir);
@@ -89,6 +91,7 @@ async function applyOnce(values: ParsedCommand['values'], run: Run, reporter: Re
       { stateDir, sysctl: options.sysctl, config: options.config, warn },
       { root, dryRun, reporter },
     );
+    undoAddresses = prepare.undo;
     const first = await prepare(source);
     chaosPoint('kernel');
     // NICs still on their way after a hotplug are waited for a bounded time: the guest's side
@@ -178,11 +181,17 @@ async function applyOnce(values: ParsedCommand['values'], run: Run, reporter: Re
       // the state files as they were. An undo that fails says what it could not put back.
       await putBack(
         run,
-        { before: live.owned, sysctlsSet: plan.sysctl.set, sysctlsBefore: sysctls?.live, restoreRecord },
+        { before: live.owned, sysctlsSet: plan.sysctl.set, sysctlsBefore: sysctls?.live, restoreRecord, undoAddresses },
         error,
       );
       throw error;
     }
+  } catch (error) {
+    // A failure after the address step but before the routing changed (a wait, a state
+    // write): the addresses this run put on or took off are all there is to put back.
+    const problems = await undoAddresses?.();
+    if (problems) sayPutBack(error, problems);
+    throw error;
   } finally {
     await release();
   }
@@ -204,6 +213,7 @@ async function putBack(
     sysctlsSet: Parameters<typeof restoreSysctls>[0];
     sysctlsBefore: Parameters<typeof restoreSysctls>[1] | undefined;
     restoreRecord: (() => Promise<void>) | undefined;
+    undoAddresses: (() => Promise<string[] | undefined>) | undefined;
   },
   error: unknown,
 ): Promise<void> {
@@ -211,6 +221,13 @@ async function putBack(
   await undoRouting(run, what.before).catch((undoError: unknown) => problems.push((undoError as Error).message));
   if (what.sysctlsBefore) problems.push(...restoreSysctls(what.sysctlsSet, what.sysctlsBefore));
   await what.restoreRecord?.().catch((undoError: unknown) => problems.push(`state files: ${describeErrno(undoError)}`));
+  // Last: the addresses went on before the routing that uses them.
+  problems.push(...((await what.undoAddresses?.()) ?? []));
+  sayPutBack(error, problems);
+}
+
+/** Ends the message of a run that was undone with whether the guest is as it was. */
+function sayPutBack(error: unknown, problems: string[]): void {
   if (error instanceof Error) {
     error.message =
       problems.length === 0
