@@ -256,6 +256,47 @@ describe.skipIf(!availability.ok)(`attach with nobody to configure the port (${a
     await expectAnswers(['203.0.113.26', '2001:db8:a::26', '203.0.113.21'], next.stderr);
   });
 
+  it('a routing batch the kernel refuses after the port came back: its addresses come off again and addresses.json keeps what it held (issue 17)', async () => {
+    expect((await apply()).exitCode).toBe(0);
+    await lab.metadata.setNetworkData(FOUR);
+    await lab.addNic(ENS6);
+    expect((await apply('--source', 'metadata')).exitCode).toBe(0);
+    const table = /from 203\.0\.113\.26 lookup (\d+)/.exec((await lab.exec('guest', 'ip', ['-4', 'rule'])).stdout)?.[1];
+    expect(table).toBeDefined();
+    // Gone from the metadata, still on the guest: multinic takes back its addresses, sets the
+    // link down, and ens6 keeps its table. Then somebody puts a route with the key of ens6's
+    // subnet route in that table: when the port comes back, the kernel answers "File exists".
+    await lab.metadata.setNetworkData(THREE);
+    expect((await apply('--source', 'metadata')).exitCode).toBe(0);
+    const squatter = ['route', 'add', '203.0.113.0/24', 'dev', 'ens3', 'table', table!];
+    expect((await lab.exec('guest', 'ip', squatter)).exitCode).toBe(0);
+    const linksAndAddresses = async () => (await guestState()).replace(/ qdisc \S+/g, '');
+    const before = await linksAndAddresses();
+    const recordBefore = await readFile(join(stateDir, 'addresses.json'), 'utf8');
+    expect(JSON.parse(recordBefore)).toEqual({ nics: [] });
+
+    await lab.metadata.setNetworkData(FOUR);
+    const refused = await apply('--source', 'metadata');
+    expect(refused.exitCode, refused.stderr).toBe(70);
+    expect(refused.stderr).toContain('no network owner configures it: multinic puts on 203.0.113.26/24');
+    expect(refused.stderr).toMatch(/File exists.*; the guest was put back as it was before this run/);
+    expect(await linksAndAddresses()).toBe(before);
+    expect(await readFile(join(stateDir, 'addresses.json'), 'utf8')).toBe(recordBefore);
+
+    expect(
+      (
+        await lab.exec(
+          'guest',
+          'ip',
+          squatter.map((word) => (word === 'add' ? 'del' : word)),
+        )
+      ).exitCode,
+    ).toBe(0);
+    const next = await apply('--source', 'metadata');
+    expect(next.exitCode, next.stderr).toBe(0);
+    await expectAnswers(['203.0.113.26', '2001:db8:a::26'], next.stderr);
+  });
+
   it('a NIC that appears while a run waits is configured as soon as it is there', async () => {
     expect((await apply()).exitCode).toBe(0);
     await lab.metadata.setNetworkData(FOUR);
