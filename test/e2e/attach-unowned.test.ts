@@ -7,6 +7,7 @@
  * metadata and the guest, exactly what was added is gone. And a NIC that appears while a
  * run waits is taken as soon as it is there.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -145,6 +146,7 @@ describe.skipIf(!availability.ok)(`attach with nobody to configure the port (${a
   afterEach(async () => {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before it was made
     await lab?.destroy();
+    execFileSync('sh', ['-c', `mountpoint -q ${stateDir} && umount -l ${stateDir} || true`]);
     await rm(work, { recursive: true, force: true });
   });
 
@@ -234,6 +236,12 @@ describe.skipIf(!availability.ok)(`attach with nobody to configure the port (${a
     const linksAndAddresses = async () => (await guestState()).replace(/ qdisc \S+/g, '');
     const before = await linksAndAddresses();
     const recordBefore = await readFile(join(stateDir, 'addresses.json'), 'utf8').catch(() => 'absent');
+    // A dry run says what it would put on, and changes nothing.
+    const dry = await apply('--source', 'metadata', '--dry-run');
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain('dry run: would run ip address add 203.0.113.26/24 dev ens6');
+    expect(await linksAndAddresses()).toBe(before);
+    expect(await readFile(join(stateDir, 'addresses.json'), 'utf8').catch(() => 'absent')).toBe(recordBefore);
     const failed = await apply('--source', 'metadata');
     expect(failed.exitCode, failed.stderr).toBe(70);
     expect(failed.stderr).toContain('no network owner configures it: multinic puts on 203.0.113.26/24');
@@ -292,6 +300,31 @@ describe.skipIf(!availability.ok)(`attach with nobody to configure the port (${a
         )
       ).exitCode,
     ).toBe(0);
+    const next = await apply('--source', 'metadata');
+    expect(next.exitCode, next.stderr).toBe(0);
+    await expectAnswers(['203.0.113.26', '2001:db8:a::26'], next.stderr);
+  });
+
+  it('a state write that fails after the address step, before any routing changed: the addresses come off again (issue 17)', async () => {
+    await mkdir(stateDir, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', stateDir]);
+    expect((await apply()).exitCode).toBe(0);
+    await lab.metadata.setNetworkData(FOUR);
+    await lab.addNic(ENS6);
+    // A full disk but for one page: addresses.json (one page) is written, the next state
+    // file of the run (the sysctl originals, with ens6's) is not.
+    execFileSync('sh', ['-c', `dd if=/dev/zero of=${stateDir}/filler bs=4k 2>/dev/null || true`]);
+    execFileSync('truncate', ['-s', '-4096', join(stateDir, 'filler')]);
+    const linksAndAddresses = async () => (await guestState()).replace(/ qdisc \S+/g, '');
+    const before = await linksAndAddresses();
+    const failed = await apply('--source', 'metadata');
+    expect(failed.exitCode, failed.stderr).toBe(74);
+    expect(failed.stderr).toContain('no network owner configures it: multinic puts on 203.0.113.26/24');
+    expect(failed.stderr).toMatch(/no space left on device\); the guest was put back as it was before this run/);
+    expect(await linksAndAddresses()).toBe(before);
+    await expect(readFile(join(stateDir, 'addresses.json'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+
+    await rm(join(stateDir, 'filler'));
     const next = await apply('--source', 'metadata');
     expect(next.exitCode, next.stderr).toBe(0);
     await expectAnswers(['203.0.113.26', '2001:db8:a::26'], next.stderr);
