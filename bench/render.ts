@@ -19,8 +19,8 @@ export const FORM_NAMES: Record<Form, string> = {
   bundle: 'the bundle, plain (node build/multinic.cjs: the npm command)',
   snapshot: 'the bundle from its startup snapshot (node --snapshot-blob)',
   wrapper: 'the installed wrapper (snapshot check, then the snapshot)',
-  sea: 'the single executable with its snapshot (build/multinic)',
-  seaPlain: 'the single executable without a snapshot (A/B)',
+  sea: 'the single executable as shipped, plain (build/multinic)',
+  seaPlain: 'the single executable with a startup snapshot (A/B, not shipped: aborts where V8 refuses it)',
 };
 
 /** The peak RSS samples of a form at one point (results of older runs have dist and bundle only). */

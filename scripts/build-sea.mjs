@@ -4,16 +4,18 @@
  * the node binary that builds it, with build/multinic.cjs injected as its main script
  * (https://nodejs.org/api/single-executable-applications.html). Run `npm run bundle` first.
  *
- * Built with `useSnapshot` (Node 20.12 and later): Node runs the bundle once at build time and
- * injects the V8 heap it left, so a run starts with every module already loaded and main is
- * called from the snapshot (src/cli/main.ts, setDeserializeMainFunction). The executable
- * carries its own node, so the snapshot always matches the binary that starts it.
+ * Built plain: the bundle's source, compiled at start. Not with `useSnapshot`, although that
+ * starts faster: V8 checks a snapshot against its flags, which follow the machine and
+ * NODE_OPTIONS, and a single executable whose snapshot is refused aborts (exit 14) before
+ * any JavaScript runs, with no way to fall back. The VM suite saw exactly that: built on a
+ * two-core host, refused under QEMU with one vCPU, multinic.service failed. Not with
+ * `useCodeCache` either: a refused cache is only compiled again, but Node then prints
+ * "Code cache data rejected" on every run, which an operator reads as a fault.
  *
- *   node scripts/build-sea.mjs [--form snapshot|code-cache|plain] [--out FILE]
+ *   node scripts/build-sea.mjs [--form plain|snapshot|code-cache] [--out FILE]
  *
- * The other forms are for the benchmark's A/B (bench/main.ts): `code-cache` injects V8's
- * compiled code instead of a heap (useCodeCache; Node ignores it beside useSnapshot),
- * `plain` the bundle's source alone, as before.
+ * The other forms are for the benchmark's A/B (bench/main.ts): `snapshot` injects the V8
+ * heap the bundle left at build time (useSnapshot), `code-cache` V8's compiled code.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFile, chmod, rm, stat, writeFile } from 'node:fs/promises';
@@ -21,7 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { form: { type: 'string', default: 'snapshot' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { form: { type: 'string', default: 'plain' }, out: { type: 'string' } } });
 const form = values.form;
 if (!['snapshot', 'code-cache', 'plain'].includes(form))
   throw new Error(`build-sea: --form ${form}: give snapshot, code-cache or plain`);

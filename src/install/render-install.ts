@@ -89,13 +89,19 @@ export function renderSnapshotScript(paths: BundlePaths = PATHS): string {
  * blob still prints what it printed when the snapshot was made: a snapshot from another node
  * build aborts node before the run starts. `--` ends node's own options (`--version`). The
  * check costs one `stat` process; the snapshot saves loading and compiling the bundle.
+ * The same node can still refuse the blob: V8 checks its flags, which follow the machine
+ * (a snapshot made with two CPUs was refused under QEMU with one, in the VM suite). Node
+ * then exits 14 before any of multinic has run (multinic never exits 14), so the wrapper
+ * runs the bundle plainly instead.
  */
 export function renderBundleWrapper(paths: BundlePaths = PATHS): string {
   return [
     '#!/bin/sh',
     "# multinic: runs the bundled CLI with the node on PATH. Written by `multinic install` (or the npm package's postinstall).",
     `if node=$(command -v node) && { read -r made < ${paths.snapshotKey}; } 2>/dev/null && [ "$(${snapshotStat('$node', paths.snapshot)} 2>/dev/null)" = "$made" ]; then`,
-    `  exec node --snapshot-blob ${paths.snapshot} -- "$@"`,
+    `  node --snapshot-blob ${paths.snapshot} -- "$@"`,
+    '  status=$?',
+    '  [ "$status" -eq 14 ] || exit "$status"',
     'fi',
     `exec node ${paths.bundle} "$@"`,
     '',

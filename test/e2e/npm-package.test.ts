@@ -132,7 +132,8 @@ describe('the npm package', () => {
     };
     let version = await traced('--version');
     expect(version.stdout).toBe(`multinic ${VERSION}\n`);
-    expect(version.stderr).toContain(`exec node --snapshot-blob ${join(build, 'multinic.blob')} -- --version`);
+    expect(version.stderr).toContain(`node --snapshot-blob ${join(build, 'multinic.blob')} -- --version`);
+    expect(version.stderr).not.toContain(`exec node ${join(build, 'multinic.cjs')}`);
     const config = await traced('config', '--config', join(build, '..', 'cloud-init', 'multinic.conf'));
     expect(config.stdout).toContain('MULTINIC_TABLES="10001-12000"');
     // A damaged blob (here cut short) no longer matches its key: the bundle runs, no error.
