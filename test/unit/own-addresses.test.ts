@@ -11,16 +11,8 @@ import {
   type AddressRecord,
   type OwnerOf,
 } from '../../src/plan/addresses.js';
-import { aLink, aNetwork, anAddress, anInterface, networkData } from './builders.js';
+import { aLink, aNetwork, anAddress, bareEns6, ens3, MAC6, networkData } from './builders.js';
 
-const MAC6 = 'fa:16:3e:00:00:06';
-const ens3 = anInterface({
-  name: 'ens3',
-  index: 2,
-  mac: 'fa:16:3e:00:00:01',
-  addresses: [anAddress('203.0.113.21', 24)],
-});
-const bareEns6 = anInterface({ name: 'ens6', index: 5, mac: MAC6, up: false, addresses: [] });
 const data = networkData(
   [aLink(), aLink({ id: 'tap6', mac: MAC6 })],
   [

@@ -15,16 +15,8 @@ import {
   type AddressRecord,
 } from '../../src/plan/addresses.js';
 import type { KernelInterface } from '../../src/model/types.js';
-import { aLink, aNetwork, anAddress, anInterface, networkData } from './builders.js';
+import { aLink, aNetwork, anAddress, bareEns6, ens3, MAC6, networkData } from './builders.js';
 
-const MAC6 = 'fa:16:3e:00:00:06';
-const ens3 = anInterface({
-  name: 'ens3',
-  index: 2,
-  mac: 'fa:16:3e:00:00:01',
-  addresses: [anAddress('203.0.113.21', 24)],
-});
-const bareEns6 = anInterface({ name: 'ens6', index: 5, mac: MAC6, up: false, addresses: [] });
 const ens6Networks = (v4: string) => [
   aNetwork({ id: 'network6', linkId: 'tap6', address: { address: v4, prefix: 24 }, gateway: '198.51.100.1' }),
   aNetwork({

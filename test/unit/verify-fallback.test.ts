@@ -13,22 +13,10 @@ import { Reporter } from '../../src/cli/output.js';
 import { KernelCommandFailed, VerificationFailed } from '../../src/errors.js';
 import type { RunResult } from '../../src/kernel/run.js';
 import { checkRoutes } from '../../src/kernel/verify.js';
-import type { PlannedNic, RoutingState } from '../../src/plan/types.js';
+import { ens5Desired, ens5Planned } from './builders.js';
 
-const nic: PlannedNic = {
-  mac: 'fa:16:3e:00:00:05',
-  iface: 'ens5',
-  table: 10003,
-  priority: 10003,
-  addresses: ['192.0.2.30'],
-};
-const desired: RoutingState = {
-  routes: [
-    { family: 4, table: 10003, dst: '192.0.2.0/24', dev: 'ens5', src: '192.0.2.30', scope: 'link' },
-    { family: 4, table: 10003, dst: 'default', via: '192.0.2.1', dev: 'ens5' },
-  ],
-  rules: [{ family: 4, priority: 10003, from: '192.0.2.30/32', table: 10003 }],
-};
+const nic = ens5Planned;
+const desired = ens5Desired;
 
 /** `ip -force -batch` of route gets: `unroutable` destinations fail their line as the kernel does. */
 function routeGets(unroutable: string[], answerDev = 'ens5') {

@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/kernel/run.js';
 import { checkRoutes, probesFor } from '../../src/kernel/verify.js';
-import type { PlannedNic, RoutingState } from '../../src/plan/types.js';
+import type { RoutingState } from '../../src/plan/types.js';
+import { ens5Planned, ens5Rule, ens5Subnet } from './builders.js';
 
-const nic: PlannedNic = {
-  mac: 'fa:16:3e:00:00:05',
-  iface: 'ens5',
-  table: 10003,
-  priority: 10003,
-  addresses: ['192.0.2.30'],
-};
+const nic = ens5Planned;
 const desired: RoutingState = {
-  routes: [
-    { family: 4, table: 10003, dst: '192.0.2.0/24', dev: 'ens5', src: '192.0.2.30', scope: 'link' },
-    { family: 4, table: 10003, dst: '198.51.100.0/25', via: '192.0.2.1', dev: 'ens5' },
-  ],
-  rules: [{ family: 4, priority: 10003, from: '192.0.2.30/32', table: 10003 }],
+  routes: [ens5Subnet, { family: 4, table: 10003, dst: '198.51.100.0/25', via: '192.0.2.1', dev: 'ens5' }],
+  rules: [ens5Rule],
 };
 
 describe('route checks', () => {
