@@ -2,8 +2,9 @@
  * One read of everything live that a run needs: interfaces with their addresses, every
  * route of every table, and the IPv4 and IPv6 rules. Two `ip` processes, run side by side:
  * one batch for addresses, routes and IPv4 rules, and one for IPv6 rules (a batch line
- * cannot switch family). Only reads: how the kernel would route is asked by whoever needs
- * to know (route-get.ts), after this.
+ * cannot switch family). How the kernel would route is asked by whoever needs to know
+ * (route-get.ts), after this; verification reads the routing and asks in one batch
+ * (readRoutingAsking).
  */
 import { KernelCommandFailed } from '../errors.js';
 import { parseIpAddr } from '../links/parse-ip-addr.js';
@@ -50,18 +51,61 @@ export function splitBatchJson(stdout: string, expected: number | undefined, com
 const READS = ['addr show', 'route show table all', 'rule show'];
 const READ_ARGS = ['-j', '-d', '-N', '-batch', '-'];
 const READ_COMMAND = `ip ${READ_ARGS.join(' ')} (${READS.join(', ')})`;
+const RULES6_ARGS = ['-j', '-N', '-6', 'rule', 'show'];
+const RULES6_COMMAND = `ip ${RULES6_ARGS.join(' ')}`;
 
 export async function readLive(run: Run): Promise<LiveState> {
   const [batchOut, v6Out] = await Promise.all([
     runChecked(run, 'ip', READ_ARGS, `${READS.join('\n')}\n`),
-    runChecked(run, 'ip', ['-j', '-N', '-6', 'rule', 'show']),
+    runChecked(run, 'ip', RULES6_ARGS),
   ]);
   const [addrJson, routeJson, ruleJson] = splitBatchJson(batchOut, READS.length, READ_COMMAND);
-  const rules6 = checkRules(parseIpJson(v6Out, 'ip -j -N -6 rule show'), 'ip -j -N -6 rule show');
+  return {
+    interfaces: parseIpAddr(checkAddrs(addrJson, 'ip -j addr show')),
+    ...routingOf(routeJson, ruleJson, v6Out),
+  };
+}
+
+/** What verification reads: the routing, and the answers to its route questions. */
+export interface RoutingRead {
+  owned: RoutingState;
+  foreign: RoutingState;
+  /** One JSON array per question, in the order asked. */
+  answers: unknown[];
+}
+
+const ROUTING_READS = ['route show table all', 'rule show'];
+
+/**
+ * The routes and rules of both families, and route questions (`route get` lines) asked in
+ * the same batch right after the read: one process where the read and the questions apart
+ * are two, one after the other. Without -force, so a question the kernel cannot answer (no
+ * route from that address at all) stops the batch: the result is then undefined, and the
+ * caller reads and asks apart (readLive, route-get.ts askRoutes), where every unanswered
+ * question is judged on its own.
+ */
+export async function readRoutingAsking(run: Run, questions: string[]): Promise<RoutingRead | undefined> {
+  const lines = [...ROUTING_READS, ...questions];
+  const command = `ip ${READ_ARGS.join(' ')} (${ROUTING_READS.join(', ')}, ${questions.length} route get)`;
+  const [batch, v6Out] = await Promise.all([
+    run('ip', READ_ARGS, { input: `${lines.join('\n')}\n` }),
+    runChecked(run, 'ip', RULES6_ARGS),
+  ]);
+  if (batch.exitCode !== 0) return undefined;
+  // Every line that succeeded printed one array: a short answer is an ip that misbehaved.
+  const [routeJson, ruleJson, ...answers] = splitBatchJson(batch.stdout, lines.length, command);
+  return { ...routingOf(routeJson, ruleJson, v6Out), answers };
+}
+
+function routingOf(
+  routeJson: unknown,
+  ruleJson: unknown,
+  v6Out: string,
+): Pick<LiveState, 'owned' | 'foreign' | 'gateways'> {
+  const rules6 = checkRules(parseIpJson(v6Out, RULES6_COMMAND), RULES6_COMMAND);
   const routes = checkRoutes(routeJson ?? [], 'ip -j route show table all');
   const rules4 = checkRules(ruleJson ?? [], 'ip -j rule show');
   return {
-    interfaces: parseIpAddr(checkAddrs(addrJson, 'ip -j addr show')),
     owned: ownedRouting(routes, rules4, rules6),
     foreign: foreignRouting(routes, rules4, rules6),
     gateways: mainDefaultGateways(routes),

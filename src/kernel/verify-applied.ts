@@ -7,9 +7,10 @@ import { VerificationFailed } from '../errors.js';
 import { describeDrift } from '../plan/describe-drift.js';
 import { countChanges, diffRouting } from '../plan/diff.js';
 import type { PlannedNic, RouteSpec, RoutingState } from '../plan/types.js';
-import { readLive } from './read-live.js';
+import { readLive, readRoutingAsking } from './read-live.js';
+import { askRoutes, collectRouteAnswers, routeGetLines } from './route-get.js';
 import type { Run } from './run.js';
-import { checkRoutes, type RouteCheck } from './verify.js';
+import { judgeProbes, probesFor, type RouteCheck } from './verify.js';
 
 /** `others`: routes someone else made, read before the change: those in multinic's tables are probed too. */
 export async function verifyApplied(
@@ -18,14 +19,20 @@ export async function verifyApplied(
   desired: RoutingState,
   others: RouteSpec[] = [],
 ): Promise<RouteCheck[]> {
-  const after = await readLive(run);
+  const probes = probesFor(nics, desired, others);
+  // The read and the route questions in one batch: every process started costs a run more
+  // than the read itself (BENCHMARKS.md). When a question has no answer, the batch stops
+  // there, and the read and the questions are asked apart so each question is judged alone.
+  const together = await readRoutingAsking(run, routeGetLines(probes));
+  const after = together ?? (await readLive(run));
   const leftover = diffRouting(desired, after.owned, after.foreign);
   if (countChanges(leftover) > 0)
     throw new VerificationFailed(
       'the kernel does not hold what was applied',
       describeDrift(leftover, { removals: true }),
     );
-  const checks = await checkRoutes(run, nics, desired, others);
+  const answers = together ? collectRouteAnswers(together.answers) : await askRoutes(run, probes);
+  const checks = judgeProbes(probes, answers);
   const failed = checks.filter((check) => !check.ok);
   if (failed.length > 0)
     throw new VerificationFailed(

@@ -15,7 +15,7 @@ import {
 } from '../model/addresses.js';
 import type { Family } from '../model/types.js';
 import type { PlannedNic, RouteSpec, RoutingState } from '../plan/types.js';
-import { askRoutes, routeAnswerKey, type RouteGetAnswer } from './route-get.js';
+import { askRoutes, routeAnswerKey, type RouteAnswers, type RouteGetAnswer } from './route-get.js';
 import type { Run } from './run.js';
 
 export interface RouteCheck {
@@ -121,7 +121,11 @@ export async function checkRoutes(
   others: RouteSpec[] = [],
 ): Promise<RouteCheck[]> {
   const probes = probesFor(nics, desired, others);
-  const answers = await askRoutes(run, probes);
+  return judgeProbes(probes, await askRoutes(run, probes));
+}
+
+/** Each probe against the kernel's answer to it; a probe with no answer fails. */
+export function judgeProbes(probes: Probe[], answers: RouteAnswers): RouteCheck[] {
   return probes.map((probe) => judgeProbe(probe, answers.get(routeAnswerKey(probe.destination, probe.address))));
 }
 

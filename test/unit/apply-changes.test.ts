@@ -35,13 +35,18 @@ const ens5 = [
 
 /**
  * An `ip` holding `routes` and `rules`, answering route gets through `answerDev`'s table, line
- * by line as `ip -batch` does; each call is logged with what its input held.
+ * by line as `ip -batch` does: a route get to an `unroutable` destination fails its line, which
+ * stops the batch unless it runs with -force. Each call is logged with what its input held.
  */
-function fakeIp(calls: string[], kernel: { routes: object[]; rules: object[]; answerDev?: string; refuse?: string }) {
+function fakeIp(
+  calls: string[],
+  kernel: { routes: object[]; rules: object[]; answerDev?: string; refuse?: string; unroutable?: string[] },
+) {
   return async (command: string, args: string[], options?: { input?: string }): Promise<RunResult> => {
     const lines = (options?.input ?? '').split('\n').filter((line) => line.length > 0);
     const held = [
-      lines.some((line) => line === 'addr show') ? '<read>' : '',
+      lines.some((line) => line === 'addr show') ? '<addresses>' : '',
+      lines.some((line) => line === 'route show table all') ? '<read>' : '',
       lines.some((line) => line.startsWith('route get')) ? '<route get>' : '',
       lines.some((line) => / (add|del) /.test(` ${line} `)) ? '<changes>' : '',
     ].filter(Boolean);
@@ -55,41 +60,64 @@ function fakeIp(calls: string[], kernel: { routes: object[]; rules: object[]; an
     }
     if (args.includes('rule') && args.includes('show')) return { stdout: '[]\n', stderr: '', exitCode: 0 };
     const dev = kernel.answerDev ?? 'ens5';
-    const answers = lines.flatMap((line) => {
-      if (line === 'addr show') return [JSON.stringify(ens5)];
-      if (line === 'route show table all') return [JSON.stringify(kernel.routes)];
-      if (line === 'rule show') return [JSON.stringify(kernel.rules)];
-      if (line.startsWith('route get'))
-        return [
+    const answers: string[] = [];
+    let failed = 0;
+    for (const [index, line] of lines.entries()) {
+      if (line === 'addr show') answers.push(JSON.stringify(ens5));
+      if (line === 'route show table all') answers.push(JSON.stringify(kernel.routes));
+      if (line === 'rule show') answers.push(JSON.stringify(kernel.rules));
+      if (line.startsWith('route get')) {
+        const dst = line.split(' ')[2];
+        if (kernel.unroutable?.includes(dst ?? '')) {
+          failed = index + 1;
+          if (!args.includes('-force')) break;
+          continue;
+        }
+        answers.push(
           JSON.stringify([
-            {
-              dst: line.split(' ')[2],
-              from: '192.0.2.30',
-              gateway: '192.0.2.1',
-              dev,
-              table: dev === 'ens5' ? '10003' : '254',
-            },
+            { dst, from: '192.0.2.30', gateway: '192.0.2.1', dev, table: dev === 'ens5' ? '10003' : '254' },
           ]),
-        ];
-      return [];
-    });
-    return { stdout: answers.map((answer) => `${answer}\n`).join(''), stderr: '', exitCode: 0 };
+        );
+      }
+    }
+    return {
+      stdout: answers.map((answer) => `${answer}\n`).join(''),
+      stderr: failed ? `RTNETLINK answers: Network is unreachable\nCommand failed -:${failed}\n` : '',
+      exitCode: failed ? 1 : 0,
+    };
   };
 }
 
 describe('verifyApplied', () => {
-  it('reads the kernel itself, then asks how each address routes, and passes when it holds the plan', async () => {
+  it('reads the kernel itself and asks how each address routes, in one batch, and passes when it holds the plan', async () => {
     const calls: string[] = [];
     const checks = await verifyApplied(fakeIp(calls, { routes: kernelRoutes, rules: kernelRules }), [nic], desired);
     expect(checks.map((check) => [check.destination, check.ok])).toEqual([
       ['198.51.100.254', true], // a far address, through the default route
       ['192.0.2.1', true], // the gateway, on-link
     ]);
-    // Its own read of the kernel, and the route questions asked after it, not with it.
-    expect(calls.findIndex((call) => call.includes('<read>'))).toBeLessThan(
-      calls.findIndex((call) => call.includes('<route get>')),
-    );
-    expect(calls.filter((call) => call.includes('<read>') && call.includes('<route get>'))).toEqual([]);
+    // Its own read of the routing (addresses are not needed), with the questions after it in
+    // the same batch, and the IPv6 rules beside it: two processes.
+    expect(calls).toEqual(['ip -j -d -N -batch - <read> <route get>', 'ip -j -N -6 rule show']);
+  });
+
+  it('a question the kernel cannot answer stops that batch: it reads and asks apart, and judges that address alone', async () => {
+    const calls: string[] = [];
+    const error = await verifyApplied(
+      fakeIp(calls, { routes: kernelRoutes, rules: kernelRules, unroutable: ['198.51.100.254'] }),
+      [nic],
+      desired,
+    ).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(VerificationFailed);
+    expect((error as VerificationFailed).failures).toEqual([
+      'ens5: replies from 192.0.2.30 to 198.51.100.254 leave nowhere (no route), expected ens5 via 192.0.2.1 (table 10003)',
+    ]);
+    // The read again on its own, then every question with -force, so the others still answer.
+    expect(calls.slice(2)).toEqual([
+      'ip -j -d -N -batch - <addresses> <read>',
+      'ip -j -N -6 rule show',
+      'ip -j -N -force -batch - <route get>',
+    ]);
   });
 
   it('fails when the kernel does not hold what was applied, naming what is missing', async () => {
