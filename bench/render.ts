@@ -276,6 +276,7 @@ export function renderMarkdown(results: BenchResults, options: { svgName: string
       '',
       ...last.rerunCommands.map((c) => `- \`${c.replace(/`/g, "'")}\``),
     );
+  out.push(...renderTimelines(results));
   const variants = FORMS.filter((form) => results.points.some((p) => p.timings[FORM_LINES[form][0]]));
   for (const variant of variants) {
     out.push('', `## Targets (issues 7 and 16), ${FORM_NAMES[variant]}`, '');
@@ -303,4 +304,43 @@ function f(value: number): string {
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The counts whose runs are split into steps in the report: 8 and 64 NICs, where the targets are. */
+const TIMELINE_COUNTS = [8, 64];
+
+/**
+ * Where a run's milliseconds go (timeline.ts): each step of a fresh run and a rerun, with the
+ * same trace of `node -e 0` beside them for what Node's own start costs.
+ */
+function renderTimelines(results: BenchResults): string[] {
+  const points = results.points.filter((p) => p.timeline && TIMELINE_COUNTS.includes(p.n));
+  if (points.length === 0) return [];
+  const out = ['', '## Where the milliseconds go (strace timelines)', ''];
+  out.push(
+    'Each run traced with `strace -f -tt --seccomp-bpf -e trace=execve,exit_group` (only those two calls stop, so the trace adds little; it still adds some, compare the `node -e 0` line with the table above). ' +
+      'Steps in order: **node** is multinic itself (the first one: node starting, loading multinic and reading its options, until it starts its first process; the later ones its JavaScript, and starting and reaping processes), the others the processes it waits for (side by side ones, `‖`, make one step). Medians of the traced runs.',
+  );
+  for (const p of points) {
+    const t = p.timeline!;
+    for (const [kind, steps] of [
+      ['fresh', t.fresh],
+      ['rerun', t.rerun],
+    ] as const) {
+      const total = steps.reduce((sum, step) => sum + step.ms, 0);
+      const inNode = steps.filter((step) => step.what === 'node').reduce((sum, step) => sum + step.ms, 0);
+      out.push(
+        '',
+        `N=${p.n}, ${kind} (${FORM_NAMES[t.form]}, ${t.runs} traced runs): ${round(total)} ms in all, ${round(inNode)} ms of it in node; \`node -e 0\` under the same trace ${round(t.nodeStartMs)} ms.`,
+        '',
+        '| step | ms |',
+        '|---|---:|',
+        ...steps.map(
+          (step, i) =>
+            `| ${i === 0 ? 'node: start until the first process' : step.what === 'node' ? 'node' : `\`${step.what}\``} | ${round(step.ms)} |`,
+        ),
+      );
+    }
+  }
+  return out;
 }

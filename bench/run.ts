@@ -21,6 +21,7 @@ import {
   type BenchGuest,
 } from './guest.js';
 import { summarise, type Summary } from './stats.js';
+import { medianTimeline, timelineOf, type TimelineStep } from './timeline.js';
 
 const RSS_RUNS = 3;
 
@@ -77,6 +78,18 @@ export interface BenchPoint {
   httpRequests: number;
   /** What a rerun spawned, for the rerun floor. */
   rerunCommands: string[];
+  /** Where a run's milliseconds go (timeline.ts); absent without strace. */
+  timeline?: BenchTimeline;
+}
+
+/** Steps of a fresh run and a rerun of one form, medians of TIMELINE_RUNS straced runs. */
+export interface BenchTimeline {
+  form: Form;
+  fresh: TimelineStep[];
+  rerun: TimelineStep[];
+  /** `node -e 0` under the same trace, start to exit. */
+  nodeStartMs: number;
+  runs: number;
 }
 
 export interface BenchResults {
@@ -232,6 +245,12 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
     processesFreshStrace = execs.length - 1;
   }
   const httpRequests = await countHttpRequests(guest, options, dir);
+  // What a guest runs: the bundle from its snapshot when it was built, else the plainest form.
+  const timelineForm = (['snapshot', 'bundle', 'dist'] as const).find((form) => formArgv[form]);
+  const timeline =
+    hasStrace() && timelineForm
+      ? traceTimeline(guest, dir, timelineForm, applyArgs(formArgv[timelineForm]!), fresh)
+      : undefined;
 
   // The timed lines.
   const formScripts = forms.map((form) => ({
@@ -283,10 +302,52 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
     processesRerun: rerunRuns.length,
     processesFreshStrace,
     httpRequests,
+    ...(timeline ? { timeline } : {}),
     rerunCommands: rerunRuns.map(
       (r) =>
         `${r.command} ${r.args.join(' ')}${r.input === null ? '' : ` <<< ${JSON.stringify(r.input.length > 80 ? `${r.input.slice(0, 80)}…` : r.input)}`}`,
     ),
+  };
+}
+
+const TIMELINE_RUNS = 5;
+
+/** Fresh runs and reruns of one form under strace, each split into its steps (timeline.ts). */
+function traceTimeline(guest: BenchGuest, dir: string, form: Form, argv: string[], fresh: () => void): BenchTimeline {
+  const trace = join(dir, 'timeline.strace');
+  const traced = (command: string[]) => {
+    rmSync(trace, { force: true });
+    inGuest(guest, [
+      'strace',
+      '-f',
+      '-qq',
+      '-tt',
+      '--seccomp-bpf',
+      '-e',
+      'trace=execve,exit_group',
+      '-o',
+      trace,
+      ...command,
+    ]);
+    return timelineOf(readFileSync(trace, 'utf8'));
+  };
+  const freshRuns: TimelineStep[][] = [];
+  const reruns: TimelineStep[][] = [];
+  const nodeStarts: number[] = [];
+  for (let i = 0; i < TIMELINE_RUNS; i++) {
+    fresh();
+    freshRuns.push(traced(argv));
+    reruns.push(traced(argv));
+    nodeStarts.push(traced([process.execPath, '-e', '0']).reduce((sum, step) => sum + step.ms, 0));
+  }
+  const freshMedian = medianTimeline(freshRuns);
+  const rerunMedian = medianTimeline(reruns);
+  return {
+    form,
+    fresh: freshMedian.steps,
+    rerun: rerunMedian.steps,
+    nodeStartMs: summarise(nodeStarts).median,
+    runs: Math.min(freshMedian.used, rerunMedian.used),
   };
 }
 
