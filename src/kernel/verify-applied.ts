@@ -12,18 +12,28 @@ import { askRoutes, collectRouteAnswers, routeGetLines } from './route-get.js';
 import type { Run } from './run.js';
 import { judgeProbes, probesFor, type RouteCheck } from './verify.js';
 
-/** `others`: routes someone else made, read before the change: those in multinic's tables are probed too. */
+export interface VerifyContext {
+  /** Routes someone else made, read before the change: those in multinic's tables are probed too. */
+  others?: RouteSpec[];
+  /** What multinic owned before the run; absent: unknown. */
+  before?: RoutingState;
+}
+
 export async function verifyApplied(
   run: Run,
   nics: PlannedNic[],
   desired: RoutingState,
-  others: RouteSpec[] = [],
+  { others = [], before }: VerifyContext = {},
 ): Promise<RouteCheck[]> {
   const probes = probesFor(nics, desired, others);
+  // IPv6 rules of multinic's can exist after the change only if the plan has some or the
+  // run began with some (the change only adds the plan's and removes the run's): without
+  // either, their read (a process of its own) is left out.
+  const ipv6Rules = !before || [...desired.rules, ...before.rules].some((rule) => rule.family === 6);
   // The read and the route questions in one batch: every process started costs a run more
   // than the read itself (BENCHMARKS.md). When a question has no answer, the batch stops
   // there, and the read and the questions are asked apart so each question is judged alone.
-  const together = await readRoutingAsking(run, routeGetLines(probes));
+  const together = await readRoutingAsking(run, routeGetLines(probes), { ipv6Rules });
   const after = together ?? (await readLive(run));
   const leftover = diffRouting(desired, after.owned, after.foreign);
   if (countChanges(leftover) > 0)

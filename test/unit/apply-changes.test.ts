@@ -101,6 +101,20 @@ describe('verifyApplied', () => {
     expect(calls).toEqual(['ip -j -d -N -batch - <read> <route get>', 'ip -j -N -6 rule show']);
   });
 
+  it('leaves the IPv6 rules unread when neither the plan nor the run before had any, and reads them when it had', async () => {
+    const ipv4Only: string[] = [];
+    await verifyApplied(fakeIp(ipv4Only, { routes: kernelRoutes, rules: kernelRules }), [nic], desired, {
+      before: { routes: [], rules: [] },
+    });
+    expect(ipv4Only).toEqual(['ip -j -d -N -batch - <read> <route get>']);
+    // An IPv6 rule multinic owned before the run: verify must see that it went.
+    const hadIpv6: string[] = [];
+    await verifyApplied(fakeIp(hadIpv6, { routes: kernelRoutes, rules: kernelRules }), [nic], desired, {
+      before: { routes: [], rules: [{ family: 6, priority: 10003, from: '2001:db8::30/128', table: 10003 }] },
+    });
+    expect(hadIpv6).toContain('ip -j -N -6 rule show');
+  });
+
   it('a question the kernel cannot answer stops that batch: it reads and asks apart, and judges that address alone', async () => {
     const calls: string[] = [];
     const error = await verifyApplied(

@@ -129,7 +129,10 @@ async function applyOnce(values: ParsedCommand['values'], run: Run, reporter: Re
 
       // 6. Verify: a read of its own after the change; every address must route through its
       // own NIC and table. A rerun with nothing to change is checked the same way.
-      const checks = await verifyApplied(run, plan.nics, plan.desired, live.foreign.routes);
+      const checks = await verifyApplied(run, plan.nics, plan.desired, {
+        others: live.foreign.routes,
+        before: live.owned,
+      });
 
       // 7. Record, only now that the kernel holds the plan (a failed run hands out no numbers)
       // and verify accepted it (the last-good cache never holds a document the kernel refused).
