@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createGuest, destroyGuest, resetGuest, toNetworkData, type BenchGuest } from './guest.js';
+import { applyArgv, floorBatchLines } from './run.js';
 import { summarise } from './stats.js';
 
 interface Sample {
@@ -44,16 +45,7 @@ function abOne(n: number, repetitions: number, builds: [string, string[]][]): Ma
     const networkData = join(dir, 'network_data.json');
     writeFileSync(networkData, JSON.stringify(toNetworkData(guest.nics)));
     const stateDir = join(dir, 'state');
-    const apply = (prefix: string[]) => [
-      ...prefix,
-      'apply',
-      '--network-data',
-      networkData,
-      '--persist',
-      'none',
-      '--state-dir',
-      stateDir,
-    ];
+    const apply = (prefix: string[]) => applyArgv(prefix, networkData, stateDir);
     const fresh = () => {
       resetGuest(guest);
       rmSync(stateDir, { recursive: true, force: true });
@@ -63,13 +55,7 @@ function abOne(n: number, repetitions: number, builds: [string, string[]][]): Ma
     const json = spawnSync('ip', ['netns', 'exec', guest.ns, ...apply(builds[0]![1]), '--json'], { encoding: 'utf8' });
     const commands = (JSON.parse(json.stdout) as { commands: string[] }).commands;
     const batch = join(dir, 'floor.batch');
-    writeFileSync(
-      batch,
-      `${commands
-        .filter((c) => c.startsWith('ip '))
-        .map((c) => c.replace(/^ip (-[46] )?/, ''))
-        .join('\n')}\n`,
-    );
+    writeFileSync(batch, `${floorBatchLines(commands).join('\n')}\n`);
     const floor = join(dir, 'floor.sh');
     writeFileSync(floor, `${process.execPath} -e 0\nip -batch ${batch}\n`);
 

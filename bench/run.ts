@@ -168,6 +168,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   };
 }
 
+/** The timed command: a fresh run or rerun of `prefix` (a form's argv) on a bench guest. */
+export function applyArgv(prefix: string[], networkData: string, stateDir: string): string[] {
+  return [...prefix, 'apply', '--network-data', networkData, '--persist', 'none', '--state-dir', stateDir];
+}
+
+/** The floor's `ip -batch` lines: the ip commands of a fresh run's --json, without `ip` and family. */
+export function floorBatchLines(commands: string[]): string[] {
+  return commands.filter((c) => c.startsWith('ip ')).map((c) => c.replace(/^ip (-[46] )?/, ''));
+}
+
 async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<BenchPoint> {
   const n = guest.nics.length;
   const dir = join(options.workDir, `n${n}`);
@@ -177,16 +187,8 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
   writeFileSync(networkData, `${JSON.stringify(toNetworkData(guest.nics), null, 2)}\n`);
   const stateDir = join(dir, 'state');
   const node = process.execPath;
-  const applyArgs = (cli: string | string[]) => [
-    ...(typeof cli === 'string' ? [node, cli] : cli),
-    'apply',
-    '--network-data',
-    networkData,
-    '--persist',
-    'none',
-    '--state-dir',
-    stateDir,
-  ];
+  const applyArgs = (cli: string | string[]) =>
+    applyArgv(typeof cli === 'string' ? [node, cli] : cli, networkData, stateDir);
   const formArgv: Partial<Record<Form, string[]>> = {
     dist: [node, options.cli],
     ...(options.bundle ? { bundle: [node, options.bundle] } : {}),
@@ -206,7 +208,7 @@ async function benchOne(guest: BenchGuest, options: BenchOptions): Promise<Bench
   // The commands of a fresh apply, from its own --json: the floor's batch.
   fresh();
   const applied = JSON.parse(inGuest(guest, [...applyArgs(options.cli), '--json']).stdout) as { commands: string[] };
-  const ipCommands = applied.commands.filter((c) => c.startsWith('ip ')).map((c) => c.replace(/^ip (-[46] )?/, ''));
+  const ipCommands = floorBatchLines(applied.commands);
   const sysctls = applied.commands.filter((c) => c.startsWith('sysctl ')).length;
   const floorBatch = join(dir, 'floor.batch');
   writeFileSync(floorBatch, `${ipCommands.join('\n')}\n`);
